@@ -1,0 +1,105 @@
+"""Tailor's error family and the one place that turns errors into JSON API answers.
+
+Every API error has the same shape::
+
+    {"message": "Invalid input.", "code": "invalid", "errors": {"field": ["why"]}}
+
+`errors` is present only when there is something to say per field (or per list index).
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApplicationError(Exception):
+    """A domain error with a message for people and optional details for machines."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+
+    def __init__(self, message: str, extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+def _field_errors(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return detail
+    if isinstance(detail, list):
+        return {"non_field_errors": detail}
+    return {"non_field_errors": [detail]}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: every error, expected or not, becomes a JSON body."""
+    if isinstance(exc, ApplicationError):
+        body: dict[str, Any] = {"message": exc.message, "code": exc.code}
+        if exc.extra:
+            body["errors"] = exc.extra
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or None)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = exception_handler(exc, context)
+    if response is None:
+        view = context.get("view")
+        logger.exception("Unhandled error in API view %s", type(view).__name__ if view else "?")
+        return Response(
+            {"message": "Internal server error.", "code": "server_error"},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {
+            "message": "Invalid input.",
+            "code": "invalid",
+            "errors": _field_errors(exc.detail),
+        }
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        message = str(detail) if not isinstance(detail, dict | list) else exc.default_detail
+        body = {
+            "message": message,
+            "code": exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code,
+        }
+        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+            body["retry_after_seconds"] = int(exc.wait)
+        response.data = body
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 handler: JSON under /api/, Django's page elsewhere."""
+    if _wants_json(request):
+        return JsonResponse({"message": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500 handler: JSON under /api/, Django's page elsewhere."""
+    if _wants_json(request):
+        return JsonResponse(
+            {"message": "Internal server error.", "code": "server_error"}, status=500
+        )
+    return defaults.server_error(request)

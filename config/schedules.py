@@ -1,0 +1,62 @@
+"""Default periodic tasks, created once in django-celery-beat's tables for operators to edit.
+
+Each app's periodic work is listed here so that one command, `setup_schedules`, creates it.
+A schedule that already exists (by name) is left exactly as the operator last saved it.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+
+@dataclass(frozen=True)
+class DefaultSchedule:
+    name: str
+    task: str
+    description: str
+    crontab: dict[str, str] | None = None  # minute, hour, day_of_week, day_of_month, month_of_year
+    every_seconds: int | None = None
+
+
+DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
+    DefaultSchedule(
+        name="Clear expired sessions",
+        task="tailor.clear_expired_sessions",
+        description="Deletes expired login sessions every night.",
+        crontab={"minute": "17", "hour": "3"},
+    ),
+)
+
+
+@transaction.atomic
+def schedules_ensure(
+    schedules: tuple[DefaultSchedule, ...] = DEFAULT_SCHEDULES,
+) -> list[PeriodicTask]:
+    """Create the periodic tasks that do not exist yet; return the ones created."""
+    existing = set(
+        PeriodicTask.objects.filter(name__in=[s.name for s in schedules]).values_list(
+            "name", flat=True
+        )
+    )
+    created = []
+    for schedule in schedules:
+        if schedule.name in existing:
+            continue
+        timing: dict[str, object]
+        if schedule.crontab is not None:
+            crontab, _ = CrontabSchedule.objects.get_or_create(**schedule.crontab, timezone="UTC")
+            timing = {"crontab": crontab}
+        elif schedule.every_seconds is not None:
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=schedule.every_seconds, period=IntervalSchedule.SECONDS
+            )
+            timing = {"interval": interval}
+        else:
+            raise ValueError(f"schedule {schedule.name!r} needs a crontab or every_seconds")
+        created.append(
+            PeriodicTask.objects.create(
+                name=schedule.name, task=schedule.task, description=schedule.description, **timing
+            )
+        )
+    return created

@@ -1,0 +1,22 @@
+"""Settings for the test suite: production settings with test-only secrets and fast hashing.
+
+The services (DATABASE_URL, CACHE_URL, CELERY_BROKER_URL) come from the environment that
+`make test` prepares.
+"""
+
+import os
+
+os.environ.setdefault(
+    "SECRET_KEY", "tailor-test-suite-secret-key-not-used-anywhere-else-0123456789"
+)
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("STATIC_MANIFEST", "0")
+
+from config.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Serve static files from the apps' folders; the suite never runs collectstatic.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
