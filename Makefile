@@ -31,6 +31,7 @@ system-deps:
 run: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py setup_schedules
+	DEBUG=1 $(PY) manage.py seed_demo
 	DEBUG=1 $(PY) manage.py ensure_admin
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 

@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "personalization.middleware.VisitorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -105,7 +106,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
@@ -152,7 +155,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "config.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["config.auth.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env.str("API_KEY_RATE", default="6000/minute")},
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
     "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
 }
@@ -195,6 +203,25 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# --- Privacy --------------------------------------------------------------------------------
+# "opt-in" (GDPR: nothing optional until the visitor agrees) or "opt-out" (allowed until refused).
+TAILOR_CONSENT_MODE = env.str("TAILOR_CONSENT_MODE", default="opt-in")
+if TAILOR_CONSENT_MODE not in {"opt-in", "opt-out"}:
+    raise ImproperlyConfigured("TAILOR_CONSENT_MODE must be 'opt-in' or 'opt-out'")
+# Salt for the hashes of IP address and user agent kept as proof of consent.
+TAILOR_CONSENT_PROOF_SALT = env.str("TAILOR_CONSENT_PROOF_SALT", default=SECRET_KEY)
+
+# --- Personalization ------------------------------------------------------------------------
+# The request header a CDN sets with the visitor's country (Cloudflare's by default).
+TAILOR_COUNTRY_HEADER = "HTTP_" + env.str(
+    "TAILOR_COUNTRY_HEADER", default="CF-IPCountry"
+).upper().replace("-", "_")
+TAILOR_VISITOR_COOKIE = "tailor_vid"
+TAILOR_VISITOR_COOKIE_AGE = env.int("TAILOR_VISITOR_COOKIE_DAYS", default=395) * 86_400
+TAILOR_SESSION_GAP_MINUTES = 30
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
+TAILOR_AFFINITY_HALF_LIFE_DAYS = env.float("TAILOR_AFFINITY_HALF_LIFE_DAYS", default=30.0)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

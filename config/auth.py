@@ -1,0 +1,75 @@
+"""API-key authentication and scope permissions for machine clients of `/api/v1/`."""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+from rest_framework.request import Request
+from rest_framework.throttling import SimpleRateThrottle
+
+from config.models import KEY_PREFIX, ApiKey, hash_secret
+
+# last_used_at is written at most this often per key, not on every request.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer tl_<prefix>_<secret>`; `request.auth` becomes the ApiKey."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request):
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header:
+            return None
+        keyword, _, token = header.partition(" ")
+        if keyword != self.keyword or not token:
+            return None
+        parts = token.strip().split("_", 2)
+        if len(parts) != 3 or parts[0] != KEY_PREFIX:
+            raise exceptions.AuthenticationFailed("Malformed API key.")
+        key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
+        if key is None or key.hashed_secret != hash_secret(parts[2]):
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        now = timezone.now()
+        if (
+            key.last_used_at is None
+            or (now - key.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS
+        ):
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        return (None, key)
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+def api_key(request: Request) -> ApiKey | None:
+    return request.auth if isinstance(request.auth, ApiKey) else None
+
+
+class HasScope(permissions.BasePermission):
+    """Allows API keys holding `scope`; staff users signed into the admin pass too."""
+
+    scope = ""
+    message = "This API key lacks the scope needed here."
+
+    def has_permission(self, request, view) -> bool:
+        key = api_key(request)
+        if key is not None:
+            return self.scope in key.scopes
+        user = getattr(request, "user", None)
+        return bool(user and user.is_authenticated and user.is_staff)
+
+
+def scope(name: str) -> type[HasScope]:
+    """A permission class requiring the API-key scope `name`."""
+    return type(f"HasScope_{name.replace(':', '_')}", (HasScope,), {"scope": name})
+
+
+class ApiKeyRateThrottle(SimpleRateThrottle):
+    """Per-key request rate (`API_KEY_RATE`); anonymous clients are limited per IP address."""
+
+    scope = "api_key"
+
+    def get_cache_key(self, request, view):
+        key = api_key(request)
+        ident = f"key-{key.pk}" if key else f"ip-{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}

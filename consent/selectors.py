@@ -1,0 +1,75 @@
+"""The one place every part of Tailor asks whether a visitor allows a purpose."""
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+
+from consent.models import ConsentRecord, PolicyVersion, Purpose
+
+STATE_TTL = 3600
+
+
+def state_cache_key(visitor_id: int) -> str:
+    return f"tailor:consent:v1:{visitor_id}"
+
+
+def purposes() -> list[Purpose]:
+    return list(Purpose.objects.all())
+
+
+def default_state(all_purposes: Iterable[Purpose]) -> dict[str, bool]:
+    """What a visitor without any record allows: required purposes, plus the rest under opt-out."""
+    opt_out = settings.TAILOR_CONSENT_MODE == "opt-out"
+    return {p.key: p.is_required or opt_out for p in all_purposes}
+
+
+def _fresh_since() -> int:
+    """The policy version from which consent counts (later versions may demand fresh consent)."""
+    version = (
+        PolicyVersion.objects.filter(requires_fresh_consent=True)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    return version or 0
+
+
+def consent_states(visitor_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
+    """Purpose key → allowed for each visitor, from the latest record per purpose; cached."""
+    ids = list(dict.fromkeys(visitor_ids))
+    cached = cache.get_many([state_cache_key(i) for i in ids])
+    states = {i: cached[state_cache_key(i)] for i in ids if state_cache_key(i) in cached}
+    missing = [i for i in ids if i not in states]
+    if missing:
+        all_purposes = purposes()
+        required = {p.key for p in all_purposes if p.is_required}
+        fresh_since = _fresh_since()
+        computed = {i: default_state(all_purposes) for i in missing}
+        seen: set[tuple[int, str]] = set()
+        records = (
+            ConsentRecord.objects.filter(visitor_id__in=missing)
+            .order_by("visitor_id", "purpose__key", "-created_at", "-pk")
+            .values_list("visitor_id", "purpose__key", "granted", "policy__version")
+        )
+        for visitor_id, key, granted, version in records:
+            if (visitor_id, key) in seen or key in required:
+                continue
+            seen.add((visitor_id, key))
+            # A grant under a policy older than one that demands fresh consent no longer counts.
+            computed[visitor_id][key] = granted and (version or 0) >= fresh_since
+        cache.set_many({state_cache_key(i): s for i, s in computed.items()}, STATE_TTL)
+        states.update(computed)
+    return states
+
+
+def consent_state(visitor) -> dict[str, bool]:
+    """Purpose key → allowed for one visitor (None: a visitor not identified yet)."""
+    if visitor is None or visitor.pk is None:
+        return default_state(purposes())
+    return consent_states([visitor.pk])[visitor.pk]
+
+
+def allows(visitor, purpose: str) -> bool:
+    """Whether `visitor` allows `purpose` now; an unknown purpose is never allowed."""
+    return consent_state(visitor).get(purpose, False)

@@ -1,0 +1,64 @@
+"""Writes of consent: an append-only log whose latest record per purpose is the current state."""
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest
+
+from config.errors import ApplicationError
+from consent.models import ConsentRecord, PolicyVersion, Purpose
+from consent.selectors import state_cache_key
+
+
+class ConsentError(ApplicationError):
+    pass
+
+
+def proof_hash(value: str) -> str:
+    """A salted hash that proves a value without storing it (pseudonymous proof of consent)."""
+    if not value:
+        return ""
+    key = settings.TAILOR_CONSENT_PROOF_SALT.encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    visitor,
+    choices: Mapping[str, bool],
+    source: str,
+    request: HttpRequest | None = None,
+) -> list[ConsentRecord]:
+    """Append one record per purpose in `choices` (purpose key → granted)."""
+    known = {p.key: p for p in Purpose.objects.filter(key__in=list(choices))}
+    unknown = sorted(set(choices) - set(known))
+    if unknown:
+        raise ConsentError(
+            f"unknown purpose {', '.join(unknown)}",
+            {"purposes": [f"unknown purpose {key!r}" for key in unknown]},
+        )
+    if source not in ConsentRecord.Source.values:
+        raise ConsentError(f"unknown consent source {source!r}", {"source": [source]})
+    policy = PolicyVersion.objects.order_by("-version").first()
+    ip_hash = proof_hash(_client_ip(request)) if request else ""
+    ua_hash = proof_hash(request.META.get("HTTP_USER_AGENT", "")) if request else ""
+    records = ConsentRecord.objects.bulk_create(
+        ConsentRecord(
+            visitor=visitor, purpose=known[key], granted=bool(granted), policy=policy,
+            policy_hash=policy.text_hash if policy else "", source=source,
+            ip_hash=ip_hash, user_agent_hash=ua_hash,
+        )
+        for key, granted in choices.items()
+        if not known[key].is_required
+    )  # fmt: skip
+    transaction.on_commit(lambda: cache.delete(state_cache_key(visitor.pk)))
+    return records

@@ -1,0 +1,23 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from content.demo import seed_content
+
+
+class Command(BaseCommand):
+    help = "Create or refresh Tailor's demo data: a small store and magazine with slots."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--visitors", type=int, default=50, help="demo visitors demo-1 … demo-N"
+        )
+        parser.add_argument(
+            "--seed", type=int, default=42, help="the same seed gives the same data"
+        )
+
+    def handle(self, *args, visitors: int, seed: int, **options) -> None:
+        if visitors < 0:
+            raise CommandError("--visitors must be 0 or more")
+        content = seed_content(seed=seed)
+        self.stdout.write(f"demo content: {content.items} items, {content.slots} slots")
+        # Visitors and their histories arrive with the visitors-and-events work (README, Status).
+        self.stdout.write(self.style.SUCCESS("demo data ready"))

@@ -1,0 +1,73 @@
+"""Identify the visitor and build the request context; record server-side page views."""
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from consent.selectors import allows
+from personalization.context import request_context
+from personalization.selectors import COOKIE_SALT, visitor_from_request
+from personalization.services.visitors import page_view_record, visitor_for_request
+
+logger = logging.getLogger(__name__)
+
+# Paths that are never personalized nor tracked.
+EXCLUDED_PREFIXES = ("/static/", "/admin/", "/healthz", "/readyz", "/api/v1/schema", "/api/v1/docs")
+
+
+class VisitorMiddleware:
+    """Puts `request.visitor` (or None) and a lazy `request.tailor_context` on every request.
+
+    A page view is stored only for a visitor who allows analytics, never for bots, and the
+    visitor cookie is set only then: without consent nothing is stored and no cookie is set.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.visitor = None
+        request.tailor_set_cookie = False
+        if request.path.startswith(EXCLUDED_PREFIXES):
+            return self.get_response(request)
+        request.tailor_context = SimpleLazyObject(lambda: request_context(request))
+        try:
+            request.visitor = visitor_from_request(request)
+        except DatabaseError:
+            logger.exception("Could not identify the visitor; serving without personalization")
+        response = self.get_response(request)
+        if self._is_page_view(request, response):
+            self._record_page_view(request)
+        if request.tailor_set_cookie and request.visitor is not None:
+            response.set_signed_cookie(
+                settings.TAILOR_VISITOR_COOKIE, str(request.visitor.uid), salt=COOKIE_SALT,
+                max_age=settings.TAILOR_VISITOR_COOKIE_AGE, httponly=True, samesite="Lax",
+                secure=request.is_secure(),
+            )  # fmt: skip
+        return response
+
+    @staticmethod
+    def _is_page_view(request: HttpRequest, response: HttpResponse) -> bool:
+        return (
+            request.method == "GET"
+            and response.status_code == 200
+            and response.get("Content-Type", "").startswith("text/html")
+            and not request.path.startswith("/api/")
+            and not request.tailor_context["is_bot"]
+        )
+
+    @staticmethod
+    def _record_page_view(request: HttpRequest) -> None:
+        try:
+            if not allows(request.visitor, "analytics"):
+                return
+            visitor = visitor_for_request(request)
+            item = getattr(request, "tailor_item", None)
+            page_view_record(request=request, visitor=visitor, item=item)
+        except DatabaseError:
+            # Tracking must never break a page.
+            logger.exception("Could not record a page view for %s", request.path)

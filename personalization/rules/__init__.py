@@ -1,0 +1,47 @@
+"""Tailor's targeting condition language: GrowthBook's conditions, compiled, plus `$inSegment`.
+
+A condition is a JSON object in GrowthBook's MongoDB-like language::
+
+    {"$and": [{"device": {"$in": ["mobile", "tablet"]}}, {"visits": {"$gte": 3}}],
+     "$inSegment": "vip"}
+
+`evaluate_condition(condition, attributes)` answers exactly what GrowthBook's SDKs answer
+(the reference is `growthbook.core.evalCondition` of the Python SDK 4.x, checked by a
+differential test), with every operator: `$and $or $nor $not $eq $ne $lt $lte $gt $gte
+$in $nin $ini $nini $all $alli $elemMatch $size $exists $type $regex $regexi $veq $vne
+$vgt $vgte $vlt $vlte` (and the SDK's `$notRegex $notRegexi`), dotted paths into objects
+and arrays (`address.city`, `items.0.sku`, `tags.length`), and GrowthBook's strictness:
+values of different JSON types never match, lists and objects are never `$eq`, strings order
+by UTF-16 code units, versions compare as padded strings so `1.0.0-rc.1` < `1.0.0`, an
+unknown operator or an invalid regular expression never matches, and a malformed condition
+fails as a whole instead of raising.
+
+Tailor adds one condition-level key, `{"$inSegment": "vip"}`, true when "vip" is in
+`attributes["segments"]` (a set, a list or any lazy object answering `in`), and refuses
+every other unknown condition-level `$`-key. That is the one deliberate difference: for a
+key such as `"$groups"` GrowthBook would read an attribute of that name.
+
+Design: a condition is compiled once into nested closures (`conditions.py` for the
+condition level, `operators.py` for values, `nodes.py` for GrowthBook's three-valued
+combinators), each a small function of the value it tests, so evaluation never walks the
+condition dict; the
+compiled function is cached by the condition's JSON text and, in front of that, by the
+identity of the dict (`engine.py`). Value semantics shared with GrowthBook live in
+`semantics.py`; `validation.py` tells editors what is wrong with a condition's shape.
+Nothing here imports Django.
+"""
+
+from personalization.rules.engine import compile_condition, evaluate_condition
+from personalization.rules.validation import (
+    ConditionIssue,
+    condition_segment_keys,
+    validate_condition,
+)
+
+__all__ = [
+    "ConditionIssue",
+    "compile_condition",
+    "condition_segment_keys",
+    "evaluate_condition",
+    "validate_condition",
+]

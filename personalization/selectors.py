@@ -1,0 +1,96 @@
+"""Reads of visitors and their data."""
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.http import HttpRequest
+
+from consent.selectors import consent_state
+from personalization.models import Event, Visitor, VisitorFeatures
+
+COOKIE_SALT = "tailor.visitor"
+
+
+def visitor_resolve(identifier: str) -> Visitor | None:
+    """The visitor named by an external id or cookie id; a merged profile gives its survivor."""
+    visitor = Visitor.objects.filter(external_id=identifier).first()
+    if visitor is None:
+        try:
+            visitor = Visitor.objects.filter(uid=uuid.UUID(identifier)).first()
+        except ValueError:
+            return None
+    while visitor is not None and visitor.merged_into_id is not None:
+        visitor = Visitor.objects.get(pk=visitor.merged_into_id)
+    return visitor
+
+
+def visitor_from_request(request: HttpRequest) -> Visitor | None:
+    """The visitor of a request: the logged-in user's profile, else the signed cookie's."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        visitor = Visitor.objects.filter(user=user).first()
+        if visitor is not None:
+            return visitor
+    try:
+        uid = request.get_signed_cookie(settings.TAILOR_VISITOR_COOKIE, salt=COOKIE_SALT)
+    except (KeyError, signing.BadSignature):
+        return None
+    return visitor_resolve(uid)
+
+
+def visitor_recent_events(visitor: Visitor, limit: int = 20) -> list[Event]:
+    return list(
+        Event.objects.filter(visitor=visitor)
+        .select_related("item")
+        .order_by("-occurred_at")[:limit]
+    )
+
+
+def visitor_profile(visitor: Visitor, *, recent: int = 20) -> dict[str, Any]:
+    """Everything a person or a program needs to understand one visitor, as plain data."""
+    features = VisitorFeatures.objects.filter(visitor=visitor).first()
+    return {
+        "visitor_id": visitor.identifier,
+        "uid": str(visitor.uid),
+        "external_id": visitor.external_id,
+        "user": visitor.user.get_username() if visitor.user_id else None,
+        "first_seen": visitor.first_seen.isoformat(),
+        "last_seen": visitor.last_seen.isoformat(),
+        "sessions": visitor.sessions,
+        "traits": visitor.traits,
+        "features": features_as_dict(features),
+        "segments": [],
+        "consent": consent_state(visitor),
+        "event_count": Event.objects.filter(visitor=visitor).count(),
+        "recent_events": [
+            {
+                "event_id": e.event_id,
+                "type": e.type,
+                "item_id": e.item.external_id if e.item else None,
+                "value": str(e.value) if e.value is not None else None,
+                "occurred_at": e.occurred_at.isoformat(),
+            }
+            for e in visitor_recent_events(visitor, recent)
+        ],
+    }
+
+
+def features_as_dict(features: VisitorFeatures | None) -> dict[str, Any] | None:
+    if features is None:
+        return None
+    return {
+        "computed_at": features.computed_at.isoformat(),
+        "event_count": features.event_count,
+        "recency_days": features.recency_days,
+        "sessions_7d": features.sessions_7d,
+        "sessions_30d": features.sessions_30d,
+        "sessions_90d": features.sessions_90d,
+        "monetary_90d": float(features.monetary_90d),
+        "rfm": features.rfm,
+        "lifecycle": features.lifecycle,
+        "engagement": features.engagement,
+        "tag_affinities": features.tag_affinities,
+        "favourite_kinds": features.favourite_kinds,
+    }

@@ -1,0 +1,1 @@
+"""Writes of the personalization app, split by sub-domain."""
