@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: Celery modes, a real worker process, and a browser."""
 
+import importlib
 import os
 import signal
 import subprocess
@@ -15,6 +16,31 @@ from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+# Rows that data migrations create: a transactional test's flush deletes them, so such tests
+# put them back before they start.
+MIGRATION_DATA = [
+    ("content.migrations.0002_default_kinds", "create_kinds"),
+    ("content.migrations.0003_roles", "create_roles"),
+    ("consent.migrations.0002_default_purposes", "create_purposes"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _migration_data_in_transactional_tests(request) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    if not (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (marker is not None and marker.kwargs.get("transaction"))
+    ):
+        return
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    for module, function in MIGRATION_DATA:
+        getattr(importlib.import_module(module), function)(apps, None)
 
 
 @pytest.fixture(autouse=True)

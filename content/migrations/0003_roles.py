@@ -10,14 +10,15 @@ CONTENT_MODELS = ["contentkind", "contentitem", "tag", "slot", "slotrule"]
 
 
 def create_roles(apps, schema_editor):
-    # Permissions are normally created after all migrations; make them exist now.
-    app_config = apps.get_app_config("content")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
+    if not Permission.objects.filter(content_type__app_label="content").exists():
+        # Permissions are normally created after all migrations; make them exist now.
+        app_config = apps.get_app_config("content")
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
     content_perms = Permission.objects.filter(content_type__app_label="content")
 
     editor, _ = Group.objects.get_or_create(name="Editor")
