@@ -26,6 +26,24 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         description="Deletes expired login sessions every night.",
         crontab={"minute": "17", "hour": "3"},
     ),
+    DefaultSchedule(
+        name="Compute profile features nightly",
+        task="tailor.compute_features",
+        description="Recomputes every visitor's features (recency, RFM, lifecycle, affinities).",
+        crontab={"minute": "40", "hour": "2"},
+    ),
+    DefaultSchedule(
+        name="Refresh profile features during the day",
+        task="tailor.compute_features",
+        description="Picks up the day's events every 4 hours; disable it on very large sites.",
+        crontab={"minute": "40", "hour": "8,12,16,20"},
+    ),
+    DefaultSchedule(
+        name="Delete expired events",
+        task="tailor.delete_expired_events",
+        description="Deletes events older than EVENT_RETENTION_DAYS every night.",
+        crontab={"minute": "10", "hour": "4"},
+    ),
 )
 
 

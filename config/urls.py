@@ -27,5 +27,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("api/v1/", include("personalization.urls")),
     path("api/v1/", include((api_v1, "api"))),
 ]

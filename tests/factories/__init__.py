@@ -7,13 +7,25 @@ from tests.factories.content import (
     SlotRuleFactory,
     TagFactory,
 )
+from tests.factories.personalization import (
+    ConsentFactory,
+    EventFactory,
+    PurposeFactory,
+    VisitorFactory,
+    grant,
+)
 from tests.factories.users import UserFactory
 
 __all__ = [
+    "ConsentFactory",
     "ContentItemFactory",
     "ContentKindFactory",
+    "EventFactory",
+    "PurposeFactory",
     "SlotFactory",
     "SlotRuleFactory",
     "TagFactory",
     "UserFactory",
+    "VisitorFactory",
+    "grant",
 ]

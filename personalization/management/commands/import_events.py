@@ -1,0 +1,207 @@
+"""`import_events FILE`: events from a CSV or JSONL file, every row checked, all or nothing.
+
+This module reads the file (columns, line numbers, values); `events_import` stores the rows.
+"""
+
+import csv
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from django.core.management.base import BaseCommand, CommandError
+from django.core.validators import slug_re
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from content.models import ContentItem
+from content.transfer.rows import FORMATS, ImportRowError, format_for, records
+from personalization.models import Event, Visitor
+from personalization.services.events import (
+    EventImportError,
+    events_import,
+    occurred_at_parse,
+    value_parse,
+)
+
+COLUMNS = ("visitor_id", "event_type", "item_id", "timestamp", "value", "event_id")
+REQUIRED_COLUMNS = ("visitor_id", "event_type", "timestamp")
+_MAX = {
+    "visitor_id": Visitor._meta.get_field("external_id").max_length,
+    "event_type": Event._meta.get_field("type").max_length,
+    "item_id": ContentItem._meta.get_field("external_id").max_length,
+    "event_id": Event._meta.get_field("event_id").max_length,
+}
+Row = tuple[int, dict[str, Any] | list[ImportRowError]]
+
+
+def event_rows(path: Path, fmt: str, now: datetime) -> Iterator[Row]:
+    """(line, event) for each valid record of the file, (line, errors) for each invalid one."""
+    try:
+        # utf-8-sig: spreadsheets put a byte order mark in front of "CSV UTF-8" files.
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ApplicationError(f"cannot read {path}: {exc.strerror}") from exc
+    line = 0
+    with handle:
+        try:
+            for line, record in _csv_records(handle) if fmt == "csv" else records(handle, fmt):
+                if isinstance(record, ImportRowError):
+                    yield line, [record]
+                else:
+                    yield line, row_parse(line, record, now)
+        except UnicodeDecodeError as exc:
+            raise EventImportError(
+                [ImportRowError(line + 1, "file", "not UTF-8 text at or after this line")],
+                "the file is not UTF-8 text; save it as UTF-8 (“CSV UTF-8” in spreadsheets)",
+            ) from exc
+
+
+def _csv_records(handle: TextIO) -> Iterator[tuple[int, dict[str, str] | ImportRowError]]:
+    reader = csv.reader(handle)
+    try:
+        header = next(reader, None)
+        columns = [name.strip().lower() for name in header or []]
+        _check_header(columns)
+        # A quoted field may span lines: a record starts on the line after the previous one ended.
+        end = reader.line_num
+        for fields in reader:
+            start, end = end + 1, reader.line_num
+            if not any(value.strip() for value in fields):
+                continue  # blank lines and the empty rows spreadsheets leave at the end
+            if len(fields) != len(columns):
+                reason = f"{len(fields)} fields, but the header has {len(columns)}"
+                yield start, ImportRowError(start, "row", reason)
+                continue
+            yield start, dict(zip(columns, fields, strict=True))
+    except csv.Error as exc:
+        error = ImportRowError(reader.line_num, "row", f"unreadable CSV: {exc}")
+        raise EventImportError([error], "the file is not readable CSV; nothing imported") from exc
+
+
+def _check_header(columns: list[str]) -> None:
+    problems = []
+    if missing := [name for name in REQUIRED_COLUMNS if name not in columns]:
+        problems.append(f"missing required columns: {', '.join(missing)}")
+    if unknown := [name for name in columns if name not in COLUMNS]:
+        names = ", ".join(map(repr, unknown))
+        problems.append(f"unknown columns: {names}; the columns are {', '.join(COLUMNS)}")
+    if repeated := sorted({name for name in columns if columns.count(name) > 1}):
+        problems.append(f"repeated columns: {', '.join(repeated)}")
+    if problems:
+        error = ImportRowError(1, "header", "; ".join(problems))
+        raise EventImportError([error], "the header is invalid; nothing imported")
+
+
+def row_parse(
+    line: int, record: Mapping[str, Any], now: datetime
+) -> dict[str, Any] | list[ImportRowError]:
+    """One record as an event for `events_ingest`, or every reason it is invalid."""
+    errors: list[ImportRowError] = []
+
+    def fail(column: str, reason: str) -> None:
+        errors.append(ImportRowError(line, column, reason))
+
+    for name in record:
+        if name not in COLUMNS:
+            fail(str(name), f"unknown column; the columns are {', '.join(COLUMNS)}")
+    text = {name: _text(record.get(name), name, fail) for name in _MAX}
+    for name in ("visitor_id", "event_type"):
+        if not text[name]:
+            fail(name, "required")
+    for name, limit in _MAX.items():
+        if len(text[name]) > limit:
+            fail(name, f"{len(text[name])} characters; at most {limit}")
+    if text["event_type"] and not slug_re.match(text["event_type"]):
+        fail("event_type", "a type is a slug: letters, digits, - and _ (view, click, purchase…)")
+    occurred_at = None
+    if record.get("timestamp") in (None, ""):
+        fail("timestamp", "required: ISO 8601 (2024-05-01T12:00:00Z) or epoch seconds")
+    else:
+        occurred_at = _parsed(
+            lambda: occurred_at_parse(record["timestamp"], now=now), "timestamp", fail
+        )
+    value = _parsed(lambda: value_parse(record.get("value")), "value", fail)
+    if errors:
+        return errors
+    return {
+        "visitor_id": text["visitor_id"], "type": text["event_type"],
+        "item_id": text["item_id"] or None, "event_id": text["event_id"] or None,
+        "occurred_at": occurred_at, "value": value, "properties": {},
+    }  # fmt: skip
+
+
+def _text(value: Any, name: str, fail: Callable[[str, str], None]) -> str:
+    # JSONL files often carry numeric ids; any other non-text value is a mistake.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if value is not None and not isinstance(value, str):
+        fail(name, f"must be text, got {type(value).__name__}")
+        return ""
+    return (value or "").strip()
+
+
+def _parsed(parse: Callable[[], Any], name: str, fail: Callable[[str, str], None]) -> Any:
+    try:
+        return parse()
+    except ValueError as exc:
+        fail(name, str(exc))
+        return None
+
+
+class Command(BaseCommand):
+    help = (
+        "Store events from a CSV or JSONL file. Columns: "
+        f"{','.join(COLUMNS)} (item_id, value and event_id optional; visitor_id and item_id are "
+        "external ids; timestamp ISO 8601 or epoch seconds). Nothing is stored when a row is "
+        "invalid, unless --skip-invalid is given; importing a file again adds nothing."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file", type=Path, help="a .csv, .jsonl or .ndjson file")
+        parser.add_argument(
+            "--format", dest="fmt", choices=FORMATS, help="default: from the file's extension"
+        )
+        parser.add_argument(
+            "--grant",
+            default="",
+            metavar="PURPOSES",
+            help="comma-separated purposes (e.g. analytics,personalization) the file's visitors "
+            'consented to elsewhere: recorded as their consent (source "import") first',
+        )
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="store the valid rows and report the invalid ones, instead of storing nothing",
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        file: Path,
+        fmt: str | None,
+        grant: str,
+        skip_invalid: bool,
+        **options: Any,
+    ) -> None:
+        purposes = [key.strip() for key in grant.split(",") if key.strip()]
+        # OutputWrapper ends every write with a newline, which breaks tqdm's redraws.
+        progress = getattr(self.stderr, "_out", sys.stderr)
+        now = timezone.now()
+        try:
+            fmt = format_for(file, fmt)
+            result = events_import(
+                rows=lambda: event_rows(file, fmt, now), grant=purposes,
+                skip_invalid=skip_invalid, progress=progress,
+            )  # fmt: skip
+        except EventImportError as exc:
+            lines = [error.message for error in exc.errors]
+            hint = " (--skip-invalid stores the valid rows)" if exc.skippable else ""
+            raise CommandError("\n".join([*lines, exc.message + hint])) from exc
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        for error in result.errors:
+            self.stderr.write(error.message)
+        style = self.style.WARNING if result.invalid else self.style.SUCCESS
+        self.stdout.write(style(result.summary))

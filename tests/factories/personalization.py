@@ -1,0 +1,60 @@
+import factory
+from django.core.cache import cache
+from django.utils import timezone
+
+from consent.models import ConsentRecord, PolicyVersion, Purpose
+from consent.selectors import state_cache_key
+from personalization.models import Event, Visitor
+
+
+class VisitorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visitor
+
+    external_id = factory.Sequence(lambda n: f"visitor-{n}")
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    event_id = factory.Sequence(lambda n: f"event-{n}")
+    visitor = factory.SubFactory(VisitorFactory)
+    type = Event.Type.VIEW
+    occurred_at = factory.LazyFunction(timezone.now)
+
+
+class PurposeFactory(factory.django.DjangoModelFactory):
+    """A purpose by key: the data migration's, or a new one where a flush removed them."""
+
+    class Meta:
+        model = Purpose
+        django_get_or_create = ("key",)
+
+    key = "analytics"
+    name = factory.LazyAttribute(lambda p: p.key.capitalize())
+    description = factory.LazyAttribute(lambda p: f"What {p.key} does with your data.")
+    is_required = factory.LazyAttribute(lambda p: p.key == "necessary")
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    """One consent decision; prefer `grant()`, which also forgets the cached state."""
+
+    class Meta:
+        model = ConsentRecord
+
+    visitor = factory.SubFactory(VisitorFactory)
+    purpose = factory.SubFactory(PurposeFactory)
+    granted = True
+    policy = factory.LazyFunction(lambda: PolicyVersion.objects.order_by("-version").first())
+    source = ConsentRecord.Source.BANNER
+
+
+def grant(visitor: Visitor, *purposes: str, granted: bool = True) -> list[ConsentRecord]:
+    """Record the visitor's decision (analytics by default) and forget their cached state."""
+    records = [
+        ConsentFactory(visitor=visitor, purpose=PurposeFactory(key=key), granted=granted)
+        for key in purposes or ("analytics",)
+    ]
+    cache.delete(state_cache_key(visitor.pk))
+    return records
