@@ -38,9 +38,10 @@ from django.test.utils import setup_test_environment, teardown_test_environment 
 from rest_framework.test import APIClient  # noqa: E402
 
 from config.services import api_key_create  # noqa: E402
+from consent.services import consent_grant_bulk  # noqa: E402
 from content.models import ContentItem, ContentKind  # noqa: E402
 from personalization.models import Event, Visitor  # noqa: E402
-from personalization.services.events import IMPORT_BATCH_SIZE, consent_grant_bulk  # noqa: E402
+from personalization.services.event_import import IMPORT_BATCH_SIZE  # noqa: E402
 
 EVENTS = 20_000
 API_BATCH = 500

@@ -33,6 +33,16 @@ class ApplicationError(Exception):
         self.extra = extra or {}
 
 
+class ImportRowError(ApplicationError):
+    """One reason a record of an import file is invalid, at the line where the record starts."""
+
+    def __init__(self, line: int, column: str, reason: str) -> None:
+        super().__init__(f"line {line}: {column}: {reason}", {column: [reason]})
+        self.line = line
+        self.column = column
+        self.reason = reason
+
+
 def _field_errors(detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict):
         return detail

@@ -44,6 +44,25 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         description="Deletes events older than EVENT_RETENTION_DAYS every night.",
         crontab={"minute": "10", "hour": "4"},
     ),
+    DefaultSchedule(
+        name="Apply consent retention",
+        task="tailor.apply_consent_retention",
+        description="Deletes data kept for each purpose past that purpose's retention days.",
+        crontab={"minute": "25", "hour": "4"},
+    ),
+    DefaultSchedule(
+        name="Compute segment memberships nightly",
+        task="tailor.compute_segments",
+        description="Recomputes the members of every precomputed rule segment once features "
+        "are fresh, and records each segment's size for the day.",
+        crontab={"minute": "20", "hour": "3"},
+    ),
+    DefaultSchedule(
+        name="Refresh segment memberships during the day",
+        task="tailor.compute_segments",
+        description="Follows the daytime feature refresh; disable it on very large sites.",
+        crontab={"minute": "20", "hour": "9,13,17,21"},
+    ),
 )
 
 

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "personalization.middleware.VisitorMiddleware",
+    "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -211,6 +212,10 @@ if TAILOR_CONSENT_MODE not in {"opt-in", "opt-out"}:
     raise ImproperlyConfigured("TAILOR_CONSENT_MODE must be 'opt-in' or 'opt-out'")
 # Salt for the hashes of IP address and user agent kept as proof of consent.
 TAILOR_CONSENT_PROOF_SALT = env.str("TAILOR_CONSENT_PROOF_SALT", default=SECRET_KEY)
+# Consent banner (consent/cookies.py): the signed cookie that remembers a browser's choice
+# when no visitor profile is kept (everything refused). Six months, then the banner asks again.
+TAILOR_CONSENT_COOKIE = "tailor_consent"
+TAILOR_CONSENT_COOKIE_AGE = env.int("TAILOR_CONSENT_COOKIE_DAYS", default=180) * 86_400
 
 # --- Personalization ------------------------------------------------------------------------
 # The request header a CDN sets with the visitor's country (Cloudflare's by default).

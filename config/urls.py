@@ -18,6 +18,7 @@ api_v1 = [
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="site/home.html"), name="home"),
+    path("admin/tailor/", include("personalization.admin_tools")),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
@@ -28,5 +29,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("api/v1/", include("personalization.urls")),
+    path("api/v1/", include("consent.privacy_urls")),
+    path("api/v1/", include("consent.urls")),
     path("api/v1/", include((api_v1, "api"))),
 ]

@@ -39,3 +39,6 @@ class ConsentRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+from consent import admin_requests  # noqa: E402, F401 - data-subject requests and the audit log

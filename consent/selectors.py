@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 
@@ -24,7 +25,7 @@ def default_state(all_purposes: Iterable[Purpose]) -> dict[str, bool]:
     return {p.key: p.is_required or opt_out for p in all_purposes}
 
 
-def _fresh_since() -> int:
+def policy_fresh_since() -> int:
     """The policy version from which consent counts (later versions may demand fresh consent)."""
     version = (
         PolicyVersion.objects.filter(requires_fresh_consent=True)
@@ -44,7 +45,7 @@ def consent_states(visitor_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
     if missing:
         all_purposes = purposes()
         required = {p.key for p in all_purposes if p.is_required}
-        fresh_since = _fresh_since()
+        fresh_since = policy_fresh_since()
         computed = {i: default_state(all_purposes) for i in missing}
         seen: set[tuple[int, str]] = set()
         records = (
@@ -58,7 +59,10 @@ def consent_states(visitor_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
             seen.add((visitor_id, key))
             # A grant under a policy older than one that demands fresh consent no longer counts.
             computed[visitor_id][key] = granted and (version or 0) >= fresh_since
-        cache.set_many({state_cache_key(i): s for i, s in computed.items()}, STATE_TTL)
+        if not connection.in_atomic_block:
+            # Inside a transaction the states may never be committed: a rollback would leave them
+            # cached. Reading the cache there is fine.
+            cache.set_many({state_cache_key(i): s for i, s in computed.items()}, STATE_TTL)
         states.update(computed)
     return states
 

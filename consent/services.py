@@ -2,7 +2,7 @@
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,7 +11,7 @@ from django.http import HttpRequest
 
 from config.errors import ApplicationError
 from consent.models import ConsentRecord, PolicyVersion, Purpose
-from consent.selectors import state_cache_key
+from consent.selectors import consent_states, state_cache_key
 
 
 class ConsentError(ApplicationError):
@@ -62,3 +62,53 @@ def consent_record(
     )  # fmt: skip
     transaction.on_commit(lambda: cache.delete(state_cache_key(visitor.pk)))
     return records
+
+
+GRANT_BATCH_SIZE = 5000
+
+
+def purposes_for_grant(keys: Iterable[str]) -> list[Purpose]:
+    """The purposes named by `keys`; ConsentError names any unknown one."""
+    keys = list(dict.fromkeys(keys))
+    known = {purpose.key: purpose for purpose in Purpose.objects.filter(key__in=keys)}
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        choices = ", ".join(sorted(Purpose.objects.values_list("key", flat=True)))
+        raise ConsentError(
+            f"unknown purpose {', '.join(unknown)}; the purposes are {choices}",
+            {"purposes": [f"unknown purpose {key!r}" for key in unknown]},
+        )
+    return [known[key] for key in keys]
+
+
+def consent_grant_bulk(
+    *, visitor_ids: Iterable[int], purposes: list[str], source: str = ConsentRecord.Source.IMPORT
+) -> int:
+    """Record consent to `purposes` for many visitors at once; returns the records written.
+
+    Visitors whose current state already allows a purpose get no new record for it.
+    """
+    if source not in ConsentRecord.Source.values:
+        raise ConsentError(f"unknown consent source {source!r}", {"source": [source]})
+    ids = list(dict.fromkeys(visitor_ids))
+    granted = [purpose for purpose in purposes_for_grant(purposes) if not purpose.is_required]
+    if not ids or not granted:
+        return 0
+    policy = PolicyVersion.objects.order_by("-version").first()
+    states = consent_states(ids)
+    records = [
+        ConsentRecord(
+            visitor_id=visitor_id, purpose=purpose, granted=True, policy=policy,
+            policy_hash=policy.text_hash if policy else "", source=source,
+        )
+        for visitor_id in ids
+        for purpose in granted
+        if not states[visitor_id].get(purpose.key, False)
+    ]  # fmt: skip
+    ConsentRecord.objects.bulk_create(records, batch_size=GRANT_BATCH_SIZE)
+    stale = sorted({state_cache_key(record.visitor_id) for record in records})
+    if stale:
+        # Now, for reads later in this transaction; after commit, for states cached meanwhile.
+        cache.delete_many(stale)
+        transaction.on_commit(lambda: cache.delete_many(stale))
+    return len(records)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from content import services
 from content.models import ContentItem, ContentKind, ContentRevision, Slot, SlotRule, Tag
+from personalization.widgets import ConditionWidget
 
 
 def _as_lines(value: object) -> list[str]:
@@ -223,6 +224,7 @@ class SlotRuleInline(admin.StackedInline):
     ordering = ["position", "pk"]
     autocomplete_fields = ["items", "tags"]
     filter_horizontal = ["kinds"]
+    formfield_overrides = {models.JSONField: {"widget": ConditionWidget}}
     fieldsets = [
         (None, {"fields": [("position", "name", "is_active"), "condition"]}),
         ("What to show", {"fields": ["strategy", "items", "tags", "kinds"]}),

@@ -235,7 +235,7 @@ class SlotRule(models.Model):
     name = models.CharField(max_length=200, blank=True)
     condition = models.JSONField(
         default=dict, blank=True,
-        help_text='A targeting condition, e.g. {"device": "mobile", "visits": {"$gte": 3}}; '
+        help_text='A targeting condition, e.g. {"device": "mobile", "visit_count": {"$gte": 3}}; '
         "{} matches everyone.",
     )  # fmt: skip
     strategy = models.CharField(max_length=30, choices=Strategy.choices, default=Strategy.ITEMS)
@@ -253,9 +253,11 @@ class SlotRule(models.Model):
         return self.name or f"rule {self.position}"
 
     def clean(self) -> None:
+        # The condition language lives in personalization, which builds on content.
+        from personalization.catalogue import catalogue_check
         from personalization.rules import validate_condition
 
-        issues = validate_condition(self.condition)
+        issues = validate_condition(self.condition) or catalogue_check(self.condition)[0]
         if issues:
             raise ValidationError({"condition": [str(issue) for issue in issues]})
         if self.active_from and self.active_until and self.active_until <= self.active_from:

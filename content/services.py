@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from config.errors import ApplicationError
+from content.cache import content_version_bump
 from content.models import ContentItem, ContentKind, ContentRevision, Tag
 
 # Fields a revision keeps and a restore writes back.
@@ -100,6 +101,7 @@ def content_items_set_status(
         item.status = status
         item.updated_at = now
     ContentItem.objects.bulk_update(changed, ["status", "updated_at"])
+    transaction.on_commit(content_version_bump)  # bulk_update sends no signals
     numbers = dict(
         ContentRevision.objects.filter(item__in=changed)
         .values("item")
@@ -155,6 +157,7 @@ def tag_save(*, tag: Tag) -> Tag:
         for child in descendants:
             child.path = tag.path + child.path[len(old_path) :]
         Tag.objects.bulk_update(descendants, ["path"])
+        transaction.on_commit(content_version_bump)
     return tag
 
 

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.auth import ApiKeyAuthentication, HasScope, api_key, scope
-from consent.selectors import allows
+from consent.request import request_allows
 from personalization.context import request_context
 from personalization.models import Visitor
 from personalization.services.events import (
@@ -197,7 +197,7 @@ class EventsIngestApi(APIView):
         if context["is_bot"] or not events:
             return IngestResult()  # bots are neither tracked nor told why
         visitor: Visitor | None = getattr(http, "visitor", None)
-        if visitor is None and allows(None, ANALYTICS):
+        if visitor is None and request_allows(http, ANALYTICS):
             visitor = visitor_for_request(http)  # the middleware then sets the cookie
         if visitor is None:
             return IngestResult(refused={i: {"consent": [NO_CONSENT]} for i in range(len(events))})

@@ -8,7 +8,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
-from consent.selectors import allows
+from consent.request import request_allows
 from personalization.context import request_context
 from personalization.selectors import COOKIE_SALT, visitor_from_request
 from personalization.services.visitors import page_view_record, visitor_for_request
@@ -63,7 +63,7 @@ class VisitorMiddleware:
     @staticmethod
     def _record_page_view(request: HttpRequest) -> None:
         try:
-            if not allows(request.visitor, "analytics"):
+            if not request_allows(request, "analytics"):
                 return
             visitor = visitor_for_request(request)
             item = getattr(request, "tailor_item", None)

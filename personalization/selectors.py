@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from consent.selectors import consent_state
 from personalization.models import Event, Visitor, VisitorFeatures
+from personalization.segments import visitor_segments_profile
 
 COOKIE_SALT = "tailor.visitor"
 
@@ -61,7 +62,7 @@ def visitor_profile(visitor: Visitor, *, recent: int = 20) -> dict[str, Any]:
         "sessions": visitor.sessions,
         "traits": visitor.traits,
         "features": features_as_dict(features),
-        "segments": [],
+        "segments": [match.key for match in visitor_segments_profile(visitor)],
         "consent": consent_state(visitor),
         "event_count": Event.objects.filter(visitor=visitor).count(),
         "recent_events": [

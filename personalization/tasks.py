@@ -51,3 +51,11 @@ def compute_features_chunk(*, visitor_ids: list[int], stats: dict[str, Any]) -> 
 def delete_expired_events() -> int:
     """Delete events past EVENT_RETENTION_DAYS in batches; returns how many went."""
     return retention.events_delete_expired()
+
+
+# Segment tasks live in their own module; importing them here registers them with Celery.
+from personalization.tasks_segments import (  # noqa: E402, F401
+    compute_segments,
+    compute_segments_chunk,
+    finish_segments,
+)

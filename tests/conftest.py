@@ -24,6 +24,7 @@ MIGRATION_DATA = [
     ("content.migrations.0002_default_kinds", "create_kinds"),
     ("content.migrations.0003_roles", "create_roles"),
     ("consent.migrations.0002_default_purposes", "create_purposes"),
+    ("consent.migrations.0005_privacy_officer_permissions", "grant_privacy_officer"),
 ]
 
 
@@ -41,6 +42,16 @@ def _migration_data_in_transactional_tests(request) -> None:
 
     for module, function in MIGRATION_DATA:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_segment_definitions() -> Iterator[None]:
+    """Segment definitions are cached per process; a rolled-back test must not leave its own."""
+    from personalization.segments import segments_cache_clear
+
+    segments_cache_clear()
+    yield
+    segments_cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ from content.transfer.rows import (
     COLUMNS,
     FORMATS,
     ContentImportError,
-    ImportRowError,
     format_for,
 )
 
@@ -18,7 +17,6 @@ __all__ = [
     "FORMATS",
     "ContentImportError",
     "ImportResult",
-    "ImportRowError",
     "content_export",
     "content_import",
     "format_for",

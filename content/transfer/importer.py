@@ -20,14 +20,17 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from tqdm import tqdm
 
+from config.errors import ImportRowError
+from content.cache import content_version_bump
 from content.html import summarize
 from content.models import ContentItem, ContentKind, ContentRevision
 from content.services import ContentError, content_snapshot, slug_base, tags_ensure, unique_slug
 from content.transfer.rows import (
+    ALLOWED_COLUMNS,
     DEFAULT_KIND,
+    REQUIRED_COLUMNS,
     ContentImportError,
     ImportRow,
-    ImportRowError,
     format_for,
     records,
     row_parse,
@@ -91,6 +94,8 @@ def content_import(
         if batch:
             _batch_write(batch, kinds, result)
             bar.update(len(batch))
+        # Bulk writes send no model signals: tell cached slot definitions ourselves.
+        transaction.on_commit(content_version_bump)
     return result
 
 
@@ -108,11 +113,15 @@ def _records(
     line = 0
     with _open(path) as handle:
         try:
-            for line, record in records(handle, fmt):
+            for line, record in records(
+                handle, fmt, allowed=ALLOWED_COLUMNS, required=REQUIRED_COLUMNS
+            ):
                 if isinstance(record, ImportRowError):
                     yield line, None, [record]
                 else:
                     yield line, record, row_parse(line, record, kinds)
+        except ImportRowError as exc:  # the file as a whole: empty, a bad header, broken CSV
+            raise ContentImportError([exc]) from exc
         except UnicodeDecodeError as exc:
             raise ContentImportError(
                 [ImportRowError(line + 1, "file", "not UTF-8 text at or after this line")],

@@ -1,12 +1,13 @@
 """Reading content files: CSV and JSONL records with their line numbers, checked column by column.
 
-Nothing here writes. `records` yields each raw record with the line it starts on; `row_parse`
-turns one record into an `ImportRow` or the list of reasons it is invalid.
+Nothing here writes. `records` yields each raw record with the line it starts on (the event
+import reads its files with it too); `row_parse` turns one content record into an `ImportRow` or
+the list of reasons it is invalid.
 """
 
 import csv
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -15,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.text import slugify
 
+from config.errors import ImportRowError
 from content.models import ContentItem, ContentKind, Tag
 from content.services import ContentError
 
@@ -33,16 +35,6 @@ _URL_MAX = ContentItem._meta.get_field("url").max_length
 _TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 _TAG_PATH_MAX = Tag._meta.get_field("path").max_length
 _validate_url = URLValidator()
-
-
-class ImportRowError(ContentError):
-    """One reason a record of an import file is invalid, at the line where the record starts."""
-
-    def __init__(self, line: int, column: str, reason: str) -> None:
-        super().__init__(f"line {line}: {column}: {reason}", {column: [reason]})
-        self.line = line
-        self.column = column
-        self.reason = reason
 
 
 class ContentImportError(ContentError):
@@ -86,22 +78,30 @@ def format_for(path: Path, fmt: str | None) -> str:
         ) from None
 
 
-def records(handle: TextIO, fmt: str) -> Iterator[tuple[int, dict[str, Any] | ImportRowError]]:
-    """(line, record) pairs; a record that cannot be read at all comes as an error instead."""
-    return _csv_records(handle) if fmt == "csv" else _jsonl_records(handle)
+def records(
+    handle: TextIO, fmt: str, *, allowed: Collection[str], required: Collection[str]
+) -> Iterator[tuple[int, dict[str, Any] | ImportRowError]]:
+    """(line, record) pairs; a record that cannot be read at all comes as an error instead.
+
+    A CSV file that cannot be read at all (empty, a header without the `required` columns or
+    with others than the `allowed` ones, broken quoting) raises its one ImportRowError.
+    """
+    if fmt == "csv":
+        return _csv_records(handle, allowed=allowed, required=required)
+    return _jsonl_records(handle)
 
 
-def _csv_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | ImportRowError]]:
+def _csv_records(
+    handle: TextIO, *, allowed: Collection[str], required: Collection[str]
+) -> Iterator[tuple[int, dict[str, Any] | ImportRowError]]:
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
     reader = csv.reader(handle)
     try:
         header = next(reader, None)
         if header is None:
-            raise ContentImportError(
-                [ImportRowError(1, "header", f"the file is empty; expected {', '.join(COLUMNS)}")]
-            )
+            raise ImportRowError(1, "header", f"the file is empty; expected {', '.join(allowed)}")
         columns = [name.strip().lower() for name in header]
-        _check_header(columns)
+        _check_header(columns, allowed=allowed, required=required)
         # The reader counts physical lines, so a quoted field with newlines spans several: a
         # record starts on the line after the previous record ended.
         end = reader.line_num
@@ -119,27 +119,27 @@ def _csv_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | ImportR
                 continue
             yield start, dict(zip(columns, fields, strict=True))
     except csv.Error as exc:
-        raise ContentImportError(
-            [ImportRowError(reader.line_num, "row", f"unreadable CSV: {exc}")]
-        ) from exc
+        raise ImportRowError(reader.line_num, "row", f"unreadable CSV: {exc}") from exc
 
 
-def _check_header(columns: list[str]) -> None:
+def _check_header(
+    columns: list[str], *, allowed: Collection[str], required: Collection[str]
+) -> None:
     problems = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
+    missing = [name for name in required if name not in columns]
     if missing:
         problems.append(f"missing required columns: {', '.join(missing)}")
-    unknown = [name for name in columns if name not in ALLOWED_COLUMNS]
+    unknown = [name for name in columns if name not in allowed]
     if unknown:
         problems.append(
             f"unknown columns: {', '.join(repr(n) for n in unknown)}; "
-            f"the columns allowed are {', '.join(ALLOWED_COLUMNS)}"
+            f"the columns allowed are {', '.join(allowed)}"
         )
     repeated = sorted({name for name in columns if columns.count(name) > 1})
     if repeated:
         problems.append(f"repeated columns: {', '.join(repeated)}")
     if problems:
-        raise ContentImportError([ImportRowError(1, "header", "; ".join(problems))])
+        raise ImportRowError(1, "header", "; ".join(problems))
 
 
 def _jsonl_records(handle: TextIO) -> Iterator[tuple[int, dict[str, Any] | ImportRowError]]:

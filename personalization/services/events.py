@@ -1,4 +1,4 @@
-"""Storing events in bulk (the API, the tracker, `import_events`) and granting consent in bulk.
+"""Storing events in bulk: the API, the tracker and `import_events`.
 
 Cost of `events_ingest`: a fixed number of queries whatever the number of events — the visitors
 (one select; an insert and a select more when some are new), the items (one select), consent
@@ -8,28 +8,21 @@ select), one insert of events and one update of the visitors. Memory holds the e
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from itertools import islice
-from typing import Any, TextIO
+from typing import Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from tqdm import tqdm
 
-from config.errors import ApplicationError
-from consent.models import ConsentRecord, PolicyVersion, Purpose
-from consent.selectors import consent_states, default_state, state_cache_key
+from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
-from consent.services import ConsentError
 from content.models import ContentItem
-from content.transfer.rows import ImportRowError
 from personalization.models import Event, Visitor
 
 ANALYTICS = "analytics"
@@ -132,10 +125,10 @@ def events_ingest(
     keys = [str(visitor.uid) if visitor else event["visitor_id"] for event in events]
     now = timezone.now()
     with transaction.atomic():
-        owners, allowed = _owners_allowed(set(keys), visitor)
+        owners, allowed = owners_allowed(set(keys), visitor)
         if creatable := {key for key, ok in allowed.items() if ok and key not in owners}:
             # Consent allows a profile without any record (opt-out): create it.
-            owners |= visitors_ensure(_spans(events, keys, only=creatable))
+            owners |= visitors_ensure(visitor_spans(events, keys, only=creatable))
         pending: dict[str, tuple[dict[str, Any], int]] = {}
         for index, (event, key) in enumerate(zip(events, keys, strict=True)):
             errors: dict[str, list[str]] = {}
@@ -188,7 +181,7 @@ def _event_row(
     )  # fmt: skip
 
 
-def _spans(
+def visitor_spans(
     events: list[dict[str, Any]], keys: list[str], only: set[str] | None = None
 ) -> dict[str, tuple[datetime, datetime]]:
     """First and last event time per visitor key (of the keys in `only`, when given)."""
@@ -210,7 +203,7 @@ def _visitors_find(external_ids: set[str]) -> dict[str, int]:
     return {external_id: merged or pk for external_id, pk, merged in found}
 
 
-def _owners_allowed(
+def owners_allowed(
     keys: set[str], visitor: Visitor | None
 ) -> tuple[dict[str, int], dict[str, bool]]:
     """Visitor id by key, and whether each key's visitor allows analytics (unknown: the default)."""
@@ -248,211 +241,3 @@ def _visitors_seen(events: list[Event]) -> None:
         first_seen=Least(F("first_seen"), Subquery(timeline.order_by("occurred_at")[:1])),
         last_seen=Greatest(F("last_seen"), Subquery(timeline.order_by("-occurred_at")[:1])),
     )
-
-
-def purposes_for_grant(keys: Iterable[str]) -> list[Purpose]:
-    """The purposes named by `keys`; ConsentError names any unknown one."""
-    keys = list(dict.fromkeys(keys))
-    known = {purpose.key: purpose for purpose in Purpose.objects.filter(key__in=keys)}
-    unknown = [key for key in keys if key not in known]
-    if unknown:
-        choices = ", ".join(sorted(Purpose.objects.values_list("key", flat=True)))
-        raise ConsentError(
-            f"unknown purpose {', '.join(unknown)}; the purposes are {choices}",
-            {"purposes": [f"unknown purpose {key!r}" for key in unknown]},
-        )
-    return [known[key] for key in keys]
-
-
-def consent_grant_bulk(
-    *, visitor_ids: Iterable[int], purposes: list[str], source: str = ConsentRecord.Source.IMPORT
-) -> int:
-    """Record consent to `purposes` for many visitors at once; returns the records written.
-
-    Visitors whose current state already allows a purpose get no new record for it.
-    """
-    if source not in ConsentRecord.Source.values:
-        raise ConsentError(f"unknown consent source {source!r}", {"source": [source]})
-    ids = list(dict.fromkeys(visitor_ids))
-    granted = [purpose for purpose in purposes_for_grant(purposes) if not purpose.is_required]
-    if not ids or not granted:
-        return 0
-    policy = PolicyVersion.objects.order_by("-version").first()
-    states = consent_states(ids)
-    records = [
-        ConsentRecord(
-            visitor_id=visitor_id, purpose=purpose, granted=True, policy=policy,
-            policy_hash=policy.text_hash if policy else "", source=source,
-        )
-        for visitor_id in ids
-        for purpose in granted
-        if not states[visitor_id].get(purpose.key, False)
-    ]  # fmt: skip
-    ConsentRecord.objects.bulk_create(records, batch_size=INSERT_BATCH_SIZE)
-    stale = sorted({state_cache_key(record.visitor_id) for record in records})
-    if stale:
-        # Now, for reads later in this transaction; after commit, for states cached meanwhile.
-        cache.delete_many(stale)
-        transaction.on_commit(lambda: cache.delete_many(stale))
-    return len(records)
-
-
-# --- import_events ------------------------------------------------------------------------------
-
-IMPORT_BATCH_SIZE = 5000
-NO_CONSENT_HINT = (
-    "visitor {!r} has not consented to analytics; use --grant analytics if consent was "
-    "collected elsewhere"
-)
-# A fresh reading of the file each call: (line, event dict) or (line, why the row is invalid).
-RowSource = Callable[[], Iterator[tuple[int, dict[str, Any] | list[ImportRowError]]]]
-
-
-class EventImportError(ApplicationError):
-    """An import that wrote nothing, with every reason why."""
-
-    def __init__(self, errors: list[ImportRowError], message: str, skippable: bool = False) -> None:
-        super().__init__(message, {"rows": [error.message for error in errors]})
-        self.errors = errors
-        self.skippable = skippable  # whether --skip-invalid would store the other rows
-
-
-@dataclass
-class EventImportResult:
-    """What an import did, and the rows it left out with why."""
-
-    stored: int = 0
-    duplicates: int = 0
-    invalid: int = 0
-    errors: list[ImportRowError] = field(default_factory=list)
-
-    @property
-    def summary(self) -> str:
-        return f"{self.stored} stored, {self.duplicates} duplicates, {self.invalid} invalid"
-
-
-def events_import(
-    *,
-    rows: RowSource,
-    grant: list[str] | None = None,
-    skip_invalid: bool = False,
-    progress: TextIO | None = None,
-    batch_size: int = IMPORT_BATCH_SIZE,
-) -> EventImportResult:
-    """Store a file's events: every row checked first, then all or nothing unless `skip_invalid`.
-
-    `grant` records consent (source "import") for the file's visitors before consent is checked.
-    Cost: the rows are read twice and held one batch at a time; each batch of `batch_size` rows
-    takes a fixed number of queries (its items and visitors, consent, then `events_ingest`).
-    """
-    grant = [purpose.key for purpose in purposes_for_grant(grant)] if grant else []
-    errors, bad_lines, valid = _import_check(rows, check_consent=not grant, batch_size=batch_size)
-    if errors and not skip_invalid:
-        message = f"{len(bad_lines)} invalid rows; nothing was imported"
-        raise EventImportError(errors, message, skippable=True)
-    result = EventImportResult(invalid=len(bad_lines), errors=errors)
-    bar = tqdm(
-        total=valid, file=progress, disable=None if progress else True, unit="rows",
-        desc="importing", dynamic_ncols=True,
-    )  # fmt: skip
-    granted: list[int] = []
-    committed = False
-    try:
-        with bar, transaction.atomic():
-            for batch in _batches(_valid_rows(rows, bad_lines), batch_size):
-                _import_write(batch, grant, result, skip_invalid=skip_invalid, granted=granted)
-                bar.update(len(batch))
-        committed = True
-    finally:
-        if not committed and granted:
-            # States cached inside the rolled back transaction would claim consent never stored.
-            cache.delete_many([state_cache_key(visitor_id) for visitor_id in set(granted)])
-    return result
-
-
-def _valid_rows(rows: RowSource, bad_lines: set[int]) -> Iterator[tuple[int, dict[str, Any]]]:
-    for line, row in rows():
-        if line in bad_lines:
-            continue
-        if isinstance(row, list):
-            # The check passed this line a moment ago: someone is writing to the file.
-            raise EventImportError(row, "the file changed during the import; nothing imported")
-        yield line, row
-
-
-def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(rows)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
-def _import_check(
-    rows: RowSource, *, check_consent: bool, batch_size: int
-) -> tuple[list[ImportRowError], set[int], int]:
-    """Every error of the file, the lines of the invalid rows, and the number of valid rows."""
-    errors: list[ImportRowError] = []
-    valid = 0
-    for batch in _batches(rows(), batch_size):
-        parsed = []
-        for line, row in batch:
-            if isinstance(row, list):
-                errors.extend(row)
-            else:
-                parsed.append((line, row))
-        refused = _references_check(parsed, check_consent=check_consent)
-        errors.extend(refused)
-        valid += len(parsed) - len({error.line for error in refused})
-    errors.sort(key=lambda error: error.line)
-    return errors, {error.line for error in errors}, valid
-
-
-def _references_check(
-    rows: list[tuple[int, dict[str, Any]]], *, check_consent: bool
-) -> list[ImportRowError]:
-    """Unknown items and, unless consent is granted by the import, visitors without consent."""
-    item_keys = {row["item_id"] for _, row in rows if row["item_id"]}
-    items = set(
-        ContentItem.objects.filter(external_id__in=item_keys).values_list("external_id", flat=True)
-        if item_keys
-        else ()
-    )
-    if check_consent and rows:
-        _, allowed = _owners_allowed({row["visitor_id"] for _, row in rows}, None)
-    errors = []
-    for line, row in rows:
-        if row["item_id"] and row["item_id"] not in items:
-            errors.append(ImportRowError(line, "item_id", f"unknown item {row['item_id']!r}"))
-        if check_consent and not allowed[row["visitor_id"]]:
-            reason = NO_CONSENT_HINT.format(row["visitor_id"])
-            errors.append(ImportRowError(line, "visitor_id", reason))
-    return errors
-
-
-def _import_write(
-    batch: list[tuple[int, dict[str, Any]]],
-    grant: list[str],
-    result: EventImportResult,
-    *,
-    skip_invalid: bool,
-    granted: list[int],
-) -> None:
-    events = [row for _, row in batch]
-    if grant:
-        keys = [event["visitor_id"] for event in events]
-        owners = visitors_ensure(_spans(events, keys))
-        consent_grant_bulk(visitor_ids=owners.values(), purposes=grant)
-        granted.extend(owners.values())
-    outcome = events_ingest(events=events, visitor=None, source=ConsentRecord.Source.IMPORT)
-    if outcome.refused:
-        # The check passed these rows: an item was deleted or consent withdrawn meanwhile.
-        lost = [
-            ImportRowError(batch[index][0], column, "; ".join(reasons))
-            for index, row_errors in sorted(outcome.refused.items())
-            for column, reasons in row_errors.items()
-        ]
-        if not skip_invalid:
-            raise EventImportError(lost, "rows became invalid during the import; nothing imported")
-        result.errors.extend(lost)
-        result.invalid += len(outcome.refused)
-    result.stored += outcome.accepted
-    result.duplicates += outcome.duplicates

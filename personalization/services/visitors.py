@@ -10,7 +10,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from consent.models import ConsentRecord
-from personalization.models import Event, Visitor, VisitorFeatures, VisitorMerge
+from personalization.models import (
+    Event,
+    Segment,
+    SegmentMembership,
+    Visitor,
+    VisitorFeatures,
+    VisitorMerge,
+)
 
 
 def visitor_touch(*, visitor: Visitor, now=None) -> Visitor:
@@ -70,6 +77,12 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     moved = Event.objects.filter(visitor=source).update(visitor=target)
     ConsentRecord.objects.filter(visitor=source).update(visitor=target)
     VisitorFeatures.objects.filter(visitor=source).delete()
+    # Static lists follow the person; rule memberships are recomputed for the survivor.
+    kept = SegmentMembership.objects.filter(visitor=target).values("segment_id")
+    SegmentMembership.objects.filter(visitor=source, segment__kind=Segment.Kind.STATIC).exclude(
+        segment_id__in=kept
+    ).update(visitor=target)
+    SegmentMembership.objects.filter(visitor=source).delete()
     target.traits = {**source.traits, **target.traits}  # what the known profile says wins
     target.first_seen = min(target.first_seen, source.first_seen)
     target.last_seen = max(target.last_seen, source.last_seen)

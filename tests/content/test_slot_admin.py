@@ -64,3 +64,14 @@ def test_a_condition_that_is_not_json_is_refused(editor_client):
     assert response.status_code == 200
     assert "rule 1: condition" in response.content.decode()
     assert not Slot.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_value_of_the_wrong_type_for_a_known_attribute_is_refused(editor_client):
+    response = editor_client.post(
+        "/admin/content/slot/add/", slot_form(first='{"sessions_30d": {"$gte": "three"}}')
+    )
+
+    assert response.status_code == 200
+    assert "rule 1: condition sessions_30d: $gte needs a number" in response.content.decode()
+    assert not Slot.objects.exists()

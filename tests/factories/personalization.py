@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 from consent.selectors import state_cache_key
-from personalization.models import Event, Visitor
+from personalization.models import Event, Segment, SegmentMembership, Visitor
 
 
 class VisitorFactory(factory.django.DjangoModelFactory):
@@ -58,3 +58,24 @@ def grant(visitor: Visitor, *purposes: str, granted: bool = True) -> list[Consen
     ]
     cache.delete(state_cache_key(visitor.pk))
     return records
+
+
+class SegmentFactory(factory.django.DjangoModelFactory):
+    """A rule segment; pass `kind="static"` (and no condition) for a list."""
+
+    class Meta:
+        model = Segment
+        django_get_or_create = ("key",)
+
+    key = factory.Sequence(lambda n: f"segment-{n}")
+    name = factory.LazyAttribute(lambda s: s.key.replace("-", " ").capitalize())
+    kind = Segment.Kind.RULE
+    condition = factory.LazyFunction(dict)
+
+
+class SegmentMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SegmentMembership
+
+    segment = factory.SubFactory(SegmentFactory, kind=Segment.Kind.STATIC)
+    visitor = factory.SubFactory(VisitorFactory)

@@ -3,27 +3,22 @@
 This module reads the file (columns, line numbers, values); `events_import` stores the rows.
 """
 
-import csv
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import slug_re
 from django.utils import timezone
 
-from config.errors import ApplicationError
+from config.errors import ApplicationError, ImportRowError
 from content.models import ContentItem
-from content.transfer.rows import FORMATS, ImportRowError, format_for, records
+from content.transfer.rows import FORMATS, format_for, records
 from personalization.models import Event, Visitor
-from personalization.services.events import (
-    EventImportError,
-    events_import,
-    occurred_at_parse,
-    value_parse,
-)
+from personalization.services.event_import import EventImportError, events_import
+from personalization.services.events import occurred_at_parse, value_parse
 
 COLUMNS = ("visitor_id", "event_type", "item_id", "timestamp", "value", "event_id")
 REQUIRED_COLUMNS = ("visitor_id", "event_type", "timestamp")
@@ -46,52 +41,19 @@ def event_rows(path: Path, fmt: str, now: datetime) -> Iterator[Row]:
     line = 0
     with handle:
         try:
-            for line, record in _csv_records(handle) if fmt == "csv" else records(handle, fmt):
+            for line, record in records(handle, fmt, allowed=COLUMNS, required=REQUIRED_COLUMNS):
                 if isinstance(record, ImportRowError):
                     yield line, [record]
                 else:
                     yield line, row_parse(line, record, now)
+        except ImportRowError as exc:  # the file as a whole: empty, a bad header, broken CSV
+            problem = "header is invalid" if exc.column == "header" else "file is not readable CSV"
+            raise EventImportError([exc], f"the {problem}; nothing imported") from exc
         except UnicodeDecodeError as exc:
             raise EventImportError(
                 [ImportRowError(line + 1, "file", "not UTF-8 text at or after this line")],
                 "the file is not UTF-8 text; save it as UTF-8 (“CSV UTF-8” in spreadsheets)",
             ) from exc
-
-
-def _csv_records(handle: TextIO) -> Iterator[tuple[int, dict[str, str] | ImportRowError]]:
-    reader = csv.reader(handle)
-    try:
-        header = next(reader, None)
-        columns = [name.strip().lower() for name in header or []]
-        _check_header(columns)
-        # A quoted field may span lines: a record starts on the line after the previous one ended.
-        end = reader.line_num
-        for fields in reader:
-            start, end = end + 1, reader.line_num
-            if not any(value.strip() for value in fields):
-                continue  # blank lines and the empty rows spreadsheets leave at the end
-            if len(fields) != len(columns):
-                reason = f"{len(fields)} fields, but the header has {len(columns)}"
-                yield start, ImportRowError(start, "row", reason)
-                continue
-            yield start, dict(zip(columns, fields, strict=True))
-    except csv.Error as exc:
-        error = ImportRowError(reader.line_num, "row", f"unreadable CSV: {exc}")
-        raise EventImportError([error], "the file is not readable CSV; nothing imported") from exc
-
-
-def _check_header(columns: list[str]) -> None:
-    problems = []
-    if missing := [name for name in REQUIRED_COLUMNS if name not in columns]:
-        problems.append(f"missing required columns: {', '.join(missing)}")
-    if unknown := [name for name in columns if name not in COLUMNS]:
-        names = ", ".join(map(repr, unknown))
-        problems.append(f"unknown columns: {names}; the columns are {', '.join(COLUMNS)}")
-    if repeated := sorted({name for name in columns if columns.count(name) > 1}):
-        problems.append(f"repeated columns: {', '.join(repeated)}")
-    if problems:
-        error = ImportRowError(1, "header", "; ".join(problems))
-        raise EventImportError([error], "the header is invalid; nothing imported")
 
 
 def row_parse(

@@ -1,0 +1,1 @@
+"""GDPR rights over the personal-data registry: access (export), erasure, requests, retention."""

@@ -1,0 +1,136 @@
+"""Erasure (Art. 17): delete or anonymize every registered record of a subject, in batches.
+
+`subject_erase` works through the registry in erasure order. Each batch (a range of at most
+`batch_size` of the subject's rows by primary key) is erased in its own transaction together
+with the progress it writes to the DataSubjectRequest, so a run that dies half-way leaves a
+consistent state that the next run finishes: the plan (visitor and user pks, salted hashes; no
+identifier) is stored when the run starts, finished models are skipped and every step is
+idempotent.
+
+Cost: per batch one indexed select of the pk closing the batch, one delete or update of the pk
+range and one progress write; memory stays flat whatever the number of rows. 100,000 events at
+5,000 per batch are 21 batches (the last one finds the rest, maybe nothing).
+"""
+
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import ApplicationError
+from consent.gdpr.audit import TASK, Action, Actor, audit_log
+from consent.gdpr.subjects import subject_resolve
+from consent.models import DataSubjectRequest
+from consent.registry import DELETE, PersonalData, Subject, cache_keys, declarations
+
+ERASE_BATCH_SIZE = 5_000
+Status = DataSubjectRequest.Status
+Progress = Callable[[str, int], None]
+
+
+class ErasureError(ApplicationError):
+    pass
+
+
+def erase_batch(
+    declaration: PersonalData, subject: Subject, *, after: int | None, upto: int | None
+) -> int:
+    """Erase the subject's rows of one model with `after` < pk <= `upto` (None: unbounded).
+
+    A pk range rather than a list of 5,000 pks: the same rows, in a statement the database
+    plans and runs in a fraction of the time. Returns how many rows of the model changed.
+    """
+    model = declaration.model
+    rows = declaration.queryset(subject)
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
+    if upto is not None:
+        rows = rows.filter(pk__lte=upto)
+    if declaration.erase == DELETE:
+        _, per_model = rows.delete()
+        return per_model.get(model._meta.label, 0)
+    if declaration.eraser is not None:
+        return declaration.eraser(rows, subject)
+    return rows.update(**declaration.anonymize)
+
+
+def _plan(request: DataSubjectRequest) -> Subject | None:
+    """The stored plan of an interrupted run, else a new one from the request's subject."""
+    plan = request.progress.get("plan")
+    if plan:
+        return Subject.from_plan(plan)
+    subject = subject_resolve(request.subject)
+    if subject is None:
+        return None
+    request.progress = {"plan": subject.as_plan(), "done": [], "counts": {}}
+    request.status = Status.IN_PROGRESS
+    request.save(update_fields=["progress", "status"])
+    return subject
+
+
+def _erase_model(
+    declaration: PersonalData,
+    subject: Subject,
+    request: DataSubjectRequest,
+    *,
+    batch_size: int,
+    on_progress: Progress | None,
+) -> None:
+    label = declaration.model._meta.label
+    counts = request.progress["counts"]
+    rows = declaration.queryset(subject).order_by("pk").values_list("pk", flat=True)
+    after = None
+    while True:
+        # The pk closing this batch, found without fetching the batch's pks; none: the rest.
+        pending = rows if after is None else rows.filter(pk__gt=after)
+        upto = next(iter(pending[batch_size - 1 : batch_size]), None)
+        with transaction.atomic():
+            erased = erase_batch(declaration, subject, after=after, upto=upto)
+            counts[label] = counts.get(label, 0) + erased
+            if upto is None:
+                request.progress["done"].append(label)
+            request.save(update_fields=["progress"])
+        if on_progress is not None:
+            on_progress(label, counts[label])
+        if upto is None:
+            return
+        after = upto
+
+
+def subject_erase(
+    *,
+    request_id: int,
+    batch_size: int = ERASE_BATCH_SIZE,
+    actor: Actor = TASK,
+    on_progress: Progress | None = None,
+) -> dict[str, int]:
+    """Erase the subject of an erasure request; returns rows erased per model. Idempotent."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    request = DataSubjectRequest.objects.get(pk=request_id)
+    if request.type != DataSubjectRequest.Type.ERASURE:
+        raise ErasureError(f"request #{request.pk} is not an erasure request")
+    if request.status in (Status.DONE, Status.REJECTED):
+        return dict(request.progress.get("counts", {}))
+    subject = _plan(request)
+    if subject is None:
+        # Nothing of this subject is stored (any more): the request is fulfilled as it is.
+        request.progress = {"plan": None, "done": [], "counts": {}}
+    else:
+        for declaration in declarations():
+            if declaration.model._meta.label not in request.progress["done"]:
+                _erase_model(
+                    declaration, subject, request, batch_size=batch_size, on_progress=on_progress
+                )
+        cache.delete_many(cache_keys(subject))
+    counts = dict(request.progress["counts"])
+    with transaction.atomic():
+        request.status = Status.DONE
+        request.completed_at = timezone.now()
+        request.save(update_fields=["progress", "status", "completed_at"])
+        audit_log(
+            action=Action.ERASED, actor=actor, subject_hash=request.subject_hash,
+            request=request, detail={"counts": counts, "found": subject is not None},
+        )  # fmt: skip
+    return counts

@@ -1,0 +1,70 @@
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from consent.gdpr.audit import COMMAND
+from consent.gdpr.erase import ERASE_BATCH_SIZE, subject_erase
+from consent.gdpr.requests import erasure_request_queue, subject_request_create
+from consent.gdpr.subjects import subject_resolve
+from consent.models import DataSubjectRequest
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase every record of a data subject (GDPR Art. 17): delete or anonymize them in "
+        "batches. Asks for confirmation unless --yes is given."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("visitor_id", help="external id or cookie id")
+        parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        parser.add_argument(
+            "--async", dest="run_async", action="store_true", help="queue the erasure task"
+        )
+        parser.add_argument("--batch-size", type=int, default=ERASE_BATCH_SIZE)
+
+    def handle(
+        self, *args, visitor_id: str, yes: bool, run_async: bool, batch_size: int, **options
+    ) -> None:
+        if batch_size < 1:
+            raise CommandError("--batch-size must be at least 1")
+        subject = subject_resolve(visitor_id)
+        if subject is None:
+            self.stdout.write(f"No visitor has the id {visitor_id!r}: nothing to erase.")
+            return
+        if not yes:
+            self._confirm(
+                visitor_id, profiles=len(subject.visitor_ids), users=len(subject.user_ids)
+            )
+        request = subject_request_create(
+            type=DataSubjectRequest.Type.ERASURE, identifier=visitor_id, actor=COMMAND
+        )
+        if run_async:
+            erasure_request_queue(request=request, actor=COMMAND)
+            self.stdout.write(f"Erasure queued (request #{request.pk}).")
+            return
+        with tqdm(desc="erasing", unit=" rows", disable=None) as bar:
+            seen: dict[str, int] = {}
+
+            def progress(label: str, count: int) -> None:
+                bar.update(count - seen.get(label, 0))
+                bar.set_postfix_str(label)
+                seen[label] = count
+
+            counts = subject_erase(
+                request_id=request.pk, batch_size=batch_size, actor=COMMAND, on_progress=progress
+            )
+        for label, count in sorted(counts.items()):
+            self.stdout.write(f"  {label:<36} {count:>10,}")
+        self.stdout.write(f"Erased {sum(counts.values()):,} rows (request #{request.pk}).")
+
+    def _confirm(self, visitor_id: str, *, profiles: int, users: int) -> None:
+        self.stdout.write(
+            f"This erases every record of {visitor_id!r} ({profiles} profile(s), {users} user "
+            "account(s)) and cannot be undone."
+        )
+        try:
+            answer = input("Type 'yes' to erase: ")
+        except EOFError:
+            answer = ""
+        if answer.strip() != "yes":
+            raise CommandError("Erasure aborted: nothing was changed.")

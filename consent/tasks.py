@@ -1,0 +1,30 @@
+"""Thin Celery tasks for erasure and retention; the work lives in `consent.gdpr`."""
+
+from typing import Any
+
+from celery import shared_task
+from django.db import OperationalError
+
+from consent.gdpr import erase, retention
+
+RETRIES: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+@shared_task(name="tailor.erase_subject", **RETRIES)
+def erase_subject(*, request_id: int, batch_size: int = erase.ERASE_BATCH_SIZE) -> dict[str, int]:
+    """Erase an erasure request's subject; a retry finishes what a crashed run left. Idempotent.
+
+    Takes and returns no identifier, so the broker and result backend never hold one.
+    """
+    return erase.subject_erase(request_id=request_id, batch_size=batch_size)
+
+
+@shared_task(name="tailor.apply_consent_retention", **RETRIES)
+def apply_consent_retention() -> dict[str, int]:
+    """Delete data kept for each purpose past that purpose's retention; rows per model."""
+    return retention.consent_retention_apply()

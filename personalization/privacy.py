@@ -1,0 +1,45 @@
+"""Personal data held by personalization: profiles, merges, events and computed features."""
+
+from consent import registry
+
+registry.register(
+    "personalization.Visitor",
+    path="",
+    erase=registry.DELETE,
+    # Profiles merged into this one (tombstones) belong to the same subject; the user account
+    # is erased through its own declaration.
+    covers=("merged_into", "user"),
+    order=1000,  # last: the other declarations find their rows through these visitors
+    description="The profile: cookie id, external id, traits, visits; merged profiles too.",
+)
+registry.register(
+    "personalization.VisitorMerge",
+    path="target",
+    erase=registry.DELETE,
+    description="Anonymous profiles merged into this one on login.",
+)
+registry.register(
+    "personalization.Event",
+    path="visitor",
+    erase=registry.DELETE,
+    extra={"item_external_id": "item__external_id"},
+    purposes=("analytics",),
+    retention_field="occurred_at",
+    description="Everything the visitor did: views, clicks, purchases, searches, ratings.",
+)
+registry.register(
+    "personalization.VisitorFeatures",
+    path="visitor",
+    erase=registry.DELETE,
+    purposes=("personalization",),
+    retention_field="computed_at",
+    description="Features computed from the events: recency, RFM, lifecycle, affinities.",
+)
+registry.register(
+    "personalization.SegmentMembership",
+    path="visitor",
+    erase=registry.DELETE,
+    extra={"segment_key": "segment__key"},
+    # Sizes per day (SegmentSizeSnapshot) are counts that keep no link to anyone.
+    description="The segments, lists and clusters the visitor belongs to.",
+)

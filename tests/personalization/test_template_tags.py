@@ -1,0 +1,77 @@
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import timezone
+
+from personalization.models import VisitorFeatures
+from tests.factories import (
+    ContentItemFactory,
+    ContentKindFactory,
+    SlotFactory,
+    SlotRuleFactory,
+    VisitorFactory,
+    grant,
+)
+
+
+@pytest.fixture
+def hero():
+    banner = ContentKindFactory(key="banner")
+    slot = SlotFactory(key="hero", default_items=[ContentItemFactory(title="Welcome", kind=banner)])
+    SlotRuleFactory(
+        slot=slot, condition={"lifecycle": "engaged"},
+        items=[ContentItemFactory(title="Welcome back", kind=banner)],
+    )  # fmt: skip
+    return slot
+
+
+def render(source: str, visitor=None, context=None) -> str:
+    request = RequestFactory().get("/")
+    request.visitor = visitor
+    request.tailor_context = context or {"device": "desktop"}
+    return Template("{% load tailor %}" + source).render(Context({"request": request}))
+
+
+def engaged_visitor():
+    visitor = VisitorFactory()
+    grant(visitor, "personalization")
+    VisitorFeatures.objects.create(visitor=visitor, computed_at=timezone.now(), lifecycle="engaged")
+    return visitor
+
+
+@pytest.mark.django_db
+def test_a_slot_renders_its_default_for_an_unknown_visitor(hero):
+    html = render('{% slot "hero" %}')
+
+    assert "Welcome" in html
+    assert "Welcome back" not in html
+    assert 'data-slot="hero"' in html
+
+
+@pytest.mark.django_db
+def test_a_slot_renders_the_matching_rules_item_in_its_block_template(hero):
+    html = render('{% slot "hero" %}', engaged_visitor())
+
+    assert 'class="tailor-block tailor-block--banner"' in html
+    assert "Welcome back" in html
+
+
+@pytest.mark.django_db
+def test_slot_as_gives_the_items_to_loop_over(hero):
+    html = render('{% slot "hero" as items %}{% for i in items %}[{{ i.title }}]{% endfor %}')
+
+    assert html == "[Welcome]"
+
+
+@pytest.mark.django_db
+def test_an_unknown_slot_renders_nothing_rather_than_failing():
+    assert "tailor-block" not in render('{% slot "missing" %}')
+
+
+@pytest.mark.django_db
+def test_if_segment_shows_the_else_part_to_a_visitor_outside_the_segment():
+    html = render(
+        '{% if_segment "vip" %}VIP{% else %}everyone{% endif_segment %}', engaged_visitor()
+    )
+
+    assert html == "everyone"
