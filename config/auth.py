@@ -3,6 +3,7 @@
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.models import KEY_PREFIX, ApiKey, hash_secret
@@ -68,6 +69,10 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
     """Per-key request rate (`API_KEY_RATE`); anonymous clients are limited per IP address."""
 
     scope = "api_key"
+
+    def get_rate(self) -> str | None:
+        # Read the setting on each request rather than once at import, so that it can change.
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
     def get_cache_key(self, request, view):
         key = api_key(request)

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # As high as possible: before any middleware that can answer (WhiteNoise, CommonMiddleware).
+    "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -227,6 +230,16 @@ TAILOR_VISITOR_COOKIE_AGE = env.int("TAILOR_VISITOR_COOKIE_DAYS", default=395) *
 TAILOR_SESSION_GAP_MINUTES = 30
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
 TAILOR_AFFINITY_HALF_LIFE_DAYS = env.float("TAILOR_AFFINITY_HALF_LIFE_DAYS", default=30.0)
+
+# --- Delivery -------------------------------------------------------------------------------
+# Browsers on these origins (e.g. "https://shop.example.com") may post events cross-origin;
+# CORS applies to the events endpoint only. Empty: same-origin only.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/v1/events$"
+CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
+# The public origin of tracked links (`/t/<token>`) in email blocks and API answers, e.g.
+# "https://tailor.example.com"; empty: the host the API was called on.
+TAILOR_TRACKING_BASE_URL = env.str("TAILOR_TRACKING_BASE_URL", default="")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from personalization.views import click_redirect
 
 handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"
@@ -28,6 +29,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("t/<str:token>", click_redirect, name="click"),
     path("api/v1/", include("personalization.urls")),
     path("api/v1/", include("consent.privacy_urls")),
     path("api/v1/", include("consent.urls")),

@@ -18,8 +18,14 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from consent.cookies import consent_from_cookie
-from consent.models import ConsentRecord, PolicyVersion, Purpose
-from consent.selectors import consent_state, default_state, policy_fresh_since, purposes
+from consent.models import ConsentRecord, Purpose
+from consent.selectors import (
+    consent_state,
+    default_state,
+    policy_current_version,
+    policy_fresh_since,
+    purposes,
+)
 from consent.services import consent_record
 from personalization.models import Visitor
 from personalization.services.visitors import visitor_for_request
@@ -86,7 +92,7 @@ def consent_summary(
     *, all_purposes: list[Purpose], state: Mapping[str, bool], decided: bool, gpc: bool
 ) -> dict[str, Any]:
     """The consent state as the API and the banner show it."""
-    policy = PolicyVersion.objects.order_by("-version").values_list("version", flat=True).first()
+    policy = policy_current_version()
     return {
         "mode": settings.TAILOR_CONSENT_MODE,
         "policy_version": policy,

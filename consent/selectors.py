@@ -1,11 +1,13 @@
 """The one place every part of Tailor asks whether a visitor allows a purpose."""
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
+from config.versioning import SharedVersion
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 
 STATE_TTL = 3600
@@ -15,8 +17,44 @@ def state_cache_key(visitor_id: int) -> str:
     return f"tailor:consent:v1:{visitor_id}"
 
 
+# Purposes and policy versions change rarely and are read on every request: each process keeps
+# them in memory, reloaded when an edit bumps the shared version (see `config.versioning`).
+CONSENT_CONFIG_VERSION = SharedVersion("tailor:consent:config")
+_config: dict[str, Any] = {"version": None}
+
+
+def _consent_config() -> dict[str, Any]:
+    version = CONSENT_CONFIG_VERSION.current()
+    if _config["version"] != version:
+        fresh = (
+            PolicyVersion.objects.filter(requires_fresh_consent=True)
+            .order_by("-version")
+            .values_list("version", flat=True)
+            .first()
+        )
+        latest = PolicyVersion.objects.order_by("-version").values_list("version", flat=True)
+        _config.update(
+            version=version,
+            purposes=tuple(Purpose.objects.all()),
+            fresh_since=fresh or 0,
+            policy_version=latest.first(),
+        )
+    return _config
+
+
+def consent_config_clear() -> None:
+    """Forget this process's purposes and policies (tests whose rows were rolled back)."""
+    _config["version"] = None
+
+
 def purposes() -> list[Purpose]:
-    return list(Purpose.objects.all())
+    """Every purpose, in banner order."""
+    return list(_consent_config()["purposes"])
+
+
+def policy_current_version() -> int | None:
+    """The version number of the policy text in force (None before any is published)."""
+    return _consent_config()["policy_version"]
 
 
 def default_state(all_purposes: Iterable[Purpose]) -> dict[str, bool]:
@@ -27,13 +65,7 @@ def default_state(all_purposes: Iterable[Purpose]) -> dict[str, bool]:
 
 def policy_fresh_since() -> int:
     """The policy version from which consent counts (later versions may demand fresh consent)."""
-    version = (
-        PolicyVersion.objects.filter(requires_fresh_consent=True)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
-    )
-    return version or 0
+    return _consent_config()["fresh_since"]
 
 
 def consent_states(visitor_ids: Iterable[int]) -> dict[int, dict[str, bool]]:
@@ -71,7 +103,12 @@ def consent_state(visitor) -> dict[str, bool]:
     """Purpose key → allowed for one visitor (None: a visitor not identified yet)."""
     if visitor is None or visitor.pk is None:
         return default_state(purposes())
-    return consent_states([visitor.pk])[visitor.pk]
+    # A page asks several times; the visitor object lives for one request, so remember it there.
+    state = getattr(visitor, "_tailor_consent_state", None)
+    if state is None:
+        state = consent_states([visitor.pk])[visitor.pk]
+        visitor._tailor_consent_state = state
+    return state
 
 
 def allows(visitor, purpose: str) -> bool:

@@ -60,6 +60,7 @@ def consent_record(
         for key, granted in choices.items()
         if not known[key].is_required
     )  # fmt: skip
+    visitor.__dict__.pop("_tailor_consent_state", None)  # the state this object remembered
     transaction.on_commit(lambda: cache.delete(state_cache_key(visitor.pk)))
     return records
 

@@ -23,7 +23,10 @@ def visitor_attributes(
 ) -> dict[str, Any]:
     """Everything a condition can test about `visitor` in this request's `context`."""
     if visitor is not None and features is None:
-        features = VisitorFeatures.objects.filter(visitor=visitor).first()
+        try:
+            features = visitor.features  # loaded with the visitor, or one query
+        except VisitorFeatures.DoesNotExist:
+            features = None
     segments = visitor_segments(visitor)
     attributes = attributes_build(
         visitor=visitor,

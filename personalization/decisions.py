@@ -160,6 +160,30 @@ def _defaults(slot: SlotDefinition, now: datetime) -> list[ContentItem]:
     return items[: slot.max_items]
 
 
+# Candidates for the interim recommender, shared by every visitor: (kinds, tags) → the version
+# they were loaded at and the items with their tag slugs. Publishing windows are checked at use.
+_candidates: dict[tuple[frozenset[str], frozenset[str]], tuple[int, list]] = {}
+CANDIDATE_POOL = 1000
+
+
+def _candidate_pool(kinds: frozenset[str], tag_slugs: frozenset[str]) -> list:
+    version = content_version()
+    cached = _candidates.get((kinds, tag_slugs))
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    items = ContentItem.objects.filter(status=ContentItem.Status.PUBLISHED).select_related("kind")
+    if kinds:
+        items = items.filter(kind__key__in=kinds)
+    if tag_slugs:
+        items = items_with_tags(items, tag_slugs)
+    pool = [
+        (item, frozenset(t.slug for t in item.tags.all()))
+        for item in items.prefetch_related("tags").order_by("-priority", "-pk")[:CANDIDATE_POOL]
+    ]
+    _candidates[(kinds, tag_slugs)] = (version, pool)
+    return pool
+
+
 def recommended_items(
     *,
     visitor: Visitor,
@@ -172,25 +196,21 @@ def recommended_items(
     """Published items of the kinds and tags the visitor has not interacted with, best first.
 
     Ranked by the visitor's affinity to each item's tags, then priority. This is the interim
-    recommender until precomputed models exist; two queries whatever the catalogue's size.
+    recommender until precomputed models exist. The candidates are cached per process and
+    content version, so a call costs one query: the items the visitor interacted with.
     """
-    candidates = items_published(now=now)
-    kinds = list(kinds)
-    if kinds:
-        candidates = candidates.filter(kind__key__in=kinds)
-    tag_slugs = list(tag_slugs)
-    if tag_slugs:
-        candidates = items_with_tags(candidates, tag_slugs)
-    seen = Event.objects.filter(visitor=visitor, item__isnull=False).values("item_id")
-    candidates = list(
-        candidates.exclude(pk__in=seen)
-        .prefetch_related("tags")
-        .order_by("-priority", "-pk")[:limit]
+    now = now or timezone.now()
+    seen = set(
+        Event.objects.filter(visitor=visitor, item__isnull=False)
+        .values_list("item_id", flat=True)
+        .distinct()
     )
-    return sorted(
-        candidates,
-        key=lambda i: (-sum(affinity.get(t.slug, 0.0) for t in i.tags.all()), -i.priority, -i.pk),
+    pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
+    ranked = sorted(
+        ((item, tags) for item, tags in pool if item.pk not in seen and item.is_live(now)),
+        key=lambda pair: (-sum(affinity.get(t, 0.0) for t in pair[1]), -pair[0].priority),
     )
+    return [item for item, _ in ranked[:limit]]
 
 
 def _pick(

@@ -21,7 +21,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -283,6 +283,30 @@ def visitor_segments(
 ) -> SegmentSet:
     """The visitor's segments for `attributes["segments"]`; `context` is the attribute mapping."""
     return SegmentSet(visitor, context)
+
+
+def visitor_segments_many(visitors: Iterable[Visitor]) -> dict[int, SegmentSet]:
+    """A `SegmentSet` per visitor (by id), their memberships read in one query for all."""
+    visitors = [visitor for visitor in visitors if visitor.pk is not None]
+    definitions = segment_definitions()
+    stored: dict[int, dict[str, datetime]] = {visitor.pk: {} for visitor in visitors}
+    rows = (
+        SegmentMembership.objects.filter(visitor_id__in=list(stored)).values_list(
+            "visitor_id", "segment_id", "since"
+        )
+        if stored
+        else []
+    )
+    for visitor_id, segment_id, since in rows:
+        definition = definitions.by_id.get(segment_id)
+        if definition is not None and not definition.live:
+            stored[visitor_id][definition.key] = since
+    sets = {}
+    for visitor in visitors:
+        segments = SegmentSet(visitor)
+        segments._definitions, segments._stored = definitions, stored[visitor.pk]
+        sets[visitor.pk] = segments
+    return sets
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,14 @@ def visitor_from_request(request: HttpRequest) -> Visitor | None:
         if visitor is not None:
             return visitor
     try:
-        uid = request.get_signed_cookie(settings.TAILOR_VISITOR_COOKIE, salt=COOKIE_SALT)
-    except (KeyError, signing.BadSignature):
+        uid = uuid.UUID(request.get_signed_cookie(settings.TAILOR_VISITOR_COOKIE, salt=COOKIE_SALT))
+    except (KeyError, ValueError, signing.BadSignature):
         return None
-    return visitor_resolve(uid)
+    # Features come along: the decisions of the page need them, and a join costs no round trip.
+    visitor = Visitor.objects.filter(uid=uid).select_related("features").first()
+    if visitor is not None and visitor.merged_into_id is not None:
+        return visitor_resolve(str(visitor.uid))
+    return visitor
 
 
 def visitor_recent_events(visitor: Visitor, limit: int = 20) -> list[Event]:

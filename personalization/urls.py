@@ -3,6 +3,13 @@
 from django.urls import path
 
 from personalization.api import EventsIngestApi
+from personalization.api_delivery import (
+    BlocksBatchApi,
+    ProfileApi,
+    RecommendationsApi,
+    SimilarItemsApi,
+    SlotDecideApi,
+)
 from personalization.api_segments import ProfileSegmentsApi
 
 app_name = "personalization"
@@ -17,4 +24,13 @@ urlpatterns += [
         ProfileSegmentsApi.as_view(),
         name="profile-segments",
     ),
+]
+
+# Delivery (issue 7): decisions, email blocks, profiles, recommendations, similar items.
+urlpatterns += [
+    path("slots/<str:key>/decide", SlotDecideApi.as_view(), name="slot-decide"),
+    path("blocks/batch", BlocksBatchApi.as_view(), name="blocks-batch"),
+    path("profiles/<str:visitor_id>", ProfileApi.as_view(), name="profile"),
+    path("recommendations", RecommendationsApi.as_view(), name="recommendations"),
+    path("items/<path:external_id>/similar", SimilarItemsApi.as_view(), name="item-similar"),
 ]

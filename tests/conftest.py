@@ -45,13 +45,27 @@ def _migration_data_in_transactional_tests(request) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_segment_definitions() -> Iterator[None]:
-    """Segment definitions are cached per process; a rolled-back test must not leave its own."""
+def _fresh_process_caches(request) -> Iterator[None]:
+    """Segments, purposes and policies are cached per process; a rolled-back test leaves none.
+
+    Purposes and policies are loaded again before a database test starts, so that a test that
+    counts queries does not count this process-wide warm-up.
+    """
+    from consent.selectors import consent_config_clear, purposes
     from personalization.segments import segments_cache_clear
 
     segments_cache_clear()
+    consent_config_clear()
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and not marker.kwargs.get("transaction") and (
+        "transactional_db" not in request.fixturenames
+        and "live_server" not in request.fixturenames
+    ):
+        request.getfixturevalue("db")
+        purposes()
     yield
     segments_cache_clear()
+    consent_config_clear()
 
 
 @pytest.fixture(autouse=True)

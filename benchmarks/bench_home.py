@@ -1,0 +1,136 @@
+"""Home-page requests per second under gunicorn, personalized vs not, in one run.
+
+Gunicorn serves Tailor on loopback from a test database of this benchmark's own, seeded with
+the demo catalogue and slots and one visitor with consent and computed features. The same
+home page is requested by keep-alive clients in alternating rounds:
+
+- unpersonalized: no visitor cookie, so every slot shows its default content;
+- personalized: the visitor's signed cookie, so the visitor is identified, the page view is
+  stored, and every slot is decided from the visitor's features and segments.
+
+The ratio personalized / unpersonalized is what personalization costs a page (target ≥ 0.8).
+"""
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection
+from django.utils import timezone
+from support import ROOT, test_database
+
+from consent.services import consent_record
+from content.demo import seed_content
+from personalization.models import Visitor, VisitorFeatures
+from personalization.selectors import COOKIE_SALT
+
+CLIENTS = 4
+ROUND_SECONDS = 4.0
+ROUNDS = 3
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def seed() -> str:
+    seed_content(seed=42)
+    visitor = Visitor.objects.create(external_id="bench-fan", sessions=3)
+    consent_record(
+        visitor=visitor, choices={"analytics": True, "personalization": True}, source="admin"
+    )
+    VisitorFeatures.objects.create(
+        visitor=visitor, computed_at=timezone.now(), lifecycle="engaged", event_count=12,
+        tag_affinities={"sports": 0.9, "football": 0.8}, sessions_30d=5,
+    )  # fmt: skip
+    signer = signing.get_cookie_signer(salt=settings.TAILOR_VISITOR_COOKIE + COOKIE_SALT)
+    return f"{settings.TAILOR_VISITOR_COOKIE}={signer.sign(str(visitor.uid))}"
+
+
+def hammer(port: int, cookie: str | None, stop: float, counts: list[int], errors: list[str]):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"User-Agent": BROWSER, "Host": "localhost"}
+    if cookie:
+        headers["Cookie"] = cookie
+    done = 0
+    while time.perf_counter() < stop:
+        conn.request("GET", "/", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            errors.append(str(response.status))
+            break
+        done += 1
+    counts.append(done)
+    conn.close()
+
+
+def measure(port: int, cookie: str | None) -> float:
+    counts: list[int] = []
+    errors: list[str] = []
+    stop = time.perf_counter() + ROUND_SECONDS
+    threads = [
+        threading.Thread(target=hammer, args=(port, cookie, stop, counts, errors))
+        for _ in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"requests failed: {errors[:3]}")
+    return sum(counts) / ROUND_SECONDS
+
+
+def main() -> None:
+    with test_database():
+        cookie = seed()
+        db = connection.settings_dict
+        if connection.vendor != "postgresql":
+            raise SystemExit("bench_home needs PostgreSQL: run it with `make bench`")
+        port = free_port()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2",
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            measure(port, None), measure(port, cookie)  # warm both paths' caches
+            plain, personal = [], []
+            for _ in range(ROUNDS):
+                plain.append(measure(port, None))
+                personal.append(measure(port, cookie))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    best_plain, best_personal = max(plain), max(personal)
+    print(f"home page under gunicorn (2 workers), {CLIENTS} keep-alive clients, best of {ROUNDS}")
+    print(f"{'page':<44}{'requests/s':>12}{'ratio':>8}")
+    print(f"{'unpersonalized (defaults, no visitor)':<44}{best_plain:>12.1f}{1:>8.2f}")
+    print(f"{'personalized (identified, tracked, decided)':<44}{best_personal:>12.1f}"
+          f"{best_personal / best_plain:>8.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""Personalized blocks for email: decisions for many recipients at once, rendered once each.
+
+Cost of `blocks_batch` for R recipients and S slots: a fixed number of queries whatever R —
+the visitors (one select, and one more per level of merged profiles when a recipient names a
+merged one), consent (`consent_states`: a cache read, and a select of the records it misses),
+features and segment memberships (one select each, for the recipients who allow
+personalization). Slot, segment and consent definitions are cached per process. Decisions of
+chosen-items rules and defaults are made in memory; a rule of another strategy (newest tagged,
+recommendations) queries for each recipient it matches. Each distinct (slot, items) pair is
+rendered once, with a gap for each link; a recipient's copy only fills in their signed links.
+Memory: the recipients' visitors, features and memberships, and one rendering per pair.
+"""
+
+import contextlib
+import logging
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from django.db.models import Q
+from django.template.loader import select_template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from consent.selectors import consent_states
+from content.models import ContentItem
+from personalization.catalogue import attributes_build
+from personalization.decisions import Decision, decide
+from personalization.delivery.links import click_token, item_target
+from personalization.models import Visitor, VisitorFeatures
+from personalization.segments import visitor_segments_many
+from personalization.selectors import visitor_resolve
+
+logger = logging.getLogger(__name__)
+
+MARKETING, PERSONALIZATION = "marketing", "personalization"
+UNKNOWN_VISITOR = "unknown_visitor"
+NO_MARKETING = "no_marketing_consent"
+EXPLANATIONS = {
+    UNKNOWN_VISITOR: "unknown visitor: default content",
+    NO_MARKETING: "no marketing consent: default content",
+}
+NOTES = {
+    UNKNOWN_VISITOR: "unknown recipient: default content",
+    NO_MARKETING: "no marketing consent: default content",
+    "no_consent": "no personalization consent: default content",
+}
+# A link's place in a rendering: NUL is never escaped, stripped, nor stored in a text column.
+_LINK = "\x00tailor-link-{}\x00"
+_LINK_SPLIT = re.compile("\x00tailor-link-(\\d+)\x00")
+
+
+def explanation(decision: Decision) -> str:
+    """One sentence for people: why these items (the delivery reasons included)."""
+    return EXPLANATIONS.get(decision.reason) or decision.explain()
+
+
+@dataclass(frozen=True)
+class RenderedBlock:
+    """A slot's items rendered once for email, with a gap for each item's link."""
+
+    items: tuple[ContentItem, ...]
+    html: tuple[str, ...]  # text, item index, text, item index, …, text
+    text: tuple[str, ...]
+
+    @staticmethod
+    def _fill(parts: tuple[str, ...], links: Sequence[str]) -> str:
+        out = [parts[0]]
+        for position in range(1, len(parts), 2):
+            out.append(links[int(parts[position])])
+            out.append(parts[position + 1])
+        return "".join(out)
+
+    def fill(self, links: Sequence[str]) -> tuple[str, str]:
+        """(html, text) with each item's link; `links` follows `items`."""
+        return self._fill(self.html, links), self._fill(self.text, links)
+
+
+def email_template_names(item: ContentItem, extension: str) -> list[str]:
+    return [f"tailor/email/{item.kind.key}.{extension}", f"tailor/email/default.{extension}"]
+
+
+def block_render(*, slot: str, items: Sequence[ContentItem]) -> RenderedBlock:
+    """Render a slot's items as email HTML and plain text; one broken item is left out."""
+    html_parts, text_parts = [], []
+    for index, item in enumerate(items):
+        context = {
+            "item": item,
+            "slot": slot,
+            "link": _LINK.format(index) if item_target(item) else "",
+        }
+        try:
+            html = select_template(email_template_names(item, "html")).render(context)
+            text = select_template(email_template_names(item, "txt")).render(context)
+        except Exception:  # the delivery edge: one broken block must not fail a whole batch
+            logger.exception("Could not render item %s in slot %r for email", item.pk, slot)
+            continue
+        html_parts.append(html.strip())
+        text_parts.append(text.strip())
+    html = format_html(
+        '<div class="tailor-email-slot" data-slot="{}">{}</div>',
+        slot, mark_safe("\n".join(html_parts)),  # noqa: S308 - rendered by autoescaping templates
+    )  # fmt: skip
+    return RenderedBlock(
+        items=tuple(items),
+        html=tuple(_LINK_SPLIT.split(html)),
+        text=tuple(_LINK_SPLIT.split("\n\n".join(text_parts))),
+    )
+
+
+def visitors_resolve_many(identifiers: Iterable[str]) -> dict[str, Visitor]:
+    """External or cookie id → visitor (a merged profile: its survivor); unknown ids left out."""
+    wanted = set(identifiers)
+    uids: dict[str, uuid.UUID] = {}
+    for identifier in wanted:
+        with contextlib.suppress(ValueError):
+            uids[identifier] = uuid.UUID(identifier)
+    rows = list(Visitor.objects.filter(Q(external_id__in=wanted) | Q(uid__in=set(uids.values()))))
+    by_external = {v.external_id: v for v in rows if v.external_id}
+    by_uid = {v.uid: v for v in rows}
+    found = {}
+    for identifier in wanted:
+        visitor = by_external.get(identifier) or by_uid.get(uids.get(identifier))
+        if visitor is not None:
+            found[identifier] = visitor
+    survivors: dict[int, Visitor] = {}
+    pending = {v.merged_into_id for v in found.values() if v.merged_into_id}
+    while pending:  # one query per level of merging; none when nobody was merged
+        loaded = Visitor.objects.in_bulk(pending)
+        survivors.update(loaded)
+        pending = {
+            v.merged_into_id for v in loaded.values()
+            if v.merged_into_id and v.merged_into_id not in survivors
+        }  # fmt: skip
+    for identifier, visitor in found.items():
+        hops = 0
+        while visitor.merged_into_id in survivors and hops < 100:
+            visitor, hops = survivors[visitor.merged_into_id], hops + 1
+        found[identifier] = visitor
+    return found
+
+
+@dataclass(frozen=True)
+class RecipientDecisions:
+    """One recipient's decisions for the slots asked, in order."""
+
+    recipient: str
+    visitor: Visitor | None
+    decisions: tuple[Decision, ...]
+    personalized: bool  # chosen for them; False: everyone's default content (see `note`)
+    note: str = ""
+
+
+def recipients_decide(
+    *, slots: Sequence[str], recipients: Sequence[str], now: datetime | None = None
+) -> list[RecipientDecisions]:
+    """Decisions for each recipient (in order) with a query count independent of their number.
+
+    Personalized only for known recipients who allow marketing and personalization; the others
+    get each slot's default and a note saying why.
+    """
+    now = now or timezone.now()
+    visitors = visitors_resolve_many(recipients)
+    known = {visitor.pk: visitor for visitor in visitors.values()}
+    states = consent_states(known) if known else {}
+    eligible = [
+        v
+        for v in known.values()
+        if states[v.pk].get(MARKETING) and states[v.pk].get(PERSONALIZATION)
+    ]
+    features = (
+        {
+            f.visitor_id: f
+            for f in VisitorFeatures.objects.filter(visitor_id__in=[v.pk for v in eligible])
+        }
+        if eligible
+        else {}
+    )
+    segments = visitor_segments_many(eligible)
+    defaults: dict[str, tuple[Decision, ...]] = {}
+    chosen: dict[int, tuple[Decision, ...]] = {}
+
+    def default(reason: str) -> tuple[Decision, ...]:
+        if reason not in defaults:
+            defaults[reason] = tuple(
+                replace(decide(slot, None, now=now), reason=reason) for slot in slots
+            )
+        return defaults[reason]
+
+    results = []
+    for recipient in recipients:
+        visitor = visitors.get(recipient)
+        state = states[visitor.pk] if visitor is not None else {}
+        reason = (
+            UNKNOWN_VISITOR if visitor is None
+            else NO_MARKETING if not state.get(MARKETING)
+            else "no_consent" if not state.get(PERSONALIZATION)
+            else ""
+        )  # fmt: skip
+        if reason:
+            results.append(
+                RecipientDecisions(recipient, visitor, default(reason), False, NOTES[reason])
+            )
+            continue
+        if visitor.pk not in chosen:
+            attributes = attributes_build(
+                visitor=visitor, features=features.get(visitor.pk), consent=state,
+                segments=segments[visitor.pk],
+            )  # fmt: skip
+            segments[visitor.pk].bind(attributes)
+            chosen[visitor.pk] = tuple(
+                decide(slot, visitor, attributes=attributes, now=now) for slot in slots
+            )
+        results.append(RecipientDecisions(recipient, visitor, chosen[visitor.pk], True))
+    return results
+
+
+@dataclass(frozen=True)
+class Block:
+    """A slot's content for one recipient."""
+
+    html: str
+    text: str
+    items: list[str | None]  # external ids
+    reason: str
+
+
+@dataclass(frozen=True)
+class RecipientBlocks:
+    recipient: str
+    personalized: bool
+    note: str
+    blocks: dict[str, Block]
+
+
+def blocks_batch(
+    *, slots: Sequence[str], recipients: Sequence[str], link_base: str, now: datetime | None = None
+) -> list[RecipientBlocks]:
+    """Each recipient's blocks, links through `link_base` + a signed click token."""
+    rendered: dict[tuple[str, tuple[int, ...]], RenderedBlock] = {}
+    results = []
+    for entry in recipients_decide(slots=slots, recipients=recipients, now=now):
+        blocks = {}
+        for decision in entry.decisions:
+            key = (decision.slot, tuple(item.pk for item in decision.items))
+            block = rendered.get(key)
+            if block is None:
+                block = rendered[key] = block_render(slot=decision.slot, items=decision.items)
+            links = [
+                link_base + click_token(item=item, visitor=entry.visitor, slot=decision.slot)
+                if item_target(item) else ""
+                for item in block.items
+            ]  # fmt: skip
+            html, text = block.fill(links)
+            blocks[decision.slot] = Block(
+                html=html, text=text, items=[i.external_id for i in decision.items],
+                reason=decision.reason,
+            )  # fmt: skip
+        results.append(RecipientBlocks(entry.recipient, entry.personalized, entry.note, blocks))
+    return results
+
+
+def visitor_decide(
+    *, slot: str, identifier: str, now: datetime | None = None
+) -> tuple[Visitor | None, Decision]:
+    """The visitor named by `identifier` and the slot's decision; unknown: the default."""
+    visitor = visitor_resolve(identifier)
+    if visitor is None:
+        return None, replace(decide(slot, None, now=now), reason=UNKNOWN_VISITOR)
+    return visitor, decide(slot, visitor, now=now)

@@ -1,0 +1,89 @@
+"""Interim recommendations and similar items, until precomputed models exist (issue #9).
+
+* `recommendations_for` ("affinity"): the decision engine's candidates
+  (`personalization.decisions.recommended_items`): published items the visitor has not
+  interacted with, ranked by the visitor's time-decayed affinity to each item's tags, then
+  priority. Two queries for the candidates, one for the features, consent from its cache.
+* `similar_items` ("tag_overlap"): published items sharing the most of the item's tags, a tag
+  counting as shared when the other item has it or a tag below it in the taxonomy; then items
+  of the same kind; ties by priority. Five or six queries; memory grows with the items that share a
+  tag with this one.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from consent.selectors import allows
+from content.models import ContentItem
+from content.selectors import items_published, live_q, tag_subtree
+from personalization.decisions import recommended_items
+from personalization.models import Visitor, VisitorFeatures
+
+AFFINITY = "affinity"
+TAG_OVERLAP = "tag_overlap"
+NO_PERSONALIZATION = "no personalization consent: no recommendations"
+
+
+@dataclass(frozen=True)
+class Scored:
+    """An item and how well it fits: affinity (0 and up) or tags shared."""
+
+    item: ContentItem
+    score: float
+
+
+def recommendations_for(
+    *, visitor: Visitor, k: int, now: datetime | None = None
+) -> tuple[list[Scored], str]:
+    """The visitor's top `k` items by tag affinity, and a note when none may be given."""
+    if not allows(visitor, "personalization"):
+        return [], NO_PERSONALIZATION
+    features = VisitorFeatures.objects.filter(visitor=visitor).first()
+    affinity = dict(features.tag_affinities or {}) if features is not None else {}
+    items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())[:k]
+    return [
+        Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
+        for item in items
+    ], ""
+
+
+def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> list[Scored]:
+    """Up to `k` published items like `item`: most tags shared (subtree aware), then same kind."""
+    now = now or timezone.now()
+    own = list(item.tags.all())
+    under: dict[int, set[int]] = defaultdict(set)  # a tag → the item's tags it falls under
+    for tag_id, path in tag_subtree(own).values_list("id", "path") if own else ():
+        for tag in own:
+            if path == tag.path or path.startswith(tag.path + "/"):
+                under[tag_id].add(tag.pk)
+    shared: dict[int, set[int]] = defaultdict(set)
+    ranks: dict[int, tuple[int, int]] = {}  # other item → (kind, priority)
+    if under:
+        rows = (
+            ContentItem.tags.through.objects.filter(tag_id__in=list(under))
+            .filter(live_q(now, prefix="contentitem__"))
+            .exclude(contentitem_id=item.pk)
+            .values_list(
+                "contentitem_id", "tag_id", "contentitem__kind_id", "contentitem__priority"
+            )
+        )
+        for other, tag_id, kind_id, priority in rows:
+            shared[other] |= under[tag_id]
+            ranks[other] = (kind_id, priority)
+    best = sorted(
+        shared,
+        key=lambda pk: (-len(shared[pk]), ranks[pk][0] != item.kind_id, -ranks[pk][1], -pk),
+    )[:k]
+    if len(best) < k:
+        best += list(
+            items_published(now=now)
+            .filter(kind_id=item.kind_id)
+            .exclude(pk__in=[item.pk, *shared])
+            .order_by("-priority", "-pk")
+            .values_list("pk", flat=True)[: k - len(best)]
+        )
+    found = items_published(now=now).in_bulk(best)
+    return [Scored(found[pk], float(len(shared.get(pk, ())))) for pk in best if pk in found]
