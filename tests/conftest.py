@@ -57,9 +57,13 @@ def _fresh_process_caches(request) -> Iterator[None]:
     segments_cache_clear()
     consent_config_clear()
     marker = request.node.get_closest_marker("django_db")
-    if marker is not None and not marker.kwargs.get("transaction") and (
-        "transactional_db" not in request.fixturenames
-        and "live_server" not in request.fixturenames
+    if (
+        marker is not None
+        and not marker.kwargs.get("transaction")
+        and (
+            "transactional_db" not in request.fixturenames
+            and "live_server" not in request.fixturenames
+        )
     ):
         request.getfixturevalue("db")
         purposes()

@@ -16,11 +16,13 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from config.services import api_key_create
 from consent.selectors import allows
 from consent.services import consent_record
 from personalization.models import Event, Visitor, VisitorFeatures
 from personalization.services.features import features_compute
 from tests.consent.test_consent_api import BROWSER, URL, granted, with_visitor_cookie
+from tests.factories import ContentItemFactory, ContentKindFactory, SlotFactory, SlotRuleFactory
 from tests.factories.personalization import EventFactory
 
 PURPOSES = ("analytics", "personalization", "marketing")
@@ -112,6 +114,47 @@ def check_features_are_computed_only_with_personalization(outcome: Outcome) -> N
     assert has_features is outcome.allowed("personalization")
 
 
+def everyone_rule_slot(key: str):
+    """A slot whose one rule matches everyone, so that only consent can make it show the default."""
+    kind = ContentKindFactory(key="banner")
+    slot = SlotFactory(key=key, default_items=[ContentItemFactory(title="Default", kind=kind)])
+    SlotRuleFactory(slot=slot, condition={}, items=[ContentItemFactory(title="Chosen", kind=kind)])
+    return slot
+
+
+def check_pages_are_personalized_only_with_personalization(outcome: Outcome) -> None:
+    everyone_rule_slot("homepage-hero")
+
+    html = outcome.client.get("/").content.decode()
+
+    assert ("Chosen" in html) is outcome.allowed("personalization")
+    assert ("Default" in html) is not outcome.allowed("personalization")
+
+
+def check_email_blocks_are_personalized_only_with_marketing_and_personalization(
+    outcome: Outcome,
+) -> None:
+    everyone_rule_slot("newsletter-top")
+    _, secret = api_key_create(name="mailer", scopes=["blocks:read"])
+    mailer = APIClient(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    recipient = outcome.visitor.identifier if outcome.visitor else "someone-unknown"
+
+    response = mailer.post(
+        "/api/v1/blocks/batch",
+        {"slots": ["newsletter-top"], "recipients": [recipient]},
+        format="json",
+    )
+
+    result = response.json()["results"][0]
+    expected = (
+        outcome.visitor is not None
+        and outcome.allowed("marketing")
+        and (outcome.allowed("personalization"))
+    )
+    assert result["personalized"] is expected
+    assert ("Chosen" in result["blocks"]["newsletter-top"]["html"]) is expected
+
+
 CHECKS: list[Callable[[Outcome], None]] = [
     check_page_views_are_stored_only_with_analytics,
     check_the_visitor_cookie_exists_only_with_analytics_or_personalization,
@@ -119,6 +162,8 @@ CHECKS: list[Callable[[Outcome], None]] = [
     check_personalization_is_allowed_as_granted,
     check_marketing_is_allowed_as_granted,
     check_features_are_computed_only_with_personalization,
+    check_pages_are_personalized_only_with_personalization,
+    check_email_blocks_are_personalized_only_with_marketing_and_personalization,
 ]
 STARTS = {"new browser": new_browser, "returning visitor": returning_visitor}
 
