@@ -14,6 +14,7 @@ from personalization.segments import (
     segment_condition_warnings,
     segment_definitions,
     segments_cache_bump,
+    visitor_segments_profile,
 )
 from personalization.selectors import features_as_dict, visitor_recent_events
 from personalization.tasks_segments import compute_segments
@@ -29,7 +30,7 @@ class VisitorAdmin(admin.ModelAdmin):
     date_hierarchy = "last_seen"
     fields = [
         "uid", "external_id", "user", "first_seen", "last_seen", "sessions", "merged_into",
-        "traits_pretty", "features_table", "timeline",
+        "traits_pretty", "features_table", "segments_list", "timeline",
     ]  # fmt: skip
     readonly_fields = fields
     actions = [visitors_export, visitors_erasure_request]
@@ -60,6 +61,15 @@ class VisitorAdmin(admin.ModelAdmin):
         )
         return format_html(
             "<table>{}</table>", format_html_join("", "<tr><th>{}</th><td>{}</td></tr>", rows)
+        )
+
+    @admin.display(description="segments")
+    def segments_list(self, visitor: Visitor) -> str:
+        matches = visitor_segments_profile(visitor)
+        if not matches:
+            return "None."
+        return format_html_join(
+            ", ", "{}{}", ((m.name, " (live)" if m.live else "") for m in matches)
         )
 
     @admin.display(description="recent events")

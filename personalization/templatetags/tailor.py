@@ -11,13 +11,14 @@ from collections.abc import Iterator
 
 from django import template
 from django.template.loader import select_template
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from content.html import sanitize_html
 from content.models import ContentItem
-from personalization.decisions import Decision
-from personalization.request import request_decide, request_in_segment
+from personalization.decisions import Decision, recommended_items
+from personalization.delivery import related
+from personalization.request import request_attributes, request_decide, request_in_segment
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -29,39 +30,87 @@ def sanitized(html: str) -> SafeString:
     return mark_safe(sanitize_html(html or ""))  # noqa: S308 - nh3 has just removed unsafe markup
 
 
-class SlotRendering:
-    """A slot's decision: renders as HTML, and iterates over its items with `as`."""
+class ItemsRendering:
+    """Items chosen for a page: render as HTML blocks, or iterate over them with `as`."""
 
-    def __init__(self, decision: Decision, request) -> None:
-        self.decision = decision
+    css_class = "tailor-items"
+
+    def __init__(self, items: list[ContentItem], request, **data: str) -> None:
+        self.items = items
         self.request = request
+        self.data = data
 
     def __iter__(self) -> Iterator[ContentItem]:
-        return iter(self.decision.items)
+        return iter(self.items)
 
     def __len__(self) -> int:
-        return len(self.decision.items)
+        return len(self.items)
 
     def __html__(self) -> str:
         parts = []
-        for item in self.decision.items:
+        for item in self.items:
             try:
                 block = select_template(item.kind.template_names)
-                parts.append(block.render({"item": item, "slot": self.decision.slot}, self.request))
+                parts.append(block.render({"item": item, **self.data}, self.request))
             except Exception:  # the page edge: one broken block must not break the page
-                logger.exception("Could not render item %s in slot %r", item.pk, self.decision.slot)
+                logger.exception("Could not render item %s (%s)", item.pk, self.data)
+        attributes = format_html_join(" ", 'data-{}="{}"', self.data.items())
         return format_html(
-            '<div class="tailor-slot" data-slot="{}" data-reason="{}">{}</div>',
-            self.decision.slot, self.decision.reason, mark_safe("".join(parts)),  # noqa: S308
-        )  # fmt: skip
+            '<div class="{}" {}>{}</div>',
+            self.css_class,
+            attributes,
+            mark_safe("".join(parts)),  # noqa: S308
+        )
 
     __str__ = __html__
+
+
+class SlotRendering(ItemsRendering):
+    """A slot's decision: renders as HTML, and iterates over its items with `as`."""
+
+    css_class = "tailor-slot"
+
+    def __init__(self, decision: Decision, request) -> None:
+        super().__init__(decision.items, request, slot=decision.slot, reason=decision.reason)
+        self.decision = decision
 
 
 @register.simple_tag(takes_context=True)
 def slot(context, key: str) -> SlotRendering:
     """The slot's personalized items for this request (default content on any failure)."""
     return SlotRendering(request_decide(context.get("request"), key), context.get("request"))
+
+
+@register.simple_tag(takes_context=True)
+def recommendations(context, limit: int = 6, kinds: str = "") -> ItemsRendering:
+    """`{% recommendations limit=6 kinds="product" as recs %}`: items for this visitor.
+
+    Nothing without a visitor who allows personalization, and nothing on any error.
+    """
+    request = context.get("request")
+    items: list[ContentItem] = []
+    try:
+        attributes = request_attributes(request) if request is not None else None
+        if attributes is not None:
+            items = recommended_items(
+                visitor=request.visitor, affinity=attributes.get("affinity") or {},
+                kinds=[k.strip() for k in kinds.split(",") if k.strip()],
+            )[: int(limit)]  # fmt: skip
+    except Exception:  # the page edge: no recommendations rather than a broken page
+        logger.exception("Could not recommend for this request")
+    return ItemsRendering(items, request, rail="recommendations")
+
+
+@register.simple_tag(takes_context=True)
+def similar_items(context, item: ContentItem, limit: int = 4) -> ItemsRendering:
+    """`{% similar_items item limit=4 %}`: published items sharing the most tags with `item`."""
+    request = context.get("request")
+    try:
+        similar = [scored.item for scored in related.similar_items(item=item, k=int(limit))]
+    except Exception:  # the page edge
+        logger.exception("Could not find items similar to %s", getattr(item, "pk", item))
+        similar = []
+    return ItemsRendering(similar, request, rail="similar")
 
 
 class IfSegmentNode(template.Node):

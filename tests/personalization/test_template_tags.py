@@ -9,6 +9,7 @@ from tests.factories import (
     ContentKindFactory,
     SlotFactory,
     SlotRuleFactory,
+    TagFactory,
     VisitorFactory,
     grant,
 )
@@ -25,11 +26,12 @@ def hero():
     return slot
 
 
-def render(source: str, visitor=None, context=None) -> str:
+def render(source: str, visitor=None, context=None, context_extra=None) -> str:
     request = RequestFactory().get("/")
     request.visitor = visitor
     request.tailor_context = context or {"device": "desktop"}
-    return Template("{% load tailor %}" + source).render(Context({"request": request}))
+    template_context = Context({"request": request, **(context_extra or {})})
+    return Template("{% load tailor %}" + source).render(template_context)
 
 
 def engaged_visitor():
@@ -75,3 +77,44 @@ def test_if_segment_shows_the_else_part_to_a_visitor_outside_the_segment():
     )
 
     assert html == "everyone"
+
+
+@pytest.mark.django_db
+def test_recommendations_render_items_matching_the_visitors_tastes():
+    product = ContentKindFactory(key="product")
+    sports = TagFactory(name="Sports", slug="sports")
+    ContentItemFactory(title="Rake", kind=product)
+    ContentItemFactory(title="Boots", kind=product, tags=[sports])
+    visitor = VisitorFactory()
+    grant(visitor, "personalization")
+    VisitorFeatures.objects.create(
+        visitor=visitor, computed_at=timezone.now(), tag_affinities={"sports": 1.0}
+    )
+
+    loop = "{% for i in recs %}{{ i.title }}{% endfor %}"
+
+    html = render('{% recommendations limit=1 kinds="product" as recs %}' + loop, visitor)
+
+    assert html == "Boots"
+
+
+@pytest.mark.django_db
+def test_recommendations_are_empty_without_personalization_consent():
+    ContentItemFactory(title="Boots", kind=ContentKindFactory(key="product"))
+    visitor = VisitorFactory()
+    grant(visitor, "analytics")
+
+    assert "Boots" not in render("{% recommendations %}", visitor)
+
+
+@pytest.mark.django_db
+def test_similar_items_put_items_sharing_tags_first():
+    sports = TagFactory(name="Sports", slug="sports")
+    ball = ContentItemFactory(title="Ball", tags=[sports])
+    ContentItemFactory(title="Boots", tags=[sports])
+    ContentItemFactory(title="Rake")
+
+    html = render("{% similar_items item limit=4 %}", context_extra={"item": ball})
+
+    assert html.index("Boots") < html.index("Rake")  # then items of the same kind
+    assert "Ball" not in html
