@@ -12,9 +12,10 @@ import logging
 import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Count
 from django.utils import timezone
 
 from consent.selectors import allows
@@ -22,7 +23,7 @@ from content.cache import content_version
 from content.models import ContentItem, Slot, SlotRule
 from content.selectors import items_published, items_with_tags
 from personalization.attributes import visitor_attributes
-from personalization.models import Event, Visitor
+from personalization.models import Event, Impression, Visitor
 from personalization.rules import compile_condition, condition_segment_keys
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class Decision:
     rule_id: int | None = None
     rule_name: str = ""
     segments: tuple[str, ...] = ()
+    capped: bool = False  # the slot has a frequency cap: showing these items counts
 
     @property
     def is_default(self) -> bool:
@@ -88,6 +90,8 @@ class SlotDefinition:
     default_ids: tuple[int, ...]
     rules: tuple[RuleDefinition, ...]
     items: dict[int, ContentItem] = field(repr=False)
+    cap: int | None = None  # at most this many impressions of an item to a visitor…
+    cap_days: int | None = None  # …within this many days
 
     def allowed(self, item: ContentItem, now: datetime) -> bool:
         return item.is_live(now) and (not self.allowed_kinds or item.kind.key in self.allowed_kinds)
@@ -128,6 +132,7 @@ def _load(key: str) -> SlotDefinition | None:
         key=slot.key, max_items=slot.max_items, rotation=slot.rotation,
         allowed_kinds=frozenset(k.key for k in slot.allowed_kinds.all()),
         default_ids=tuple(i.pk for i in defaults), rules=tuple(rules), items=items,
+        cap=slot.frequency_cap, cap_days=slot.frequency_cap_days,
     )  # fmt: skip
 
 
@@ -235,6 +240,22 @@ def _pick(
     return _rotate(items, slot.rotation, visitor, now)[: slot.max_items]
 
 
+def _capped(
+    slot: SlotDefinition, visitor: Visitor, items: list[ContentItem], now: datetime
+) -> set[int]:
+    """The items the visitor has already seen as often as the slot's frequency cap allows."""
+    since = now - timedelta(days=slot.cap_days or 1)
+    return set(
+        Impression.objects.filter(
+            visitor=visitor, item_id__in=[i.pk for i in items], shown_at__gte=since
+        )
+        .values("item_id")
+        .annotate(shown=Count("pk"))
+        .filter(shown__gte=slot.cap)
+        .values_list("item_id", flat=True)
+    )
+
+
 def decide(
     slot_key: str,
     visitor: Visitor | None,
@@ -268,10 +289,14 @@ def decide(
             if not rule.active_at(now) or not rule.matches(attributes):
                 continue
             items = _pick(slot, rule, visitor, attributes, now)
+            if items and slot.cap:
+                capped = _capped(slot, visitor, items, now)
+                items = [item for item in items if item.pk not in capped]
             if items:
                 return Decision(
                     slot=slot.key, items=items, reason="segment" if rule.segments else "rule",
                     rule_id=rule.id, rule_name=rule.name, segments=rule.segments,
+                    capped=bool(slot.cap),
                 )  # fmt: skip
         return Decision(slot=slot.key, items=_defaults(slot, now), reason="default")
     except Exception:  # the decision edge: log, never raise

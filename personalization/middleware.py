@@ -11,7 +11,11 @@ from django.utils.functional import SimpleLazyObject
 from consent.request import request_allows
 from personalization.context import request_context
 from personalization.selectors import COOKIE_SALT, visitor_from_request
-from personalization.services.visitors import page_view_record, visitor_for_request
+from personalization.services.visitors import (
+    impressions_record,
+    page_view_record,
+    visitor_for_request,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ class VisitorMiddleware:
         response = self.get_response(request)
         if self._is_page_view(request, response):
             self._record_page_view(request)
+        if request.__dict__.get("tailor_impressions"):
+            self._record_impressions(request)
         if request.tailor_set_cookie and request.visitor is not None:
             response.set_signed_cookie(
                 settings.TAILOR_VISITOR_COOKIE, str(request.visitor.uid), salt=COOKIE_SALT,
@@ -59,6 +65,13 @@ class VisitorMiddleware:
             and not request.path.startswith("/api/")
             and not request.tailor_context["is_bot"]
         )
+
+    @staticmethod
+    def _record_impressions(request: HttpRequest) -> None:
+        try:
+            impressions_record(rows=request.tailor_impressions)
+        except DatabaseError:
+            logger.exception("Could not record impressions for %s", request.path)
 
     @staticmethod
     def _record_page_view(request: HttpRequest) -> None:

@@ -139,6 +139,24 @@ def _condition_dump(condition: object) -> str:
     return json.dumps(condition, default=str)
 
 
+class Impression(models.Model):
+    """An item shown to a visitor in a slot; counted for the slot's frequency cap."""
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="impressions")
+    item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+")
+    slot = models.SlugField(max_length=100)
+    shown_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["visitor", "item", "shown_at"], name="impression_cap_lookup"),
+            models.Index(fields=["shown_at"], name="impression_shown_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} to {self.visitor_id} in {self.slot}"
+
+
 class Segment(models.Model):
     """A named group of visitors: by a rule, from an imported list, or found by clustering.
 

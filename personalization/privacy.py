@@ -36,6 +36,15 @@ registry.register(
     description="Features computed from the events: recency, RFM, lifecycle, affinities.",
 )
 registry.register(
+    "personalization.Impression",
+    path="visitor",
+    erase=registry.DELETE,
+    extra={"item_external_id": "item__external_id"},
+    purposes=("personalization",),
+    retention_field="shown_at",
+    description="Items shown to the visitor in slots with a frequency cap.",
+)
+registry.register(
     "personalization.SegmentMembership",
     path="visitor",
     erase=registry.DELETE,

@@ -32,8 +32,13 @@ def request_decide(request: HttpRequest, slot_key: str) -> Decision:
     except Exception:  # the page edge: personalization must not break the page
         logger.exception("Could not build attributes for slot %r", slot_key)
         attributes = None
-    return decide(slot_key, getattr(request, "visitor", None) if attributes else None,
-                  attributes=attributes)  # fmt: skip
+    visitor = getattr(request, "visitor", None) if attributes else None
+    decision = decide(slot_key, visitor, attributes=attributes)
+    if visitor is not None and not decision.is_default and decision.capped:
+        # Written in one bulk insert when the response is done (see VisitorMiddleware).
+        pending = request.__dict__.setdefault("tailor_impressions", [])
+        pending.extend((visitor.pk, item.pk, decision.slot) for item in decision.items)
+    return decision
 
 
 def request_in_segment(request: HttpRequest, key: str) -> bool:

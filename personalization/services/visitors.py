@@ -12,6 +12,7 @@ from django.utils import timezone
 from consent.models import ConsentRecord
 from personalization.models import (
     Event,
+    Impression,
     Segment,
     SegmentMembership,
     Visitor,
@@ -66,6 +67,16 @@ def page_view_record(*, request: HttpRequest, visitor: Visitor, item=None) -> Ev
     )  # fmt: skip
 
 
+def impressions_record(*, rows: list[tuple[int, int, str]], now=None) -> int:
+    """Store (visitor id, item id, slot) impressions in one insert; they feed frequency caps."""
+    now = now or timezone.now()
+    Impression.objects.bulk_create(
+        Impression(visitor_id=visitor_id, item_id=item_id, slot=slot, shown_at=now)
+        for visitor_id, item_id, slot in rows
+    )
+    return len(rows)
+
+
 @transaction.atomic
 def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     """Merge an anonymous profile into another: events, consent and traits move. Idempotent."""
@@ -76,6 +87,7 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
         return existing
     moved = Event.objects.filter(visitor=source).update(visitor=target)
     ConsentRecord.objects.filter(visitor=source).update(visitor=target)
+    Impression.objects.filter(visitor=source).update(visitor=target)
     VisitorFeatures.objects.filter(visitor=source).delete()
     # Static lists follow the person; rule memberships are recomputed for the survivor.
     kept = SegmentMembership.objects.filter(visitor=target).values("segment_id")

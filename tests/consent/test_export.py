@@ -17,6 +17,7 @@ from consent.models import DataSubjectRequest, PrivacyAuditEntry
 from consent.registry import declarations
 from personalization.models import (
     Event,
+    Impression,
     Segment,
     SegmentMembership,
     Visitor,
@@ -79,6 +80,7 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
         key="vip", defaults={"name": "VIP", "kind": Segment.Kind.STATIC}
     )
     SegmentMembership.objects.create(segment=segment, visitor=visitor)
+    Impression.objects.create(visitor=visitor, item=item, slot="homepage-hero")
     request = subject_request_create(
         type=DataSubjectRequest.Type.ACCESS, identifier=visitor.external_id, actor=COMMAND,
         notes=f"asked by {user.email}",
