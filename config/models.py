@@ -12,6 +12,7 @@ SCOPES = {
     "blocks:read": "fetch personalized email blocks",
     "profiles:read": "read visitor profiles, segments and recommendations",
     "privacy:admin": "record consent, export and erase data subjects",
+    "segments:write": "create, change and delete segments",
 }
 KEY_PREFIX = "tl"
 
@@ -25,7 +26,9 @@ class ApiKey(models.Model):
     name = models.CharField(max_length=100, help_text="Who uses it, e.g. 'newsletter system'.")
     prefix = models.CharField(max_length=16, unique=True, editable=False)
     hashed_secret = models.CharField(max_length=64, editable=False)
-    scopes = models.JSONField(default=list, help_text=f"Any of: {', '.join(SCOPES)}.")
+    scopes = models.JSONField(
+        default=list, help_text="Scope names; `create_api_key --help` lists them."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -10,7 +10,7 @@ from personalization.api_delivery import (
     SimilarItemsApi,
     SlotDecideApi,
 )
-from personalization.api_segments import ProfileSegmentsApi
+from personalization.api_segments import ProfileSegmentsApi, SegmentApi, SegmentsApi
 
 app_name = "personalization"
 
@@ -24,6 +24,8 @@ urlpatterns += [
         ProfileSegmentsApi.as_view(),
         name="profile-segments",
     ),
+    path("segments", SegmentsApi.as_view(), name="segments"),
+    path("segments/<slug:key>", SegmentApi.as_view(), name="segment"),
 ]
 
 # Delivery (issue 7): decisions, email blocks, profiles, recommendations, similar items.
