@@ -75,6 +75,7 @@ _local_lock = threading.Lock()
 def _token_set() -> None:
     global _local
     _local = None
+    _token["value"] = None
     try:
         cache.set(SEGMENTS_VERSION_KEY, uuid.uuid4().hex, None)
     except Exception:  # a cache outage must not refuse the save; others reload within a minute
@@ -92,13 +93,23 @@ def segments_cache_clear() -> None:
     """Forget this process's definitions (tests: a rolled-back segment leaves a stale copy)."""
     global _local
     _local = None
+    _token["value"] = None
+
+
+TOKEN_CHECK_SECONDS = 1.0
+_token: dict[str, Any] = {"value": None, "checked": 0.0}
 
 
 def _current_token() -> str:
+    # Asked on every request: read the shared token at most once a second per process.
+    now = time.monotonic()
+    if _token["value"] is not None and now - _token["checked"] < TOKEN_CHECK_SECONDS:
+        return _token["value"]
     token = cache.get(SEGMENTS_VERSION_KEY)
     if token is None:
         cache.add(SEGMENTS_VERSION_KEY, uuid.uuid4().hex, None)
         token = cache.get(SEGMENTS_VERSION_KEY) or ""
+    _token.update(value=str(token), checked=now)
     return str(token)
 
 
