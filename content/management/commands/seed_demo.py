@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from content.demo import seed_content
+from personalization.demo import seed_visitors
 
 
 class Command(BaseCommand):
@@ -19,5 +20,9 @@ class Command(BaseCommand):
             raise CommandError("--visitors must be 0 or more")
         content = seed_content(seed=seed)
         self.stdout.write(f"demo content: {content.items} items, {content.slots} slots")
-        # Visitors and their histories arrive with the visitors-and-events work (README, Status).
+        people = seed_visitors(count=visitors, seed=seed)
+        self.stdout.write(
+            f"demo visitors: {people.created} new (demo-1 … demo-{visitors}), "
+            f"{people.events} events"
+        )
         self.stdout.write(self.style.SUCCESS("demo data ready"))

@@ -1,0 +1,196 @@
+"""Demo visitors `demo-1` … `demo-N` with histories of different shapes, for `seed_demo`.
+
+Every visitor has a taste: one or two favourite subjects of the demo catalogue (running,
+audio, …), the second often a natural companion of the first (running and shoes, phones and
+audio), so that what a visitor did predicts what they will do next. On top of that come
+shapes of life: new visitors with one short visit, regulars with many, big spenders, visitors
+who were active a while ago and are now at risk, and browsers who never buy. Item popularity
+follows the items' priority, so "most popular" is a real but beatable baseline.
+
+The first visitors are fixed so that the demo and the browser tests can rely on them:
+
+* `demo-1`: a runner on a desktop (sports);      * `demo-2`: an audio lover on a desktop (tech);
+* `demo-3`: a hiker (outdoors);                   * `demo-4`: new, one short visit;
+* `demo-5`: at risk, nothing for two months;     * `demo-6`: no personalization consent.
+
+Idempotent: a visitor that exists keeps its history. Cost: one bulk insert of visitors, one of
+events (about 40 per visitor on average), one of consent records, then features and segments.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from consent.services import consent_grant_bulk
+from content.models import ContentItem
+from personalization.models import Event, Visitor
+from personalization.services.features import features_compute_all
+from personalization.services.segments import segments_compute_all
+
+COMPANIONS = {
+    "running": ["shoes", "football", "cycling"],
+    "football": ["running", "shoes"],
+    "cycling": ["jackets", "running"],
+    "hiking": ["camping", "jackets", "shoes"],
+    "camping": ["hiking", "kitchen"],
+    "phones": ["audio", "laptops"],
+    "laptops": ["audio", "phones"],
+    "audio": ["phones", "laptops"],
+    "kitchen": ["garden"],
+    "garden": ["kitchen", "camping"],
+    "shoes": ["jackets", "running"],
+    "jackets": ["shoes", "hiking"],
+}
+SHAPES = ("regular", "regular", "explorer", "big_spender", "new", "at_risk", "browser")
+FIXED = {
+    1: ("regular", "running", "shoes", "desktop"),
+    2: ("regular", "audio", "phones", "desktop"),
+    3: ("regular", "hiking", "camping", "desktop"),
+    4: ("new", "kitchen", None, "mobile"),
+    5: ("at_risk", "cycling", "jackets", "desktop"),
+    6: ("regular", "football", "running", "desktop"),
+}
+NO_PERSONALIZATION = 6  # demo-6, demo-16, …: analytics only
+COUNTRIES = [("DE", "de"), ("FR", "fr"), ("NL", "nl"), ("ES", "es"), ("GB", "en"), ("IT", "it")]
+AGE_BANDS = ["18-24", "25-34", "35-44", "45-54", "55+"]
+
+
+@dataclass(frozen=True)
+class VisitorsSummary:
+    created: int
+    events: int
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    by_subject: dict[str, list[ContentItem]]  # products and articles of each subject
+    weights: dict[str, list[float]]  # priority-based popularity within the subject
+
+
+def _catalogue() -> _Catalogue:
+    by_subject: dict[str, list[ContentItem]] = {}
+    items = (
+        ContentItem.objects.filter(kind__key__in=["product", "article"])
+        .select_related("kind")
+        .prefetch_related("tags")
+    )
+    for item in items.order_by("pk"):
+        for tag in item.tags.all():
+            if tag.slug in COMPANIONS:
+                by_subject.setdefault(tag.slug, []).append(item)
+    weights = {
+        subject: [1.0 + item.priority for item in subject_items]
+        for subject, subject_items in by_subject.items()
+    }
+    return _Catalogue(by_subject=by_subject, weights=weights)
+
+
+def _sessions(shape: str, rng: random.Random, now: datetime) -> list[datetime]:
+    """Start times of the visitor's sessions, oldest first."""
+    if shape == "new":
+        return [now - timedelta(hours=rng.uniform(1, 40))]
+    if shape == "at_risk":
+        last = now - timedelta(days=rng.uniform(40, 80))
+        return sorted(last - timedelta(days=rng.uniform(0, 90)) for _ in range(rng.randint(4, 9)))
+    count = {"regular": (5, 14), "explorer": (3, 8), "big_spender": (6, 12), "browser": (2, 6)}
+    low, high = count[shape]
+    return sorted(
+        now - timedelta(days=rng.uniform(0.2, 90), minutes=rng.uniform(0, 600))
+        for _ in range(rng.randint(low, high))
+    )
+
+
+def _history(
+    number: int, visitor_id: int, rng: random.Random, catalogue: _Catalogue, now: datetime
+) -> list[Event]:
+    shape, first, second, device = FIXED.get(number) or (
+        rng.choice(SHAPES),
+        rng.choice(sorted(catalogue.by_subject)),
+        None,
+        rng.choice(["desktop", "desktop", "mobile", "tablet"]),
+    )
+    if second is None and shape != "new" and rng.random() < 0.8:
+        second = rng.choice(COMPANIONS[first])
+    subjects = [first] + ([second] if second else [])
+    shares = [0.75, 0.25] if second else [1.0]
+    if shape == "explorer":
+        subjects += rng.sample(sorted(catalogue.by_subject), 2)
+        shares = [0.4, 0.2, 0.2, 0.2][: len(subjects)]
+    buys = {"big_spender": 0.35, "regular": 0.12, "browser": 0.0}.get(shape, 0.06)
+    events: list[Event] = []
+    for session, start in enumerate(_sessions(shape, rng, now)):
+        moment = start
+        for _ in range(rng.randint(2, 7)):
+            subject = rng.choices(subjects, weights=shares)[0]
+            item = rng.choices(catalogue.by_subject[subject], catalogue.weights[subject])[0]
+            moment += timedelta(minutes=rng.uniform(0.5, 6))
+            steps = ["view"]
+            if rng.random() < 0.35:
+                steps.append("click")
+            if item.kind.key == "product" and rng.random() < buys * 2:
+                steps.append("add_to_cart")
+                if rng.random() < 0.5:
+                    steps.append("purchase")
+            for step in steps:
+                moment += timedelta(seconds=rng.uniform(5, 90))
+                price = (item.metadata or {}).get("price")
+                events.append(
+                    Event(
+                        event_id=f"demo-{number}-{len(events) + 1}",
+                        visitor_id=visitor_id, type=step, item=item,
+                        value=Decimal(str(price)) if step == "purchase" and price else None,
+                        context={"device": device, "session": session + 1},
+                        occurred_at=moment, received_at=moment,
+                    )
+                )  # fmt: skip
+    return events
+
+
+@transaction.atomic
+def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) -> VisitorsSummary:
+    """Create the demo visitors `demo-1` … `demo-<count>` that do not exist yet, with histories."""
+    now = now or timezone.now()
+    wanted = [f"demo-{n}" for n in range(1, count + 1)]
+    existing = set(
+        Visitor.objects.filter(external_id__in=wanted).values_list("external_id", flat=True)
+    )
+    missing = [n for n in range(1, count + 1) if f"demo-{n}" not in existing]
+    catalogue = _catalogue()
+    if not missing or not catalogue.by_subject:
+        return VisitorsSummary(created=0, events=0)
+    rngs = {n: random.Random(f"{seed}:{n}") for n in missing}  # noqa: S311 - demo data
+    visitors = Visitor.objects.bulk_create(
+        Visitor(
+            external_id=f"demo-{n}",
+            traits=dict(
+                zip(("country", "language"), rngs[n].choice(COUNTRIES), strict=True),
+                age_band=rngs[n].choice(AGE_BANDS),
+            ),
+        )
+        for n in missing
+    )
+    events: list[Event] = []
+    for n, visitor in zip(missing, visitors, strict=True):
+        history = _history(n, visitor.pk, rngs[n], catalogue, now)
+        if history:
+            visitor.first_seen = history[0].occurred_at
+            visitor.last_seen = history[-1].occurred_at
+            visitor.sessions = history[-1].context["session"]
+        events += history
+    Visitor.objects.bulk_update(visitors, ["first_seen", "last_seen", "sessions"])
+    Event.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
+    by_purposes: dict[tuple[str, ...], list[int]] = {}
+    for n, visitor in zip(missing, visitors, strict=True):
+        purposes = ("analytics",) if n % 10 == NO_PERSONALIZATION else (
+            "analytics", "personalization", "marketing"
+        )  # fmt: skip
+        by_purposes.setdefault(purposes, []).append(visitor.pk)
+    for purposes, ids in by_purposes.items():
+        consent_grant_bulk(visitor_ids=ids, purposes=list(purposes))
+    features_compute_all(now=now)
+    segments_compute_all(now=now)
+    return VisitorsSummary(created=len(visitors), events=len(events))
