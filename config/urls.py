@@ -7,6 +7,7 @@ from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from content.views import item_page, tag_page
 from personalization.views import click_redirect
 
 handler404 = "config.errors.page_not_found"
@@ -19,6 +20,8 @@ api_v1 = [
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="site/home.html"), name="home"),
+    path("items/<slug:slug>/", item_page, name="item"),
+    path("tags/<slug:slug>/", tag_page, name="tag"),
     path("admin/tailor/", include("personalization.admin_tools")),
     path("admin/", admin.site.urls),
     path(

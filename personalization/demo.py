@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from consent.services import consent_grant_bulk
 from content.models import ContentItem
-from personalization.models import Event, Visitor
+from personalization.models import Event, Segment, Visitor
 from personalization.services.features import features_compute_all
 from personalization.services.segments import segments_compute_all
 
@@ -150,10 +150,34 @@ def _history(
     return events
 
 
+DEMO_SEGMENTS = [
+    ("big-spenders", "Big spenders", {"monetary_90d": {"$gte": 150}},
+     "Visitors who spent 150 or more in the last 90 days."),
+    ("runners", "Runners", {"affinity.running": {"$gte": 0.5}},
+     "Visitors who care about running."),
+    ("mobile-visitors", "Mobile visitors", {"device": "mobile"},
+     "Visitors on a phone right now (evaluated live, per request)."),
+]  # fmt: skip
+
+
+def seed_segments() -> int:
+    """Create the demo segments that do not exist yet; an editor's changes are left alone."""
+    created = 0
+    for key, name, condition, description in DEMO_SEGMENTS:
+        if Segment.objects.filter(key=key).exists():
+            continue
+        segment = Segment(key=key, name=name, condition=condition, description=description)
+        segment.full_clean()
+        segment.save()
+        created += 1
+    return created
+
+
 @transaction.atomic
 def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) -> VisitorsSummary:
     """Create the demo visitors `demo-1` … `demo-<count>` that do not exist yet, with histories."""
     now = now or timezone.now()
+    seed_segments()
     wanted = [f"demo-{n}" for n in range(1, count + 1)]
     existing = set(
         Visitor.objects.filter(external_id__in=wanted).values_list("external_id", flat=True)

@@ -10,6 +10,7 @@ from django.utils.functional import SimpleLazyObject
 
 from consent.request import request_allows
 from personalization.context import request_context
+from personalization.devtools import view_as_remember, view_as_requested, view_as_visitor
 from personalization.selectors import COOKIE_SALT, visitor_from_request
 from personalization.services.visitors import (
     impressions_record,
@@ -39,11 +40,19 @@ class VisitorMiddleware:
         if request.path.startswith(EXCLUDED_PREFIXES):
             return self.get_response(request)
         request.tailor_context = SimpleLazyObject(lambda: request_context(request))
+        viewing_as = view_as_requested(request)  # DEBUG only: the developer toolbar
         try:
-            request.visitor = visitor_from_request(request)
+            if viewing_as:
+                request.visitor = view_as_visitor(viewing_as)
+                request.tailor_viewing_as = viewing_as
+            else:
+                request.visitor = visitor_from_request(request)
         except DatabaseError:
             logger.exception("Could not identify the visitor; serving without personalization")
         response = self.get_response(request)
+        view_as_remember(request, response)
+        if viewing_as:
+            return response  # looking through a demo visitor's eyes records nothing
         if self._is_page_view(request, response):
             self._record_page_view(request)
         if request.__dict__.get("tailor_impressions"):

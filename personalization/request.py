@@ -34,6 +34,8 @@ def request_decide(request: HttpRequest, slot_key: str) -> Decision:
         attributes = None
     visitor = getattr(request, "visitor", None) if attributes else None
     decision = decide(slot_key, visitor, attributes=attributes)
+    # What the developer toolbar lists (DEBUG): every slot of the page and why it chose.
+    request.__dict__.setdefault("tailor_decisions", []).append(decision)
     if visitor is not None and not decision.is_default and decision.capped:
         # Written in one bulk insert when the response is done (see VisitorMiddleware).
         pending = request.__dict__.setdefault("tailor_impressions", [])

@@ -8,6 +8,8 @@ from django.core import signing
 from django.http import HttpRequest
 
 from consent.selectors import consent_state
+from content.models import ContentItem
+from content.selectors import live_q
 from personalization.models import Event, Visitor, VisitorFeatures
 from personalization.segments import visitor_segments_profile
 
@@ -43,6 +45,18 @@ def visitor_from_request(request: HttpRequest) -> Visitor | None:
     if visitor is not None and visitor.merged_into_id is not None:
         return visitor_resolve(str(visitor.uid))
     return visitor
+
+
+def visitor_last_viewed_item(visitor: Visitor) -> ContentItem | None:
+    """The published item the visitor viewed last (one query on the per-visitor timeline)."""
+    event = (
+        Event.objects.filter(visitor=visitor, type="view", item__isnull=False)
+        .filter(live_q(prefix="item__"))
+        .select_related("item__kind")
+        .order_by("-occurred_at")
+        .first()
+    )
+    return event.item if event is not None else None
 
 
 def visitor_recent_events(visitor: Visitor, limit: int = 20) -> list[Event]:

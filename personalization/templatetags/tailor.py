@@ -2,7 +2,10 @@
 
 `{% slot "homepage-hero" %}` renders the slot's items with their block templates;
 `{% slot "homepage-hero" as items %}` gives the items to loop over instead;
-`{% if_segment "vip" %}…{% else %}…{% endif_segment %}` shows a part to a segment only.
+`{% recommendations limit=6 kinds="product" as recs %}` and `{% similar_items item limit=4 %}`
+give rails; `{% last_viewed as item %}` the item the visitor viewed last;
+`{% if_segment "vip" %}…{% else %}…{% endif_segment %}` shows a part to a segment only;
+`{% tailor_toolbar %}` is the developer toolbar (only with DEBUG on).
 None of them ever breaks a page: on any error the slot's default content shows.
 """
 
@@ -10,7 +13,8 @@ import logging
 from collections.abc import Iterator
 
 from django import template
-from django.template.loader import select_template
+from django.conf import settings
+from django.template.loader import render_to_string, select_template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -18,7 +22,9 @@ from content.html import sanitize_html
 from content.models import ContentItem
 from personalization.decisions import Decision, recommended_items
 from personalization.delivery import related
+from personalization.devtools import toolbar_context
 from personalization.request import request_attributes, request_decide, request_in_segment
+from personalization.selectors import visitor_last_viewed_item
 
 logger = logging.getLogger(__name__)
 register = template.Library()
@@ -135,3 +141,25 @@ def if_segment(parser, token) -> IfSegmentNode:
         otherwise = parser.parse(("endif_segment",))
         parser.delete_first_token()
     return IfSegmentNode(parser.compile_filter(bits[1]), inside, otherwise)
+
+
+@register.simple_tag(takes_context=True)
+def last_viewed(context) -> ContentItem | None:
+    """`{% last_viewed as item %}`: the published item the visitor viewed last, if they allow it."""
+    request = context.get("request")
+    try:
+        if request is None or request_attributes(request) is None:
+            return None
+        return visitor_last_viewed_item(request.visitor)
+    except Exception:  # the page edge: no "because you viewed" rather than a broken page
+        logger.exception("Could not find the last viewed item")
+        return None
+
+
+@register.simple_tag(takes_context=True)
+def tailor_toolbar(context) -> str:
+    """With DEBUG on: view the site as a demo visitor, and why each slot chose what it chose."""
+    request = context.get("request")
+    if not settings.DEBUG or request is None:
+        return ""
+    return render_to_string("tailor/toolbar.html", toolbar_context(request), request)

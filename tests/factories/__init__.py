@@ -13,6 +13,7 @@ from tests.factories.personalization import (
     PurposeFactory,
     VisitorFactory,
     grant,
+    visitor_cookie,
 )
 from tests.factories.users import UserFactory
 
@@ -28,4 +29,5 @@ __all__ = [
     "UserFactory",
     "VisitorFactory",
     "grant",
+    "visitor_cookie",
 ]

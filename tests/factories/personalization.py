@@ -79,3 +79,14 @@ class SegmentMembershipFactory(factory.django.DjangoModelFactory):
 
     segment = factory.SubFactory(SegmentFactory, kind=Segment.Kind.STATIC)
     visitor = factory.SubFactory(VisitorFactory)
+
+
+def visitor_cookie(visitor: Visitor) -> str:
+    """The signed value of the visitor cookie that identifies `visitor` to the site."""
+    from django.conf import settings
+    from django.core import signing
+
+    from personalization.selectors import COOKIE_SALT
+
+    signer = signing.get_cookie_signer(salt=settings.TAILOR_VISITOR_COOKIE + COOKIE_SALT)
+    return signer.sign(str(visitor.uid))

@@ -1,0 +1,67 @@
+"""The demo home page: "because you viewed", and the `tailor` context processor."""
+
+import pytest
+from django.conf import settings
+from django.template import RequestContext, Template
+from django.test import RequestFactory
+
+from tests.factories import (
+    ContentItemFactory,
+    EventFactory,
+    TagFactory,
+    VisitorFactory,
+    grant,
+    visitor_cookie,
+)
+from tests.factories.personalization import SegmentFactory, SegmentMembershipFactory
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0"
+
+
+def home(client, visitor) -> str:
+    client.cookies[settings.TAILOR_VISITOR_COOKIE] = visitor_cookie(visitor)
+    return client.get("/", HTTP_USER_AGENT=BROWSER).content.decode()
+
+
+@pytest.fixture
+def viewed_tent():
+    camping = TagFactory(name="Camping", slug="camping")
+    tent = ContentItemFactory(title="Two-person tent", tags=[camping])
+    ContentItemFactory(title="Sleeping bag", tags=[camping])
+    visitor = VisitorFactory()
+    EventFactory(visitor=visitor, type="view", item=tent)
+    return visitor
+
+
+@pytest.mark.django_db
+def test_the_home_page_offers_items_like_the_one_the_visitor_viewed_last(client, viewed_tent):
+    grant(viewed_tent, "analytics", "personalization")
+
+    html = home(client, viewed_tent)
+
+    because = html.split("Because you viewed", 1)[1].split("</section>", 1)[0]
+    assert "Two-person tent" in because.split("</h2>", 1)[0]
+    assert "Sleeping bag" in because.split("</h2>", 1)[1]
+
+
+@pytest.mark.django_db
+def test_without_personalization_consent_there_is_no_because_you_viewed(client, viewed_tent):
+    grant(viewed_tent, "analytics")
+
+    assert "Because you viewed" not in home(client, viewed_tent)
+
+
+@pytest.mark.django_db
+def test_templates_read_the_visitor_and_their_segments_from_the_tailor_context():
+    visitor = VisitorFactory(external_id="crm-7")
+    grant(visitor, "personalization")
+    SegmentMembershipFactory(segment=SegmentFactory(key="vip", kind="static"), visitor=visitor)
+    request = RequestFactory().get("/")
+    request.visitor = visitor
+    request.tailor_context = {"device": "desktop"}
+
+    html = Template("{{ tailor.visitor.external_id }}: {{ tailor.segments|join:',' }}").render(
+        RequestContext(request)
+    )
+
+    assert html == "crm-7: vip"
