@@ -5,8 +5,9 @@ the demo catalogue and slots and one visitor with consent and computed features.
 home page is requested by keep-alive clients in alternating rounds:
 
 - unpersonalized: no visitor cookie, so every slot shows its default content;
-- personalized: the visitor's signed cookie, so the visitor is identified, the page view is
-  stored, and every slot is decided from the visitor's features and segments.
+- personalized: the visitor's signed cookie and the consent banner's cookie, so the visitor
+  is identified, the page view is recorded (written in bulk, as in production), and every
+  slot is decided from the visitor's features and segments.
 
 The ratio personalized / unpersonalized is what personalization costs a page (target ≥ 0.8).
 """
@@ -25,6 +26,8 @@ from django.db import connection
 from django.utils import timezone
 from support import ROOT, test_database
 
+from consent.cookies import consent_cookie_value
+from consent.selectors import policy_current_version
 from consent.services import consent_record
 from content.demo import seed_content
 from personalization.models import Visitor, VisitorFeatures
@@ -53,7 +56,15 @@ def seed() -> str:
         tag_affinities={"sports": 0.9, "football": 0.8}, sessions_30d=5,
     )  # fmt: skip
     signer = signing.get_cookie_signer(salt=settings.TAILOR_VISITOR_COOKIE + COOKIE_SALT)
-    return f"{settings.TAILOR_VISITOR_COOKIE}={signer.sign(str(visitor.uid))}"
+    # The banner's cookie too, as a browser that chose in the banner sends it with every page.
+    choices = consent_cookie_value(
+        choices={"analytics": True, "personalization": True, "marketing": False},
+        policy_version=policy_current_version(),
+    )
+    return (
+        f"{settings.TAILOR_VISITOR_COOKIE}={signer.sign(str(visitor.uid))}; "
+        f"{settings.TAILOR_CONSENT_COOKIE}={choices}"
+    )
 
 
 def hammer(port: int, cookie: str | None, stop: float, counts: list[int], errors: list[str]):
@@ -103,6 +114,8 @@ def main() -> None:
             "DJANGO_SETTINGS_MODULE": "tests.settings",
             "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
             "ALLOWED_HOSTS": "localhost,127.0.0.1",
+            # The production default (the test settings write every row at once).
+            "TAILOR_WRITE_BUFFER_SIZE": "200",
         }
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2",

@@ -229,6 +229,10 @@ TAILOR_COUNTRY_HEADER = "HTTP_" + env.str(
 TAILOR_VISITOR_COOKIE = "tailor_vid"
 TAILOR_VISITOR_COOKIE_AGE = env.int("TAILOR_VISITOR_COOKIE_DAYS", default=395) * 86_400
 TAILOR_SESSION_GAP_MINUTES = 30
+# Page views, impressions and exposures are written in bulk (config/buffers.py): when this many
+# rows wait in a process, or when the oldest has waited this many seconds.
+TAILOR_WRITE_BUFFER_SIZE = env.int("TAILOR_WRITE_BUFFER_SIZE", default=200)
+TAILOR_WRITE_BUFFER_SECONDS = env.float("TAILOR_WRITE_BUFFER_SECONDS", default=2.0)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
 TAILOR_AFFINITY_HALF_LIFE_DAYS = env.float("TAILOR_AFFINITY_HALF_LIFE_DAYS", default=30.0)
 

@@ -87,9 +87,9 @@ class VisitorMiddleware:
         try:
             if not request_allows(request, "analytics"):
                 return
-            visitor = visitor_for_request(request)
+            visitor = visitor_for_request(request)  # a new visitor is created now: the cookie
             item = getattr(request, "tailor_item", None)
-            page_view_record(request=request, visitor=visitor, item=item)
+            page_view_record(request=request, visitor=visitor, item=item)  # written in bulk
         except DatabaseError:
             # Tracking must never break a page.
             logger.exception("Could not record a page view for %s", request.path)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 
 from consent.selectors import consent_state
 from content.models import ContentItem
-from content.selectors import live_q
+from content.selectors import items_published
 from personalization.models import Event, Visitor, VisitorFeatures
 from personalization.segments import visitor_segments_profile
 
@@ -48,15 +48,16 @@ def visitor_from_request(request: HttpRequest) -> Visitor | None:
 
 
 def visitor_last_viewed_item(visitor: Visitor) -> ContentItem | None:
-    """The published item the visitor viewed last (one query on the per-visitor timeline)."""
-    event = (
+    """The item the visitor viewed last, if it is still published (no view: one small query)."""
+    item_id = (
         Event.objects.filter(visitor=visitor, type="view", item__isnull=False)
-        .filter(live_q(prefix="item__"))
-        .select_related("item__kind")
         .order_by("-occurred_at")
+        .values_list("item_id", flat=True)
         .first()
     )
-    return event.item if event is not None else None
+    if item_id is None:
+        return None
+    return items_published().filter(pk=item_id).first()
 
 
 def visitor_recent_events(visitor: Visitor, limit: int = 20) -> list[Event]:

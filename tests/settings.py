@@ -11,6 +11,9 @@ os.environ.setdefault(
 )
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("STATIC_MANIFEST", "0")
+# Page views and impressions are written in the request that records them, so that a test sees
+# them at once; tests of the buffers set a larger size themselves.
+os.environ.setdefault("TAILOR_WRITE_BUFFER_SIZE", "1")
 
 from config.settings import *  # noqa: F403
 

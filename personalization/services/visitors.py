@@ -1,14 +1,16 @@
 """Writes of visitor profiles: identification from a request, page views, merge on login."""
 
 import uuid
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from config.buffers import WriteBuffer
 from consent.models import ConsentRecord
 from personalization.models import (
     Event,
@@ -21,19 +23,10 @@ from personalization.models import (
 )
 
 
-def visitor_touch(*, visitor: Visitor, now=None) -> Visitor:
-    """Note a visit: last seen now, and a new session after 30 minutes of inactivity."""
-    now = now or timezone.now()
+def _new_session(visitor: Visitor, at: datetime) -> bool:
+    """A visit starts a new session when it is the first, or 30 minutes or more after the last."""
     gap = timedelta(minutes=settings.TAILOR_SESSION_GAP_MINUTES)
-    new_session = visitor.sessions == 0 or now - visitor.last_seen >= gap
-    updates = {"last_seen": now}
-    if new_session:
-        updates["sessions"] = F("sessions") + 1
-    Visitor.objects.filter(pk=visitor.pk).update(**updates)
-    visitor.last_seen = now
-    if new_session:
-        visitor.sessions += 1
-    return visitor
+    return visitor.sessions == 0 or at - visitor.last_seen >= gap
 
 
 def visitor_for_request(request: HttpRequest) -> Visitor:
@@ -54,27 +47,84 @@ def visitor_for_request(request: HttpRequest) -> Visitor:
     return visitor
 
 
-def page_view_record(*, request: HttpRequest, visitor: Visitor, item=None) -> Event:
-    """Store a server-side page view with the request context."""
-    now = timezone.now()
-    visitor_touch(visitor=visitor, now=now)
-    context = dict(request.tailor_context)
-    context["session"] = visitor.sessions
-    context["visit_count"] = visitor.sessions
-    return Event.objects.create(
-        event_id=f"pv-{uuid.uuid4().hex}", visitor=visitor, type=Event.Type.VIEW, item=item,
-        properties={"path": request.path}, context=context, occurred_at=now, received_at=now,
+@dataclass(frozen=True)
+class PageView:
+    """A page view waiting in the write buffer."""
+
+    visitor_id: int
+    item_id: int | None
+    path: str
+    context: dict[str, Any]
+    occurred_at: datetime
+
+
+@transaction.atomic
+def page_views_write(views: list[PageView]) -> int:
+    """Store page views in bulk: the events, and each visitor's last seen and sessions.
+
+    Three queries whatever the number of views: the visitors locked (another process may be
+    writing views of the same visitor), their new counts in one UPDATE, the events in one
+    INSERT. A view of a visitor erased meanwhile is dropped; one merged meanwhile goes to the
+    profile it was merged into.
+    """
+    ids = {view.visitor_id for view in views}
+    fields = ("pk", "last_seen", "sessions", "merged_into_id")
+    locked = Visitor.objects.select_for_update().only(*fields).order_by("pk")
+    visitors = {v.pk: v for v in locked.filter(pk__in=ids)}
+    survivors = {v.merged_into_id for v in visitors.values() if v.merged_into_id} - set(visitors)
+    visitors |= {v.pk: v for v in locked.filter(pk__in=survivors)}
+    events = []
+    for view in sorted(views, key=lambda v: v.occurred_at):
+        visitor = visitors.get(view.visitor_id)
+        if visitor is not None and visitor.merged_into_id is not None:
+            visitor = visitors.get(visitor.merged_into_id)
+        if visitor is None:
+            continue
+        if _new_session(visitor, view.occurred_at):
+            visitor.sessions += 1
+        visitor.last_seen = max(visitor.last_seen, view.occurred_at)
+        context = {**view.context, "session": visitor.sessions, "visit_count": visitor.sessions}
+        events.append(
+            Event(
+                event_id=f"pv-{uuid.uuid4().hex}", visitor_id=visitor.pk, type=Event.Type.VIEW,
+                item_id=view.item_id, properties={"path": view.path}, context=context,
+                occurred_at=view.occurred_at, received_at=view.occurred_at,
+            )
+        )  # fmt: skip
+    Visitor.objects.bulk_update(list(visitors.values()), ["last_seen", "sessions"])
+    Event.objects.bulk_create(events)
+    return len(events)
+
+
+def impressions_write(rows: list[tuple[int, int, str, datetime]]) -> int:
+    """Store (visitor id, item id, slot, shown at) impressions in one insert."""
+    Impression.objects.bulk_create(
+        Impression(visitor_id=visitor_id, item_id=item_id, slot=slot, shown_at=shown_at)
+        for visitor_id, item_id, slot, shown_at in rows
+    )
+    return len(rows)
+
+
+PAGE_VIEWS: WriteBuffer[PageView] = WriteBuffer("page view", page_views_write)
+IMPRESSIONS: WriteBuffer[tuple[int, int, str, datetime]] = WriteBuffer(
+    "impression", impressions_write
+)
+
+
+def page_view_record(*, request: HttpRequest, visitor: Visitor, item=None) -> None:
+    """Record a server-side page view with the request context (written in bulk, later)."""
+    PAGE_VIEWS.add(
+        PageView(
+            visitor_id=visitor.pk, item_id=getattr(item, "pk", None), path=request.path,
+            context=dict(request.tailor_context), occurred_at=timezone.now(),
+        )
     )  # fmt: skip
 
 
-def impressions_record(*, rows: list[tuple[int, int, str]], now=None) -> int:
-    """Store (visitor id, item id, slot) impressions in one insert; they feed frequency caps."""
+def impressions_record(*, rows: list[tuple[int, int, str]], now: datetime | None = None) -> None:
+    """Record (visitor id, item id, slot) impressions, written in bulk; they feed frequency caps."""
     now = now or timezone.now()
-    Impression.objects.bulk_create(
-        Impression(visitor_id=visitor_id, item_id=item_id, slot=slot, shown_at=now)
-        for visitor_id, item_id, slot in rows
-    )
-    return len(rows)
+    IMPRESSIONS.add(*((visitor_id, item_id, slot, now) for visitor_id, item_id, slot in rows))
 
 
 @transaction.atomic

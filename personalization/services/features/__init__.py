@@ -7,7 +7,7 @@ Each feature, and its value for a visitor without events:
   (None).
 - ``sessions_7d``, ``sessions_30d``, ``sessions_90d``: sessions that started in the last 7, 30 or
   90 days. A session is a run of events less than ``TAILOR_SESSION_GAP_MINUTES`` apart; a gap of
-  exactly that long starts a new session, as ``visitor_touch`` counts visits (0).
+  exactly that long starts a new session, as ``page_views_write`` counts visits (0).
 - ``monetary_90d``: the sum of ``value`` of purchases in the last 90 days, each value clipped to
   Q3 + 1.5·IQR of every purchase value in the table, rounded to cents (0).
 - ``r_score``, ``f_score``, ``m_score``: quintile 1 to 5 of recency (more recent is higher),
