@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from consent.models import ConsentRecord
+from experiments.services import exposures_merge
 from personalization.models import (
     Event,
     Impression,
@@ -88,6 +89,7 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     moved = Event.objects.filter(visitor=source).update(visitor=target)
     ConsentRecord.objects.filter(visitor=source).update(visitor=target)
     Impression.objects.filter(visitor=source).update(visitor=target)
+    exposures_merge(source=source, target=target)  # keeps variations sticky across the merge
     VisitorFeatures.objects.filter(visitor=source).delete()
     # Static lists follow the person; rule memberships are recomputed for the survivor.
     kept = SegmentMembership.objects.filter(visitor=target).values("segment_id")

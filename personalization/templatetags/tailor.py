@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from content.html import sanitize_html
 from content.models import ContentItem
+from experiments.hooks import exposures_note, template_variation
 from personalization.decisions import Decision, recommended_items
 from personalization.delivery import related
 from personalization.request import request_attributes, request_decide, request_in_segment
@@ -73,6 +74,22 @@ class SlotRendering(ItemsRendering):
     def __init__(self, decision: Decision, request) -> None:
         super().__init__(decision.items, request, slot=decision.slot, reason=decision.reason)
         self.decision = decision
+
+    def _expose(self) -> None:
+        # An experiment's exposure counts when its variation is rendered, not when assigned.
+        if self.decision.exposures:
+            visitor = getattr(self.request, "visitor", None)
+            exposures_note(self.request, visitor, self.decision.exposures)
+
+    def __iter__(self) -> Iterator[ContentItem]:
+        self._expose()
+        return super().__iter__()
+
+    def __html__(self) -> str:
+        self._expose()
+        return super().__html__()
+
+    __str__ = __html__
 
 
 @register.simple_tag(takes_context=True)
@@ -135,3 +152,25 @@ def if_segment(parser, token) -> IfSegmentNode:
         otherwise = parser.parse(("endif_segment",))
         parser.delete_first_token()
     return IfSegmentNode(parser.compile_filter(bits[1]), inside, otherwise)
+
+
+@register.simple_tag(takes_context=True)
+def experiment(context, key: str) -> str | None:
+    """`{% experiment "key" as variation %}`: the visitor's variation key in a template.
+
+    The control's key when the visitor is not in the experiment (no consent, targeting,
+    coverage, not running) and on any error; None for an experiment that does not exist.
+    The exposure is recorded when the tag renders.
+    """
+    request = context.get("request")
+    try:
+        return template_variation(request, str(key))
+    except Exception:  # the page edge: the control rather than a broken page
+        logger.exception("Could not assign experiment %r", key)
+        try:
+            from experiments.assignment import running_experiments
+
+            return running_experiments().control_keys.get(str(key))
+        except Exception:
+            logger.exception("Could not find the control of experiment %r", key)
+            return None
