@@ -9,6 +9,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only
 
+from matplotlib.dates import DateFormatter, DayLocator
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
@@ -32,6 +33,10 @@ def series_svg(series: dict[str, list[SeriesPoint]], *, title: str = "") -> str:
         )  # fmt: skip
         axes.plot(days, [p.mean for p in points], color=colour, linewidth=2, label=key, marker=".")
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    days = sorted({p.day for points in series.values() for p in points})
+    span = (days[-1] - days[0]).days if days else 0
+    axes.xaxis.set_major_locator(DayLocator(interval=max(1, span // 8 + 1)))  # whole days only
+    axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
     axes.set_ylabel("cumulative rate")
     axes.grid(alpha=0.3)
     if title:

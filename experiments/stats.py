@@ -40,7 +40,8 @@ def _relative(
         return None, None, None
     lift = mean_b / mean_a - 1
     se = math.sqrt(se2_b / mean_a**2 + mean_b**2 * se2_a / mean_a**4)
-    return lift, lift - z * se, lift + z * se
+    # A rate cannot fall by more than all of it: the lower end stops at -100 %.
+    return lift, max(lift - z * se, -1.0), lift + z * se
 
 
 def two_proportion_ztest(
