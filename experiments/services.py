@@ -64,6 +64,11 @@ def variations_check(
         errors.setdefault("is_control", []).append(
             f"Exactly one variation must be the control ({len(controls)} are)."
         )
+    if experiment.is_bandit and experiment.bandit_min_share * len(variations) > 1:
+        errors.setdefault("bandit_min_share", []).append(
+            f"A minimum share of {experiment.bandit_min_share:g} per variation is impossible "
+            f"with {len(variations)} variations."
+        )
     positions = sorted(v.position for v in variations)
     if positions != list(range(len(variations))):
         errors.setdefault("position", []).append(
