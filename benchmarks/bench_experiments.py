@@ -150,7 +150,7 @@ def main() -> None:
         exposures = Exposure.objects.filter(visitor=visitor).count()
         variation = decide("homepage-hero", visitor).variation
     base = figures[0][1]
-    print(f"assignment, best of 5 × {CALLS} calls")
+    print(f"assignment, best of 5 runs of {CALLS} calls")
     print(f"{'call':<48}{'µs/call':>10}{'ratio':>8}")
     for name, micros in figures:
         print(f"{name:<48}{micros:>10.2f}{micros / base:>8.2f}")
