@@ -1,6 +1,8 @@
 import pytest
+from django.test import RequestFactory
 from django.utils import timezone
 
+from experiments.hooks import template_variation
 from experiments.models import Experiment, Exposure
 from personalization.decisions import decide
 from personalization.services.visitors import visitor_merge
@@ -168,3 +170,38 @@ def test_coverage_leaves_the_rest_of_the_traffic_out_of_the_experiment(hero_test
     enrolled = sum(bool(decide("homepage-hero", v).experiment) for v in visitors)
 
     assert 20 <= enrolled <= 60
+
+
+@pytest.mark.django_db
+def test_a_visitor_in_the_holdouts_personalized_arm_gets_the_rule_and_is_counted(hero_test):
+    hero_test.status = Experiment.Status.PAUSED
+    hero_test.save()
+    SlotRuleFactory(slot=hero_test.slot, condition={}, items=[ContentItemFactory(title="For you")])
+    holdout = ExperimentFactory(key="holdout", is_holdout=True, status="running")
+    personalized = visitor_in(holdout, "treatment")
+
+    decision = decide("homepage-hero", personalized)
+
+    assert (titles(decision), decision.reason) == (["For you"], "rule")
+    assert decision.exposures == ((holdout.pk, holdout.variations.get(key="treatment").pk),)
+
+
+@pytest.mark.django_db
+def test_experiments_in_separate_slices_of_a_namespace_never_share_a_visitor():
+    first = ExperimentFactory(key="cta-color", namespace="cta", namespace_end=0.5,
+                              status="running")  # fmt: skip
+    second = ExperimentFactory(key="cta-text", namespace="cta", namespace_start=0.5,
+                               status="running")  # fmt: skip
+    enrolled = {first.key: 0, second.key: 0}
+    for visitor in VisitorFactory.create_batch(120):
+        grant(visitor, "personalization")
+        request = RequestFactory().get("/")
+        request.visitor, request.tailor_context = visitor, {}
+        template_variation(request, first.key)
+        template_variation(request, second.key)
+        experiments = {e for _, e, _ in getattr(request, "tailor_exposures", set())}
+        assert len(experiments) <= 1
+        for experiment in (first, second):
+            enrolled[experiment.key] += experiment.pk in experiments
+
+    assert enrolled[first.key] > 30 and enrolled[second.key] > 30
