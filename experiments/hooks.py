@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 # Set while a variation that shows the usual content asks decide() for it: no experiment then.
 _usual_decision: ContextVar[bool] = ContextVar("tailor_usual_decision", default=False)
 PENDING = "tailor_exposures"
-Pair = tuple[int, int]  # (experiment id, variation id)
+Row = tuple[int, int, int]  # (visitor id, experiment id, variation id): an exposure to record
 
 
 def _variation_decision(
@@ -49,7 +49,7 @@ def _variation_decision(
     visitor: Visitor | None,
     attributes: Mapping[str, Any],
     now: datetime,
-    exposures: tuple[Pair, ...],
+    exposures: tuple[Row, ...],
 ) -> engine.Decision:
     tagged = {"experiment": experiment.key, "variation": variation.key, "exposures": exposures}
     if variation.shows_usual_content:
@@ -94,12 +94,12 @@ def experiment_decision(
         return None
     try:
         running = running_experiments()
-        exposures: tuple[Pair, ...] = ()
+        exposures: tuple[Row, ...] = ()
         holdout = running.holdout
         if holdout is not None and holdout.live_at(now):
             arm = variation_assign(experiment=holdout, visitor=visitor, attributes=attributes)
             if arm is not None:
-                exposures = ((holdout.id, arm.id),)
+                exposures = _unrecorded(visitor, holdout, arm)
                 if arm.is_control:
                     return engine.Decision(
                         slot=slot.key, items=engine._defaults(slot, now), reason="holdout",
@@ -114,9 +114,9 @@ def experiment_decision(
             if variation is not None:
                 return _variation_decision(
                     slot, experiment, variation, visitor, attributes, now,
-                    (*exposures, (experiment.id, variation.id)),
+                    (*exposures, *_unrecorded(visitor, experiment, variation)),
                 )  # fmt: skip
-        if exposures:  # the holdout's personalized arm: the usual decision, counted
+        if exposures:  # first time in the holdout's personalized arm: the usual decision, counted
             token = _usual_decision.set(True)
             try:
                 usual = engine.decide(slot.key, visitor, attributes=attributes, now=now)
@@ -174,14 +174,19 @@ def experiment_force(request: HttpRequest | None, decision: engine.Decision) -> 
     return decision
 
 
-def exposures_note(request: HttpRequest | None, visitor: Visitor | None, pairs: Iterable[Pair]):
+def _unrecorded(
+    visitor: Visitor, experiment: ExperimentDefinition, variation: VariationDefinition
+) -> tuple[Row, ...]:
+    """The exposure to record when this variation renders; none if the visitor has one."""
+    if experiment.id in visitor_exposures(visitor):
+        return ()
+    return ((visitor.pk, experiment.id, variation.id),)
+
+
+def exposures_note(request: HttpRequest | None, rows: Iterable[Row]) -> None:
     """Remember exposures of this response, to be written in one insert at its end."""
-    if request is None or visitor is None:
-        return
-    known = visitor.__dict__.get("_tailor_exposures") or {}
-    fresh = {(visitor.pk, e, v) for e, v in pairs if e not in known}
-    if fresh:
-        request.__dict__.setdefault(PENDING, set()).update(fresh)
+    if request is not None and rows:
+        request.__dict__.setdefault(PENDING, set()).update(rows)
 
 
 def template_variation(request: HttpRequest | None, key: str) -> str | None:
@@ -212,19 +217,17 @@ def template_variation(request: HttpRequest | None, key: str) -> str | None:
     if attributes is None or visitor is None:
         return control  # no personalization consent: not enrolled
     now = timezone.now()
-    pairs: list[Pair] = []
     holdout = running.holdout
     if holdout is not None and holdout.live_at(now):
         arm = variation_assign(experiment=holdout, visitor=visitor, attributes=attributes)
         if arm is not None:
-            exposures_note(request, visitor, [(holdout.id, arm.id)])
+            exposures_note(request, _unrecorded(visitor, holdout, arm))
             if arm.is_control:
                 return control
     variation = variation_assign(experiment=experiment, visitor=visitor, attributes=attributes)
     if variation is None:
         return control
-    pairs.append((experiment.id, variation.id))
-    exposures_note(request, visitor, pairs)
+    exposures_note(request, _unrecorded(visitor, experiment, variation))
     return variation.key
 
 

@@ -188,6 +188,8 @@ def _series(
 def _metric_result(
     experiment: Experiment, metric: Metric, variations: list[Variation], now: datetime
 ) -> MetricResult:
+    if not variations:
+        return MetricResult(metric, [])
     rows = exposure_rows(experiment, metric)
     revenue = metric.kind == Metric.Kind.REVENUE
     by_variation = {v.pk: i for i, v in enumerate(variations)}

@@ -46,7 +46,8 @@ class Decision:
     capped: bool = False  # the slot has a frequency cap: showing these items counts
     experiment: str = ""  # the experiment (or holdout) key when one chose these items
     variation: str = ""  # …and the visitor's variation in it
-    exposures: tuple[tuple[int, int], ...] = ()  # (experiment id, variation id) to record shown
+    # (visitor id, experiment id, variation id) of exposures to record if these items are shown
+    exposures: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def is_default(self) -> bool:

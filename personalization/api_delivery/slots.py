@@ -108,7 +108,7 @@ class SlotDecideApi(APIView):
         if slot_definition(key) is None:
             raise NotFound(f"No slot with key {key!r}.")
         visitor, decision = visitor_decide(slot=key, identifier=params.validated_data["visitor"])
-        exposures_note(request._request, visitor, decision.exposures)  # written after the answer
+        exposures_note(request._request, decision.exposures)  # written after the answer
         base = tracking_base(request)
         rule = {"id": decision.rule_id, "name": decision.rule_name, "segments": decision.segments}
         body: dict[str, Any] = {

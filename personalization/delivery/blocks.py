@@ -264,9 +264,7 @@ def blocks_batch(
                 reason=decision.reason,
             )  # fmt: skip
         results.append(RecipientBlocks(entry.recipient, entry.personalized, entry.note, blocks))
-        exposed.update(
-            (entry.visitor.pk, *pair) for d in entry.decisions for pair in d.exposures
-        )  # fmt: skip
+        exposed.update(row for decision in entry.decisions for row in decision.exposures)
     if exposed:  # the blocks are rendered for sending: that is the exposure, written once
         exposures_record(rows=exposed)
     return results

@@ -77,9 +77,7 @@ class SlotRendering(ItemsRendering):
 
     def _expose(self) -> None:
         # An experiment's exposure counts when its variation is rendered, not when assigned.
-        if self.decision.exposures:
-            visitor = getattr(self.request, "visitor", None)
-            exposures_note(self.request, visitor, self.decision.exposures)
+        exposures_note(self.request, self.decision.exposures)
 
     def __iter__(self) -> Iterator[ContentItem]:
         self._expose()

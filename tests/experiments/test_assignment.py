@@ -35,7 +35,8 @@ def test_a_visitor_in_the_control_sees_the_usual_content_and_is_counted(hero_tes
 
     assert titles(decision) == ["Everyday"]
     assert (decision.experiment, decision.variation) == ("hero-test", "control")
-    assert decision.exposures == ((hero_test.pk, hero_test.variations.get(key="control").pk),)
+    control = hero_test.variations.get(key="control")
+    assert decision.exposures == ((visitor.pk, hero_test.pk, control.pk),)
 
 
 @pytest.mark.django_db
@@ -183,7 +184,8 @@ def test_a_visitor_in_the_holdouts_personalized_arm_gets_the_rule_and_is_counted
     decision = decide("homepage-hero", personalized)
 
     assert (titles(decision), decision.reason) == (["For you"], "rule")
-    assert decision.exposures == ((holdout.pk, holdout.variations.get(key="treatment").pk),)
+    treatment = holdout.variations.get(key="treatment")
+    assert decision.exposures == ((personalized.pk, holdout.pk, treatment.pk),)
 
 
 @pytest.mark.django_db
