@@ -7,6 +7,8 @@ from django.utils import timezone
 from content.models import SlotRule
 from experiments.models import Experiment, Exposure
 from experiments.services import ExperimentError, experiment_ship, experiment_start
+from personalization.decisions import decide
+from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, SlotFactory, UserFactory, VisitorFactory
 from tests.factories.experiments import ExperimentFactory
 
@@ -218,3 +220,14 @@ def test_shipping_a_rule_set_leaves_only_its_rules_active(running_with_results, 
     keep.refresh_from_db()
     drop.refresh_from_db()
     assert keep.is_active and not drop.is_active
+
+
+@pytest.mark.django_db
+def test_after_shipping_every_visitor_sees_the_winning_items(running_with_results):
+    control_visitor = visitor_in(running_with_results, "control")
+    treatment = running_with_results.variations.get(key="treatment")
+
+    experiment_ship(experiment=running_with_results, variation=treatment)
+
+    decision = decide("homepage-hero", control_visitor)
+    assert ([i.title for i in decision.items], decision.experiment) == (["Spring sale"], "")

@@ -131,3 +131,23 @@ def test_the_experiment_tag_falls_back_to_the_control_when_assignment_fails(monk
     monkeypatch.setattr("experiments.hooks.variation_assign", broken)
 
     assert render_tag(tag_request(visitor)) == "[control]"
+
+
+@pytest.mark.django_db
+def test_staff_force_a_template_experiments_variation_with_the_query_string():
+    ExperimentFactory(key="cta-test", status="running")
+    request = RequestFactory().get("/", {"cta-test": "1"})
+    request.visitor, request.tailor_context = None, {}
+    request.user = UserFactory(staff=True)
+
+    assert render_tag(request) == "[treatment]"
+    assert not getattr(request, "tailor_exposures", None)
+
+
+@pytest.mark.django_db
+def test_a_variation_number_out_of_range_forces_nothing(client, hero_test):
+    client.force_login(UserFactory(staff=True))
+
+    response = client.get("/?hero-test=7", HTTP_USER_AGENT=BROWSER)
+
+    assert "Spring sale" not in response.content.decode()
