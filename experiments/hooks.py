@@ -131,6 +131,13 @@ def experiment_decision(
         return None
 
 
+def _request_attributes(request: HttpRequest) -> dict[str, Any] | None:
+    # Imported here: personalization.request imports the decision engine, which imports us.
+    from personalization.request import request_attributes
+
+    return request_attributes(request)
+
+
 def _staff_forced(request: HttpRequest | None) -> bool:
     # Query string first: reading request.user may cost a session lookup.
     if request is None or not request.GET:
@@ -162,9 +169,7 @@ def experiment_force(request: HttpRequest | None, decision: engine.Decision) -> 
             if index is None:
                 continue
             visitor = getattr(request, "visitor", None)
-            from personalization.request import request_attributes
-
-            attributes = request_attributes(request) or {}
+            attributes = _request_attributes(request) or {}
             variation = definition.variations[index]
             return _variation_decision(
                 slot, definition, variation, visitor, attributes, timezone.now(), ()
@@ -210,9 +215,7 @@ def template_variation(request: HttpRequest | None, key: str) -> str | None:
                 return definition.variations[index].key
     if experiment is None or experiment.is_holdout or not experiment.live_at(timezone.now()):
         return control
-    from personalization.request import request_attributes
-
-    attributes = request_attributes(request)
+    attributes = _request_attributes(request)
     visitor = getattr(request, "visitor", None)
     if attributes is None or visitor is None:
         return control  # no personalization consent: not enrolled
