@@ -175,7 +175,9 @@ class Metric(models.Model):
     experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="metrics")
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CONVERSION)
     event_type = models.SlugField(
-        max_length=50, default="purchase", help_text="The event type that counts (click for CTR)."
+        max_length=50,
+        default="purchase",
+        help_text="The event type that counts; click-through rate always counts clicks.",
     )
     window_hours = models.PositiveIntegerField(
         default=72, validators=[MinValueValidator(1)], help_text="Counted this long after exposure."
@@ -191,7 +193,9 @@ class Metric(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = {"conversion": "conversion", "ctr": "CTR", "revenue": "revenue per visitor"}
+        if self.kind == self.Kind.CTR:
+            return f"click-through rate within {self.window_hours} h"
+        label = {"conversion": "conversion", "revenue": "revenue per visitor"}
         return f"{label[self.kind]} on {self.event_type} within {self.window_hours} h"
 
 

@@ -9,7 +9,7 @@ visitor and time).
 Metrics:
 - conversion: share of exposed visitors with an event of the type within the window after
   their first exposure;
-- click-through rate: the same for clicks (event type `click` unless the metric names another);
+- click-through rate: the same for clicks (event type `click`, whatever the metric names);
 - revenue per visitor: the sum of the values of the type's events in the window, per visitor.
 
 When visitors were active before exposure (events of the metric's type in the 30 days before),
@@ -118,9 +118,7 @@ def experiment_sample_size(experiment: Experiment, variations: int | None = None
 
 
 def _event_type(metric: Metric) -> str:
-    if metric.kind == Metric.Kind.CTR and not metric.event_type:
-        return "click"
-    return metric.event_type
+    return "click" if metric.kind == Metric.Kind.CTR else metric.event_type
 
 
 def exposure_rows(experiment: Experiment, metric: Metric) -> list[tuple]:

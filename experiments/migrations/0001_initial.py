@@ -96,7 +96,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('conversion', 'Conversion: the event within the window after exposure'), ('ctr', "Click-through rate: clicks on the variation's items"), ('revenue', "Revenue per visitor: sum of the event's values in the window")], default='conversion', max_length=20)),
-                ('event_type', models.SlugField(default='purchase', help_text='The event type that counts (click for CTR).')),
+                ('event_type', models.SlugField(default='purchase', help_text='The event type that counts; click-through rate always counts clicks.')),
                 ('window_hours', models.PositiveIntegerField(default=72, help_text='Counted this long after exposure.', validators=[django.core.validators.MinValueValidator(1)])),
                 ('is_primary', models.BooleanField(default=False)),
                 ('experiment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='metrics', to='experiments.experiment')),

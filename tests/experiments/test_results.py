@@ -144,3 +144,23 @@ def test_the_metric_over_time_is_cumulative_per_day_with_a_band(experiment):
     assert [visitors[today - timedelta(days=d)] for d in (2, 1, 0)] == [10, 20, 20]
     assert series[-1].mean == pytest.approx(0.25)
     assert series[-1].low < 0.25 < series[-1].high
+
+
+@pytest.mark.django_db
+def test_click_through_rate_counts_visitors_who_clicked_within_the_window(experiment):
+    Metric.objects.create(experiment=experiment, kind=Metric.Kind.CTR, window_hours=24)
+    expose(experiment, "control", 10, 2, event="click")
+    expose(experiment, "treatment", 10, 5, event="click")
+    expose(experiment, "treatment", 5, 5, event="purchase")  # not clicks
+
+    ctr = by_key(experiment_results(experiment).metrics[1])
+
+    assert (ctr["control"].mean, ctr["treatment"].mean) == (0.2, pytest.approx(5 / 15))
+
+
+@pytest.mark.django_db
+def test_a_draft_without_exposures_has_empty_results_and_no_warning():
+    results = experiment_results(ExperimentFactory())
+
+    assert results.visitors == 0 and results.srm is None and results.leader is None
+    assert [v.visitors for v in results.primary.variations] == [0, 0]
