@@ -231,3 +231,12 @@ def test_after_shipping_every_visitor_sees_the_winning_items(running_with_result
 
     decision = decide("homepage-hero", control_visitor)
     assert ([i.title for i in decision.items], decision.experiment) == (["Spring sale"], "")
+
+
+@pytest.mark.django_db
+def test_the_add_page_offers_two_variations_and_a_metric(editor_client):
+    response = editor_client.get(ADD_URL)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="variations-1-weight"' in html and 'name="metrics-0-is_primary"' in html

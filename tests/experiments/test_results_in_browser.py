@@ -5,7 +5,13 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from experiments.models import Exposure
-from tests.factories import EventFactory, SlotFactory, UserFactory, VisitorFactory
+from tests.factories import (
+    ContentItemFactory,
+    EventFactory,
+    SlotFactory,
+    UserFactory,
+    VisitorFactory,
+)
 from tests.factories.experiments import ExperimentFactory
 from tests.factories.users import PASSWORD
 
@@ -52,3 +58,26 @@ def test_an_analyst_opens_a_running_experiments_results_and_sees_the_table_and_c
     assert chart.is_visible()
     assert chart.bounding_box()["width"] > 200
     assert page.locator("#results-chart svg path").count() > 2  # lines and interval bands
+
+
+@pytest.mark.browser
+def test_an_editor_stops_and_ships_the_winner_from_the_results_page(page, transactional_db):
+    editor = UserFactory(username="edith", staff=True)
+    editor.groups.add(Group.objects.get(name="Editor"))
+    slot = SlotFactory(key="homepage-hero")
+    experiment = ExperimentFactory(key="hero-test", slot=slot, status="running")
+    sale = ContentItemFactory(title="Spring sale")
+    experiment.variations.get(key="treatment").items.set([sale])
+
+    page.goto("/admin/login/")
+    page.fill("#id_username", "edith")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.locator("#user-tools").wait_for()
+    page.goto(f"/admin/experiments/experiment/{experiment.pk}/results/")
+    page.select_option("#ship-variation", label="treatment")
+    page.click("#ship-form input[type=submit]")
+
+    page.locator(".messagelist .success", has_text="made 'treatment' the content").wait_for()
+    assert list(slot.default_items.all()) == [sale]
+    assert "Stop and ship" not in page.content()
