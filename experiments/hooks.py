@@ -194,6 +194,30 @@ def exposures_note(request: HttpRequest | None, rows: Iterable[Row]) -> None:
         request.__dict__.setdefault(PENDING, set()).update(rows)
 
 
+def request_in_holdout(request: HttpRequest | None) -> bool:
+    """Whether the request's visitor is in the personalization holdout's control group.
+
+    For personalized parts of a page that are not slots (recommendation rails, segment blocks):
+    holdout visitors get none of them. Notes the holdout exposure either way; never raises.
+    """
+    try:
+        holdout = running_experiments().holdout
+        visitor = getattr(request, "visitor", None)
+        if holdout is None or visitor is None or not holdout.live_at(timezone.now()):
+            return False
+        attributes = _request_attributes(request)
+        if attributes is None:
+            return False
+        arm = variation_assign(experiment=holdout, visitor=visitor, attributes=attributes)
+        if arm is None:
+            return False
+        exposures_note(request, _unrecorded(visitor, holdout, arm))
+        return arm.is_control
+    except Exception:  # the page edge: personalization as usual rather than a broken page
+        logger.exception("Could not check the personalization holdout")
+        return False
+
+
 def template_variation(request: HttpRequest | None, key: str) -> str | None:
     """The variation key a template shows for experiment `key` (the control when not enrolled).
 
@@ -238,6 +262,7 @@ __all__ = [
     "experiment_decision",
     "experiment_force",
     "exposures_note",
+    "request_in_holdout",
     "template_variation",
     "visitor_exposures",
 ]

@@ -16,7 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from content.html import sanitize_html
 from content.models import ContentItem
-from experiments.hooks import exposures_note, template_variation
+from experiments.hooks import exposures_note, request_in_holdout, template_variation
 from personalization.decisions import Decision, recommended_items
 from personalization.delivery import related
 from personalization.request import request_attributes, request_decide, request_in_segment
@@ -106,7 +106,7 @@ def recommendations(context, limit: int = 6, kinds: str = "") -> ItemsRendering:
     items: list[ContentItem] = []
     try:
         attributes = request_attributes(request) if request is not None else None
-        if attributes is not None:
+        if attributes is not None and not request_in_holdout(request):
             items = recommended_items(
                 visitor=request.visitor, affinity=attributes.get("affinity") or {},
                 kinds=[k.strip() for k in kinds.split(",") if k.strip()],
@@ -134,7 +134,11 @@ class IfSegmentNode(template.Node):
 
     def render(self, context) -> str:
         request = context.get("request")
-        matched = request is not None and request_in_segment(request, self.key.resolve(context))
+        matched = (
+            request is not None
+            and request_in_segment(request, self.key.resolve(context))
+            and not request_in_holdout(request)  # the holdout sees what everyone else sees
+        )
         return (self.inside if matched else self.otherwise).render(context)
 
 
