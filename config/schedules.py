@@ -63,6 +63,13 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         description="Follows the daytime feature refresh; disable it on very large sites.",
         crontab={"minute": "20", "hour": "9,13,17,21"},
     ),
+    DefaultSchedule(
+        name="Update bandit allocations",
+        task="tailor.update_bandits",
+        description="Moves each running bandit experiment's traffic towards its best "
+        "variations (Thompson sampling, with a minimum share per variation).",
+        crontab={"minute": "5"},
+    ),
 )
 
 

@@ -36,5 +36,6 @@ urlpatterns = [
     path("api/v1/", include("personalization.urls")),
     path("api/v1/", include("consent.privacy_urls")),
     path("api/v1/", include("consent.urls")),
+    path("api/v1/", include("experiments.urls")),
     path("api/v1/", include((api_v1, "api"))),
 ]

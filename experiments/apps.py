@@ -5,3 +5,20 @@ class ExperimentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "experiments"
     verbose_name = "Experiments"
+
+    def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from experiments import models
+        from experiments.cache import experiments_version_bump
+
+        # Cache invalidation only: assignment caches running experiments per version.
+        for model in (models.Experiment, models.Variation):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    experiments_version_bump, sender=model, dispatch_uid=f"ev-{signal}-{model}"
+                )
+        for through in (models.Variation.items.through, models.Variation.rules.through):
+            m2m_changed.connect(
+                experiments_version_bump, sender=through, dispatch_uid=f"ev-m2m-{through}"
+            )

@@ -22,6 +22,7 @@ from consent.selectors import allows
 from content.cache import content_version
 from content.models import ContentItem, Slot, SlotRule
 from content.selectors import items_published, items_with_tags
+from experiments import hooks as experiment_hooks  # a module: it imports this module too
 from personalization.attributes import visitor_attributes
 from personalization.models import Event, Impression, Visitor
 from personalization.rules import compile_condition, condition_segment_keys
@@ -38,15 +39,19 @@ class Decision:
 
     slot: str
     items: list[ContentItem]
-    reason: str  # rule, segment, default, no_consent, unknown_slot, error
+    reason: str  # rule, segment, experiment, holdout, default, no_consent, unknown_slot, error
     rule_id: int | None = None
     rule_name: str = ""
     segments: tuple[str, ...] = ()
     capped: bool = False  # the slot has a frequency cap: showing these items counts
+    experiment: str = ""  # the experiment (or holdout) key when one chose these items
+    variation: str = ""  # …and the visitor's variation in it
+    # (visitor id, experiment id, variation id) of exposures to record if these items are shown
+    exposures: tuple[tuple[int, int, int], ...] = ()
 
     @property
     def is_default(self) -> bool:
-        return self.reason not in {"rule", "segment"}
+        return self.reason not in {"rule", "segment", "experiment"}
 
     def explain(self) -> str:
         """One sentence for people: why these items."""
@@ -54,11 +59,14 @@ class Decision:
             return f"rule '{self.rule_name}' matched (segments {', '.join(self.segments)})"
         if self.reason == "rule":
             return f"rule '{self.rule_name}' matched"
+        if self.reason == "experiment":
+            return f"experiment '{self.experiment}': variation '{self.variation}'"
         return {
             "default": "no rule matched: default content",
             "no_consent": "no personalization consent: default content",
             "unknown_slot": "no slot with this key",
             "error": "personalization failed: default content (see the log)",
+            "holdout": "personalization holdout: default content",
         }.get(self.reason, self.reason)
 
 
@@ -285,6 +293,9 @@ def decide(
             return Decision(slot=slot.key, items=_defaults(slot, now), reason="no_consent")
         if attributes is None:
             attributes = visitor_attributes(visitor, context)
+        chosen = experiment_hooks.experiment_decision(slot, visitor, attributes, now)
+        if chosen is not None:
+            return chosen
         for rule in slot.rules:
             if not rule.active_at(now) or not rule.matches(attributes):
                 continue

@@ -6,6 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from consent.request import request_allows, request_consent_state
+from experiments import hooks as experiment_hooks
 from personalization.attributes import visitor_attributes
 from personalization.decisions import Decision, decide
 
@@ -34,10 +35,11 @@ def request_decide(request: HttpRequest, slot_key: str) -> Decision:
         attributes = None
     visitor = getattr(request, "visitor", None) if attributes else None
     decision = decide(slot_key, visitor, attributes=attributes)
+    decision = experiment_hooks.experiment_force(request, decision)  # staff QA only
     # What the developer toolbar lists (DEBUG): every slot of the page and why it chose.
     request.__dict__.setdefault("tailor_decisions", []).append(decision)
     if visitor is not None and not decision.is_default and decision.capped:
-        # Written in one bulk insert when the response is done (see VisitorMiddleware).
+        # Recorded once the response is done, then written in bulk (see VisitorMiddleware).
         pending = request.__dict__.setdefault("tailor_impressions", [])
         pending.extend((visitor.pk, item.pk, decision.slot) for item in decision.items)
     return decision

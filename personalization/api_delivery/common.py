@@ -21,7 +21,8 @@ ProfilesRead = scope("profiles:read")
 REASONS = (
     "Why these items: rule, segment (a rule on segments matched), default (no rule matched), "
     "no_consent (no personalization consent), no_marketing_consent (blocks only), "
-    "unknown_visitor, error (see the log)."
+    "unknown_visitor, error (see the log), experiment (a variation of a running experiment), "
+    "holdout (the personalization holdout: default content)."
 )
 
 

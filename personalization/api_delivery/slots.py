@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from experiments.hooks import exposures_note
 from personalization.api_delivery.common import (
     MAX_RECIPIENTS,
     MAX_SLOTS,
@@ -107,6 +108,7 @@ class SlotDecideApi(APIView):
         if slot_definition(key) is None:
             raise NotFound(f"No slot with key {key!r}.")
         visitor, decision = visitor_decide(slot=key, identifier=params.validated_data["visitor"])
+        exposures_note(request._request, decision.exposures)  # written after the answer
         base = tracking_base(request)
         rule = {"id": decision.rule_id, "name": decision.rule_name, "segments": decision.segments}
         body: dict[str, Any] = {

@@ -27,6 +27,8 @@ from django.utils.safestring import mark_safe
 
 from consent.selectors import consent_states
 from content.models import ContentItem
+from experiments.assignment import exposures_prefetch
+from experiments.services import exposures_record
 from personalization.catalogue import attributes_build
 from personalization.decisions import Decision, decide
 from personalization.delivery.links import click_token, item_target
@@ -180,6 +182,7 @@ def recipients_decide(
         else {}
     )
     segments = visitor_segments_many(eligible)
+    exposures_prefetch(eligible)  # experiments read every visitor's exposures in one query
     defaults: dict[str, tuple[Decision, ...]] = {}
     chosen: dict[int, tuple[Decision, ...]] = {}
 
@@ -241,6 +244,7 @@ def blocks_batch(
 ) -> list[RecipientBlocks]:
     """Each recipient's blocks, links through `link_base` + a signed click token."""
     rendered: dict[tuple[str, tuple[int, ...]], RenderedBlock] = {}
+    exposed: set[tuple[int, int, int]] = set()
     results = []
     for entry in recipients_decide(slots=slots, recipients=recipients, now=now):
         blocks = {}
@@ -260,6 +264,9 @@ def blocks_batch(
                 reason=decision.reason,
             )  # fmt: skip
         results.append(RecipientBlocks(entry.recipient, entry.personalized, entry.note, blocks))
+        exposed.update(row for decision in entry.decisions for row in decision.exposures)
+    if exposed:  # the blocks are rendered for sending: that is the exposure, written once
+        exposures_record(rows=exposed)
     return results
 
 

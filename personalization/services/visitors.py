@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from config.buffers import WriteBuffer
 from consent.models import ConsentRecord
+from experiments.services import exposures_merge
 from personalization.models import (
     Event,
     Impression,
@@ -138,6 +139,7 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     moved = Event.objects.filter(visitor=source).update(visitor=target)
     ConsentRecord.objects.filter(visitor=source).update(visitor=target)
     Impression.objects.filter(visitor=source).update(visitor=target)
+    exposures_merge(source=source, target=target)  # keeps variations sticky across the merge
     VisitorFeatures.objects.filter(visitor=source).delete()
     # Static lists follow the person; rule memberships are recomputed for the survivor.
     kept = SegmentMembership.objects.filter(visitor=target).values("segment_id")

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from content.html import sanitize_html
 from content.models import ContentItem
+from experiments.hooks import exposures_note, request_in_holdout, template_variation
 from personalization.decisions import Decision, recommended_items
 from personalization.delivery import related
 from personalization.devtools import toolbar_context
@@ -80,6 +81,20 @@ class SlotRendering(ItemsRendering):
         super().__init__(decision.items, request, slot=decision.slot, reason=decision.reason)
         self.decision = decision
 
+    def _expose(self) -> None:
+        # An experiment's exposure counts when its variation is rendered, not when assigned.
+        exposures_note(self.request, self.decision.exposures)
+
+    def __iter__(self) -> Iterator[ContentItem]:
+        self._expose()
+        return super().__iter__()
+
+    def __html__(self) -> str:
+        self._expose()
+        return super().__html__()
+
+    __str__ = __html__
+
 
 @register.simple_tag(takes_context=True)
 def slot(context, key: str) -> SlotRendering:
@@ -97,7 +112,7 @@ def recommendations(context, limit: int = 6, kinds: str = "") -> ItemsRendering:
     items: list[ContentItem] = []
     try:
         attributes = request_attributes(request) if request is not None else None
-        if attributes is not None:
+        if attributes is not None and not request_in_holdout(request):
             items = recommended_items(
                 visitor=request.visitor, affinity=attributes.get("affinity") or {},
                 kinds=[k.strip() for k in kinds.split(",") if k.strip()],
@@ -125,7 +140,11 @@ class IfSegmentNode(template.Node):
 
     def render(self, context) -> str:
         request = context.get("request")
-        matched = request is not None and request_in_segment(request, self.key.resolve(context))
+        matched = (
+            request is not None
+            and request_in_segment(request, self.key.resolve(context))
+            and not request_in_holdout(request)  # the holdout sees what everyone else sees
+        )
         return (self.inside if matched else self.otherwise).render(context)
 
 
@@ -163,3 +182,25 @@ def tailor_toolbar(context) -> str:
     if not settings.DEBUG or request is None:
         return ""
     return render_to_string("tailor/toolbar.html", toolbar_context(request), request)
+
+
+@register.simple_tag(takes_context=True)
+def experiment(context, key: str) -> str | None:
+    """`{% experiment "key" as variation %}`: the visitor's variation key in a template.
+
+    The control's key when the visitor is not in the experiment (no consent, targeting,
+    coverage, not running) and on any error; None for an experiment that does not exist.
+    The exposure is recorded when the tag renders.
+    """
+    request = context.get("request")
+    try:
+        return template_variation(request, str(key))
+    except Exception:  # the page edge: the control rather than a broken page
+        logger.exception("Could not assign experiment %r", key)
+        try:
+            from experiments.assignment import running_experiments
+
+            return running_experiments().control_keys.get(str(key))
+        except Exception:
+            logger.exception("Could not find the control of experiment %r", key)
+            return None

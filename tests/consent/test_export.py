@@ -15,6 +15,7 @@ from consent.gdpr.requests import access_request_fulfil, subject_request_create
 from consent.gdpr.subjects import subject_resolve
 from consent.models import DataSubjectRequest, PrivacyAuditEntry
 from consent.registry import declarations
+from experiments.services import exposures_record
 from personalization.models import (
     Event,
     Impression,
@@ -25,6 +26,7 @@ from personalization.models import (
 )
 from personalization.services.visitors import visitor_merge
 from tests.factories import ContentItemFactory, UserFactory
+from tests.factories.experiments import ExperimentFactory
 from tests.factories.personalization import grant
 
 EXPORT_URL = "/api/v1/privacy/export"
@@ -81,6 +83,8 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
     )
     SegmentMembership.objects.create(segment=segment, visitor=visitor)
     Impression.objects.create(visitor=visitor, item=item, slot="homepage-hero")
+    experiment = ExperimentFactory(key=f"{name}-hero-test")
+    exposures_record(rows=[(visitor.pk, experiment.pk, experiment.variations.first().pk)])
     request = subject_request_create(
         type=DataSubjectRequest.Type.ACCESS, identifier=visitor.external_id, actor=COMMAND,
         notes=f"asked by {user.email}",

@@ -1,0 +1,67 @@
+"""The personalization holdout's control sees no personalized part of a page, not only slots."""
+
+import pytest
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import timezone
+
+from personalization.models import VisitorFeatures
+from tests.experiments.conftest import visitor_in
+from tests.factories import ContentItemFactory, ContentKindFactory, TagFactory
+from tests.factories.experiments import ExperimentFactory
+from tests.factories.personalization import SegmentFactory, SegmentMembershipFactory
+
+
+def render(source: str, visitor) -> tuple[str, set]:
+    request = RequestFactory().get("/")
+    request.visitor, request.tailor_context = visitor, {"device": "desktop"}
+    html = Template("{% load tailor %}" + source).render(Context({"request": request}))
+    return html, getattr(request, "tailor_exposures", set())
+
+
+@pytest.fixture
+def holdout():
+    return ExperimentFactory(key="holdout", is_holdout=True, status="running")
+
+
+def sports_fan(holdout, arm: str):
+    visitor = visitor_in(holdout, arm)
+    VisitorFeatures.objects.create(
+        visitor=visitor, computed_at=timezone.now(), tag_affinities={"sports": 1.0}
+    )
+    return visitor
+
+
+RAIL = "{% recommendations limit=1 as recs %}{% for i in recs %}{{ i.title }}{% endfor %}"
+
+
+@pytest.mark.django_db
+def test_holdout_visitors_get_no_recommendations_and_are_counted(holdout):
+    ContentItemFactory(title="Boots", kind=ContentKindFactory(key="product"),
+                       tags=[TagFactory(name="Sports", slug="sports")])  # fmt: skip
+    held_out = sports_fan(holdout, "control")
+
+    html, exposures = render(RAIL, held_out)
+
+    assert html == ""
+    assert {(v, e) for v, e, _ in exposures} == {(held_out.pk, holdout.pk)}
+
+
+@pytest.mark.django_db
+def test_the_personalized_arm_still_gets_recommendations(holdout):
+    ContentItemFactory(title="Boots", kind=ContentKindFactory(key="product"),
+                       tags=[TagFactory(name="Sports", slug="sports")])  # fmt: skip
+
+    html, _ = render(RAIL, sports_fan(holdout, "treatment"))
+
+    assert html == "Boots"
+
+
+@pytest.mark.django_db
+def test_holdout_visitors_see_what_everyone_sees_in_segment_blocks(holdout):
+    held_out = sports_fan(holdout, "control")
+    SegmentMembershipFactory(segment=SegmentFactory(key="vip", kind="static"), visitor=held_out)
+
+    html, _ = render('{% if_segment "vip" %}VIP{% else %}everyone{% endif_segment %}', held_out)
+
+    assert html == "everyone"

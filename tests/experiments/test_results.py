@@ -1,0 +1,166 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from experiments.models import Exposure, Metric
+from experiments.selectors import experiment_results
+from tests.factories import EventFactory, VisitorFactory
+from tests.factories.experiments import ExperimentFactory
+
+
+def expose(experiment, variation_key: str, visitors: int, converting: int, *, days_ago=2,
+           event="purchase", value=None, after_hours=1):  # fmt: skip
+    """`visitors` exposed to the variation, the first `converting` of whom convert after it."""
+    variation = experiment.variations.get(key=variation_key)
+    exposed_at = timezone.now() - timedelta(days=days_ago)
+    for n in range(visitors):
+        visitor = VisitorFactory()
+        Exposure.objects.create(
+            visitor=visitor, experiment=experiment, variation=variation, exposed_at=exposed_at
+        )
+        if n < converting:
+            EventFactory(
+                visitor=visitor, type=event, value=value,
+                occurred_at=exposed_at + timedelta(hours=after_hours),
+            )  # fmt: skip
+
+
+@pytest.fixture
+def experiment():
+    return ExperimentFactory(
+        key="hero-test", status="running", start_at=timezone.now() - timedelta(days=3)
+    )
+
+
+def by_key(metric_result):
+    return {v.key: v for v in metric_result.variations}
+
+
+@pytest.mark.django_db
+def test_results_count_exposed_visitors_and_conversions_within_the_window(experiment):
+    expose(experiment, "control", 100, 10)
+    expose(experiment, "treatment", 100, 20)
+    expose(experiment, "treatment", 10, 10, after_hours=100)  # after the 72 h window
+
+    rows = by_key(experiment_results(experiment).primary)
+
+    assert (rows["control"].visitors, rows["control"].conversions) == (100, 10)
+    assert (rows["treatment"].visitors, rows["treatment"].conversions) == (110, 20)
+    assert rows["treatment"].mean == pytest.approx(20 / 110)
+
+
+@pytest.mark.django_db
+def test_an_event_before_the_exposure_is_not_a_conversion(experiment):
+    expose(experiment, "control", 10, 5, after_hours=-2)
+    expose(experiment, "treatment", 10, 0)
+
+    assert by_key(experiment_results(experiment).primary)["control"].conversions == 0
+
+
+@pytest.mark.django_db
+def test_a_clearly_better_treatment_has_a_lift_interval_above_zero_and_a_high_chance_to_win(
+    experiment,
+):
+    expose(experiment, "control", 300, 30)
+    expose(experiment, "treatment", 300, 75)
+
+    results = experiment_results(experiment)
+    treatment = by_key(results.primary)["treatment"]
+
+    assert treatment.lift == pytest.approx(1.5)
+    assert treatment.lift_low > 0
+    assert treatment.p_value < 0.001
+    assert treatment.chance_to_win > 0.99
+    assert results.leader.key == "treatment"
+
+
+@pytest.mark.django_db
+def test_no_winner_is_suggested_while_the_difference_is_noise(experiment):
+    expose(experiment, "control", 100, 10)
+    expose(experiment, "treatment", 100, 11)
+
+    assert experiment_results(experiment).leader is None
+
+
+@pytest.mark.django_db
+def test_a_sample_ratio_mismatch_is_flagged(experiment):
+    expose(experiment, "control", 200, 0)
+    expose(experiment, "treatment", 100, 0)
+
+    srm = experiment_results(experiment).srm
+
+    assert srm.mismatch and srm.p_value < 0.001
+
+
+@pytest.mark.django_db
+def test_visitors_split_as_configured_raise_no_sample_ratio_warning(experiment):
+    expose(experiment, "control", 100, 0)
+    expose(experiment, "treatment", 104, 0)
+
+    assert not experiment_results(experiment).srm.mismatch
+
+
+@pytest.mark.django_db
+def test_revenue_per_visitor_sums_the_values_in_the_window(experiment):
+    Metric.objects.create(experiment=experiment, kind=Metric.Kind.REVENUE, event_type="purchase")
+    expose(experiment, "control", 20, 10, value=Decimal("10"))
+    expose(experiment, "treatment", 20, 10, value=Decimal("30"))
+
+    revenue = by_key(experiment_results(experiment).metrics[1])
+
+    assert revenue["control"].mean == pytest.approx(5.0)
+    assert revenue["treatment"].mean == pytest.approx(15.0)
+
+
+@pytest.mark.django_db
+def test_activity_before_exposure_makes_the_results_cuped_adjusted(experiment):
+    expose(experiment, "control", 60, 20)
+    expose(experiment, "treatment", 60, 30)
+    # Those who bought before tend to buy again: the covariate explains part of the outcome.
+    for exposure in Exposure.objects.all()[:70]:
+        EventFactory(
+            visitor=exposure.visitor, type="purchase",
+            occurred_at=exposure.exposed_at - timedelta(days=3),
+        )  # fmt: skip
+
+    primary = experiment_results(experiment).primary
+
+    assert primary.cuped
+    assert 0 < primary.variance_reduction < 1
+
+
+@pytest.mark.django_db
+def test_the_metric_over_time_is_cumulative_per_day_with_a_band(experiment):
+    expose(experiment, "control", 10, 5, days_ago=2)
+    expose(experiment, "control", 10, 0, days_ago=1)
+    expose(experiment, "treatment", 10, 5, days_ago=2)
+
+    series = experiment_results(experiment).primary.series["control"]
+
+    today = timezone.localdate()
+    visitors = {p.day: p.visitors for p in series}
+    assert [visitors[today - timedelta(days=d)] for d in (2, 1, 0)] == [10, 20, 20]
+    assert series[-1].mean == pytest.approx(0.25)
+    assert series[-1].low < 0.25 < series[-1].high
+
+
+@pytest.mark.django_db
+def test_click_through_rate_counts_visitors_who_clicked_within_the_window(experiment):
+    Metric.objects.create(experiment=experiment, kind=Metric.Kind.CTR, window_hours=24)
+    expose(experiment, "control", 10, 2, event="click")
+    expose(experiment, "treatment", 10, 5, event="click")
+    expose(experiment, "treatment", 5, 5, event="purchase")  # not clicks
+
+    ctr = by_key(experiment_results(experiment).metrics[1])
+
+    assert (ctr["control"].mean, ctr["treatment"].mean) == (0.2, pytest.approx(5 / 15))
+
+
+@pytest.mark.django_db
+def test_a_draft_without_exposures_has_empty_results_and_no_warning():
+    results = experiment_results(ExperimentFactory())
+
+    assert results.visitors == 0 and results.srm is None and results.leader is None
+    assert [v.visitors for v in results.primary.variations] == [0, 0]
