@@ -4,7 +4,7 @@
 consent and attributes are known; it returns the decision of the visitor's variation, or None
 to let the slot decide as usual. `experiment_force` lets staff QA a variation with
 `?<experiment key>=<variation number>`. Exposures are only noted here, in the request, and
-written in one insert when the response is done (`experiments.middleware`).
+recorded when the response is done (`experiments.middleware`), then written in bulk.
 Nothing here raises into a page: failures are logged and the usual content shows.
 """
 
@@ -189,7 +189,7 @@ def _unrecorded(
 
 
 def exposures_note(request: HttpRequest | None, rows: Iterable[Row]) -> None:
-    """Remember exposures of this response, to be written in one insert at its end."""
+    """Remember exposures of this response, to be recorded at its end."""
     if request is not None and rows:
         request.__dict__.setdefault(PENDING, set()).update(rows)
 

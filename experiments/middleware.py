@@ -1,4 +1,4 @@
-"""Writes the exposures a response rendered, in one insert once it is done."""
+"""Records the exposures a response rendered once it is done; they are written in bulk."""
 
 import logging
 from collections.abc import Callable

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
+from config.buffers import WriteBuffer
 from config.errors import ApplicationError
 from content.models import SlotRule
 from experiments.models import AllocationSnapshot, Experiment, Exposure, Variation
@@ -19,16 +21,26 @@ class ExperimentError(ApplicationError):
     """An experiment cannot do what was asked; the message says why."""
 
 
-def exposures_record(*, rows: Iterable[tuple[int, int, int]], now=None) -> int:
-    """Store (visitor, experiment, variation) id triples in one insert; repeats are no-ops."""
-    now = now or timezone.now()
+def exposures_write(rows: list[tuple[int, int, int, datetime]]) -> int:
+    """Store (visitor, experiment, variation, exposed at) rows in one insert; repeats are no-ops."""
     objects = [
         Exposure(visitor_id=visitor_id, experiment_id=experiment_id, variation_id=variation_id,
-                 exposed_at=now)
-        for visitor_id, experiment_id, variation_id in rows
+                 exposed_at=exposed_at)
+        for visitor_id, experiment_id, variation_id, exposed_at in rows
     ]  # fmt: skip
     Exposure.objects.bulk_create(objects, ignore_conflicts=True)
     return len(objects)
+
+
+EXPOSURES: WriteBuffer[tuple[int, int, int, datetime]] = WriteBuffer("exposure", exposures_write)
+
+
+def exposures_record(*, rows: Iterable[tuple[int, int, int]], now: datetime | None = None) -> None:
+    """Record (visitor, experiment, variation) id triples, written in bulk (config/buffers.py)."""
+    now = now or timezone.now()
+    EXPOSURES.add(
+        *((visitor, experiment, variation, now) for visitor, experiment, variation in rows)
+    )
 
 
 def exposures_merge(*, source: Visitor, target: Visitor) -> int:
