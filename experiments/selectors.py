@@ -44,6 +44,7 @@ class VariationResult:
     visitors: int
     conversions: int  # visitors who converted (revenue: who spent anything)
     mean: float  # rate, or revenue per visitor
+    adjusted_mean: float | None = None  # with CUPED: the mean the lift and tests compare
     lift: float | None = None
     lift_low: float | None = None
     lift_high: float | None = None
@@ -261,7 +262,8 @@ def _metric_result(
             VariationResult(
                 key=variation.key, name=variation.name or variation.key,
                 is_control=i == control_index, weight=variation.weight, visitors=s["n"],
-                conversions=s["conversions"], mean=s["mean"], **extra,
+                conversions=s["conversions"], mean=s["mean"],
+                adjusted_mean=s["adj_mean"] if cuped_used else None, **extra,
             )
         )  # fmt: skip
     end = min(now, experiment.end_at) if experiment.end_at else now

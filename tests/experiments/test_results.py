@@ -164,3 +164,20 @@ def test_a_draft_without_exposures_has_empty_results_and_no_warning():
 
     assert results.visitors == 0 and results.srm is None and results.leader is None
     assert [v.visitors for v in results.primary.variations] == [0, 0]
+
+
+@pytest.mark.django_db
+def test_cuped_results_show_the_adjusted_rates_the_lift_compares(experiment):
+    expose(experiment, "control", 60, 20)
+    expose(experiment, "treatment", 60, 30)
+    for exposure in Exposure.objects.all()[:70]:
+        EventFactory(
+            visitor=exposure.visitor, type="purchase",
+            occurred_at=exposure.exposed_at - timedelta(days=3),
+        )  # fmt: skip
+
+    rows = by_key(experiment_results(experiment).primary)
+
+    control, treatment = rows["control"], rows["treatment"]
+    assert control.adjusted_mean is not None and treatment.adjusted_mean is not None
+    assert treatment.lift == pytest.approx(treatment.adjusted_mean / control.adjusted_mean - 1)

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from content.demo import seed_content
+from experiments.demo import seed_experiment
 from personalization.demo import seed_visitors
 
 
@@ -25,4 +26,6 @@ class Command(BaseCommand):
             f"demo visitors: {people.created} new (demo-1 … demo-{visitors}), "
             f"{people.events} events"
         )
+        if seed_experiment():
+            self.stdout.write("demo experiment: home-rail-title (running)")
         self.stdout.write(self.style.SUCCESS("demo data ready"))
