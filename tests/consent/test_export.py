@@ -18,6 +18,8 @@ from consent.registry import declarations
 from personalization.models import (
     Event,
     Impression,
+    ModelRun,
+    Recommendation,
     Segment,
     SegmentMembership,
     Visitor,
@@ -81,6 +83,10 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
     )
     SegmentMembership.objects.create(segment=segment, visitor=visitor)
     Impression.objects.create(visitor=visitor, item=item, slot="homepage-hero")
+    Recommendation.objects.create(
+        run=ModelRun.objects.create(), visitor=visitor, item=item, rank=1, score=0.5,
+        algorithm="hybrid",
+    )  # fmt: skip
     request = subject_request_create(
         type=DataSubjectRequest.Type.ACCESS, identifier=visitor.external_id, actor=COMMAND,
         notes=f"asked by {user.email}",
