@@ -63,6 +63,13 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         description="Follows the daytime feature refresh; disable it on very large sites.",
         crontab={"minute": "20", "hour": "9,13,17,21"},
     ),
+    DefaultSchedule(
+        name="Compute recommendations nightly",
+        task="tailor.compute_recommendations",
+        description="Retrains the recommenders on fresh events and stores every visitor's "
+        "list; the new run is served only if it scores at least as well as the current one.",
+        crontab={"minute": "50", "hour": "3"},
+    ),
 )
 
 

@@ -29,6 +29,8 @@ MAX_ITEMS = 20_000
 
 def ease_weights(matrix: sparse.csr_matrix, regularization: float) -> np.ndarray:
     """The dense EASE weight matrix B of `matrix` (visitors x items)."""
+    if matrix.shape[1] == 0:
+        return np.zeros((0, 0), np.float32)
     gram = dense(matrix.T @ matrix)
     gram[np.diag_indices_from(gram)] += regularization
     # The Gram matrix plus λI is symmetric positive definite: Cholesky inverts it in a third
