@@ -201,8 +201,9 @@ def recommended_items(
     """Published items of the kinds and tags the visitor has not interacted with, best first.
 
     Ranked by the visitor's affinity to each item's tags, then priority. This is the interim
-    recommender until precomputed models exist. The candidates are cached per process and
-    content version, so a call costs one query: the items the visitor interacted with.
+    recommender's order for visitors without a list from the current model run; the run's
+    list, when there is one, comes first. The candidates are cached per process and content
+    version, so a call costs two queries: the items the visitor interacted with, the list.
     """
     now = now or timezone.now()
     seen = set(
@@ -211,9 +212,18 @@ def recommended_items(
         .distinct()
     )
     pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
+    # The current model run's list first (issue #9), then tag affinity for the rest.
+    from personalization.selectors_recommendations import stored_ranks
+
+    stored = stored_ranks(visitor.pk) if visitor is not None and visitor.pk else {}
+    unranked = (len(stored) + 1,)
     ranked = sorted(
         ((item, tags) for item, tags in pool if item.pk not in seen and item.is_live(now)),
-        key=lambda pair: (-sum(affinity.get(t, 0.0) for t in pair[1]), -pair[0].priority),
+        key=lambda pair: (
+            stored.get(pair[0].pk, unranked)[0],
+            -sum(affinity.get(t, 0.0) for t in pair[1]),
+            -pair[0].priority,
+        ),
     )
     return [item for item, _ in ranked[:limit]]
 

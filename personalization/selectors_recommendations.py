@@ -123,3 +123,26 @@ def recommendations_export(*, k: int, fmt: str, now: datetime | None = None) -> 
     else:
         for row in recommendation_rows(k=k, now=now):
             yield json.dumps(row) + "\n"
+
+
+def stored_ranks(visitor_id: int) -> dict[int, tuple[int, float, str]]:
+    """Item pk → (rank, score, algorithm) in the visitor's list of the current run: one query."""
+    rows = Recommendation.objects.filter(visitor_id=visitor_id, run__is_current=True).values_list(
+        "item_id", "rank", "score", "algorithm"
+    )
+    return {item_id: (rank, score, algorithm) for item_id, rank, score, algorithm in rows}
+
+
+def stored_similar(item_id: int, *, k: int, now: datetime | None = None) -> list[tuple[Any, float]]:
+    """The current run's similar items of `item_id` that are published now, best first."""
+    from personalization.models import SimilarItem
+
+    rows = (
+        SimilarItem.objects.filter(item_id=item_id, run__is_current=True)
+        .order_by("rank")
+        .values_list("similar_id", "score")[: k * 2]
+    )
+    scores = dict(rows)
+    found = items_published(now=now or timezone.now()).in_bulk(list(scores))
+    ranked = [(found[pk], score) for pk, score in scores.items() if pk in found]
+    return ranked[:k]

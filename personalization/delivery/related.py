@@ -1,4 +1,8 @@
-"""Interim recommendations and similar items, until precomputed models exist (issue #9).
+"""Recommendations and similar items: the current model run's lists first, then these fallbacks.
+
+Visitors and items with stored lists from the current model run (`compute_recommendations`)
+get those, filtered at serve time (published now, not interacted with since, the rule's kinds
+and tags; frequency caps in `decide`), reported as "hybrid". The rest (cold start) get:
 
 * `recommendations_for` ("affinity"): the decision engine's candidates
   (`personalization.decisions.recommended_items`): published items the visitor has not
@@ -21,6 +25,8 @@ from content.models import ContentItem
 from content.selectors import items_published, live_q, tag_subtree
 from personalization.decisions import recommended_items
 from personalization.models import Visitor, VisitorFeatures
+from personalization.recommenders.hybrid import HYBRID
+from personalization.selectors_recommendations import stored_ranks, stored_similar
 
 AFFINITY = "affinity"
 TAG_OVERLAP = "tag_overlap"
@@ -33,6 +39,7 @@ class Scored:
 
     item: ContentItem
     score: float
+    algorithm: str = AFFINITY
 
 
 def recommendations_for(
@@ -44,8 +51,11 @@ def recommendations_for(
     features = VisitorFeatures.objects.filter(visitor=visitor).first()
     affinity = dict(features.tag_affinities or {}) if features is not None else {}
     items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())[:k]
+    stored = stored_ranks(visitor.pk)  # the current model run's list, ranked first above
     return [
-        Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
+        Scored(item, round(stored[item.pk][1], 6), stored[item.pk][2])
+        if item.pk in stored
+        else Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
         for item in items
     ], ""
 
@@ -53,6 +63,9 @@ def recommendations_for(
 def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> list[Scored]:
     """Up to `k` published items like `item`: most tags shared (subtree aware), then same kind."""
     now = now or timezone.now()
+    stored = stored_similar(item.pk, k=k, now=now)
+    if len(stored) >= k:
+        return [Scored(other, round(score, 6), HYBRID) for other, score in stored]
     own = list(item.tags.all())
     under: dict[int, set[int]] = defaultdict(set)  # a tag → the item's tags it falls under
     for tag_id, path in tag_subtree(own).values_list("id", "path") if own else ():
@@ -86,4 +99,6 @@ def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> 
             .values_list("pk", flat=True)[: k - len(best)]
         )
     found = items_published(now=now).in_bulk(best)
-    return [Scored(found[pk], float(len(shared.get(pk, ())))) for pk in best if pk in found]
+    return [
+        Scored(found[pk], float(len(shared.get(pk, ()))), TAG_OVERLAP) for pk in best if pk in found
+    ]

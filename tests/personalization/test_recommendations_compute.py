@@ -134,3 +134,21 @@ def test_evaluate_recommendations_refuses_too_little_data_without_force():
 
     with pytest.raises(Exception, match="visitors have items to hold out"):
         call_command("evaluate_recommendations", stdout=StringIO())
+
+
+def test_the_recommendations_api_serves_the_current_runs_list_as_hybrid():
+    from personalization.delivery import recommendations_for
+
+    _, people = shop()
+    call_command("compute_recommendations", stdout=StringIO(), stderr=StringIO())
+    runner = people[1]
+    stored = list(
+        Recommendation.objects.filter(visitor=runner)
+        .order_by("rank")
+        .values_list("item_id", flat=True)
+    )
+
+    scored, note = recommendations_for(visitor=runner, k=2)
+
+    assert [s.item.pk for s in scored] == stored[:2]
+    assert {s.algorithm for s in scored} == {"hybrid"} and note == ""
