@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from personalization.admin import VisitorAdmin
 from personalization.models import ModelRun, Recommendation
 from personalization.recommenders.evaluation import METRICS
 from personalization.services.recommendations import model_run_make_current
@@ -91,3 +92,33 @@ class RecommendationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class CurrentRecommendationInline(admin.TabularInline):
+    """On the visitor page: the current run's list, read-only (one query)."""
+
+    model = Recommendation
+    fields = ["rank", "item", "score", "algorithm", "run"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "recommendations of the current model run"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(run__is_current=True)
+            .select_related("item", "run")
+            .defer("run__artifact")
+        )
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+VisitorAdmin.inlines = [*VisitorAdmin.inlines, CurrentRecommendationInline]

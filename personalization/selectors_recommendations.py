@@ -146,3 +146,22 @@ def stored_similar(item_id: int, *, k: int, now: datetime | None = None) -> list
     found = items_published(now=now or timezone.now()).in_bulk(list(scores))
     ranked = [(found[pk], score) for pk, score in scores.items() if pk in found]
     return ranked[:k]
+
+
+def cold_start_ranks(visitor_id: int) -> dict[int, int]:
+    """Item pk → rank for a visitor without a list: their segments' popular items, then the
+    most popular overall, from the current run (two queries; empty without a current run)."""
+    run = ModelRun.objects.filter(is_current=True).values_list("popular", flat=True).first()
+    if not run:
+        return {}
+    keys = list(
+        SegmentMembership.objects.filter(visitor_id=visitor_id, segment__is_active=True)
+        .order_by("segment__key")
+        .values_list("segment__key", flat=True)
+    )
+    ranks: dict[int, int] = {}
+    for pk in [pk for key in keys for pk in run.get("segments", {}).get(key, [])] + list(
+        run.get("global", [])
+    ):
+        ranks.setdefault(pk, len(ranks) + 1)
+    return ranks

@@ -25,6 +25,7 @@ from personalization.delivery import recommendations_for, similar_items
 from personalization.delivery.related import AFFINITY, TAG_OVERLAP
 from personalization.recommenders.hybrid import HYBRID
 from personalization.selectors import visitor_profile, visitor_resolve
+from personalization.selectors_recommendations import POPULARITY
 
 
 class ProfileApi(APIView):
@@ -110,9 +111,11 @@ class RecommendationsApi(APIView):
     class OutputSerializer(serializers.Serializer):
         visitor = serializers.CharField()
         algorithm = serializers.ChoiceField(
-            choices=[AFFINITY, HYBRID],
+            choices=[AFFINITY, HYBRID, POPULARITY],
             help_text="hybrid: the current model run's list (score: the blended model score), "
-            "completed by affinity when short; affinity: unseen published items ranked by "
+            "completed by affinity when short; popularity: for a visitor without history, "
+            "their segments' then everyone's most popular items (score: 1 / rank); "
+            "affinity: unseen published items ranked by "
             "the visitor's interest in their tags (score: the sum of the tags' affinities), "
             "then priority.",
         )

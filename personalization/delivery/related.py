@@ -2,7 +2,9 @@
 
 Visitors and items with stored lists from the current model run (`compute_recommendations`)
 get those, filtered at serve time (published now, not interacted with since, the rule's kinds
-and tags; frequency caps in `decide`), reported as "hybrid". The rest (cold start) get:
+and tags; frequency caps in `decide`), reported as "hybrid". Visitors without a list and
+without tag affinities get their segments' popular items, then the most popular ones, from the
+current run ("popularity"). The rest get:
 
 * `recommendations_for` ("affinity"): the decision engine's candidates
   (`personalization.decisions.recommended_items`): published items the visitor has not
@@ -26,7 +28,12 @@ from content.selectors import items_published, live_q, tag_subtree
 from personalization.decisions import recommended_items
 from personalization.models import Visitor, VisitorFeatures
 from personalization.recommenders.hybrid import HYBRID
-from personalization.selectors_recommendations import stored_ranks, stored_similar
+from personalization.selectors_recommendations import (
+    POPULARITY,
+    cold_start_ranks,
+    stored_ranks,
+    stored_similar,
+)
 
 AFFINITY = "affinity"
 TAG_OVERLAP = "tag_overlap"
@@ -50,13 +57,24 @@ def recommendations_for(
         return [], NO_PERSONALIZATION
     features = VisitorFeatures.objects.filter(visitor=visitor).first()
     affinity = dict(features.tag_affinities or {}) if features is not None else {}
-    items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())[:k]
+    items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())
     stored = stored_ranks(visitor.pk)  # the current model run's list, ranked first above
+    if not stored and not affinity:
+        # Cold start: the visitor's segments' popular items, then the most popular ones.
+        popular = cold_start_ranks(visitor.pk)
+        if popular:
+            ranked = sorted(items, key=lambda item: popular.get(item.pk, len(popular) + 1))[:k]
+            return [
+                Scored(item, round(1 / popular[item.pk], 6), POPULARITY)
+                if item.pk in popular
+                else Scored(item, 0.0)
+                for item in ranked
+            ], ""
     return [
         Scored(item, round(stored[item.pk][1], 6), stored[item.pk][2])
         if item.pk in stored
         else Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
-        for item in items
+        for item in items[:k]
     ], ""
 
 

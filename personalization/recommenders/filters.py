@@ -63,17 +63,18 @@ def mmr(
     """Maximal marginal relevance: positions in `candidates`, each next pick the best
     `trade_off`*relevance - (1 - trade_off)*(most similarity to an item already picked).
 
-    `relevance` is normalised to [0, 1] first; trade_off 1 keeps the ranking as it is.
+    `relevance` is divided by its largest value first, similarity by its own; trade_off 1
+    keeps the ranking as it is.
     """
     count = len(candidates)
     if trade_off >= 1 or similarity is None or count <= 1:
         return list(range(min(k, count)))
-    low, high = relevance.min(), relevance.max()
-    scaled = (relevance - low) / (high - low) if high > low else np.ones(count)
+    top = np.abs(relevance).max()
+    scaled = relevance / top if top > 0 else np.ones(count)
     block = similarity[candidates][:, candidates].toarray()
-    top = np.abs(block).max()
-    if top > 0:
-        block = block / top
+    strongest = np.abs(block).max()
+    if strongest > 0:
+        block = block / strongest
     picked: list[int] = []
     closest = np.zeros(count)
     remaining = np.ones(count, bool)

@@ -20,7 +20,6 @@ affinities or their segments' popular items.
 import logging
 import math
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, TextIO
@@ -104,7 +103,7 @@ def _parameters(report: Report) -> dict[str, Any]:
 
 def recommendation_run_train(
     *, now: datetime | None = None, seed: int = 42, k: int = 10
-) -> tuple[ModelRun, list[list[int]]]:
+) -> tuple[ModelRun, list[int]]:
     """Create a run, evaluate and fit the hybrid; returns it and the visitor ids to score."""
     now = now or timezone.now()
     run = ModelRun.objects.create(kind=ModelRun.Kind.COMPUTE, status=ModelRun.Status.TRAINING)
@@ -140,19 +139,14 @@ def recommendation_run_train(
             status=ModelRun.Status.FAILED, error=repr(error), finished_at=timezone.now()
         )
         raise
-    return run, [[int(pk) for pk in chunk] for chunk in _chunks(scored)]
+    return run, [int(pk) for pk in scored]
 
 
-def _chunks(ids: list[int], size: int | None = None) -> Iterator[list[int]]:
-    size = size or 2000
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
-def visitor_chunks(ids: list[list[int]], chunk_size: int) -> list[list[int]]:
-    """Re-cut the run's visitor ids into chunks of `chunk_size`."""
-    flat = [pk for chunk in ids for pk in chunk]
-    return list(_chunks(flat, chunk_size))
+def visitor_chunks(ids: list[int], chunk_size: int) -> list[list[int]]:
+    """The run's visitor ids in chunks of `chunk_size`."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    return [ids[start : start + chunk_size] for start in range(0, len(ids), chunk_size)]
 
 
 def _popular(data: Interactions) -> dict[str, Any]:
@@ -259,7 +253,8 @@ def recommendations_chunk_score(
             chunks_done=F("chunks_done") + 1,
             recommendations_count=F("recommendations_count") + len(rows),
         )
-    return {"visitors": len(visitor_ids), "recommendations": len(rows)}
+    done, total = ModelRun.objects.values_list("chunks_done", "chunks_total").get(pk=run_id)
+    return {"visitors": len(visitor_ids), "recommendations": len(rows), "last": done >= total}
 
 
 @transaction.atomic
@@ -305,8 +300,8 @@ def recommendations_compute_all(
 ) -> dict[str, Any]:
     """Train, score every visitor with history chunk by chunk here, then finish; a summary."""
     started = time.perf_counter()
-    run, chunks = recommendation_run_train(now=now)
-    chunks = visitor_chunks(chunks, chunk_size)
+    run, ids = recommendation_run_train(now=now)
+    chunks = visitor_chunks(ids, chunk_size)
     ModelRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks))
     bar = tqdm(
         total=math.ceil(run.visitors_count / chunk_size), file=progress,

@@ -40,3 +40,18 @@ def test_the_make_current_action_serves_a_worse_run_and_marks_it_forced(admin_cl
     worse.refresh_from_db()
     current.refresh_from_db()
     assert worse.is_current and worse.forced and not current.is_current
+
+
+def test_the_visitor_page_lists_the_current_runs_recommendations(admin_client):
+    from tests.factories.content import ContentItemFactory
+    from tests.factories.personalization import VisitorFactory
+
+    visitor = VisitorFactory()
+    run = ModelRun.objects.create(status="finished", is_current=True)
+    item = ContentItemFactory(title="Trail shoes")
+    visitor.recommendations.create(run=run, item=item, rank=1, score=0.8, algorithm="hybrid")
+
+    page = admin_client.get(reverse("admin:personalization_visitor_change", args=[visitor.pk]))
+
+    html = page.content.decode()
+    assert "recommendations of the current model run" in html.lower() and "Trail shoes" in html
