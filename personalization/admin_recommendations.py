@@ -12,7 +12,8 @@ from personalization.services.recommendations import model_run_make_current
 @admin.register(ModelRun)
 class ModelRunAdmin(admin.ModelAdmin):
     list_display = [
-        "pk", "kind", "algorithm", "status", "progress_bar", "score", "is_current", "forced",
+        "pk", "kind", "algorithm", "status", "progress_bar", "score", "ndcg_side_by_side",
+        "is_current", "forced",
         "visitors_count", "recommendations_count", "started_at", "duration_seconds",
     ]  # fmt: skip
     list_filter = ["kind", "status", "is_current"]
@@ -41,6 +42,11 @@ class ModelRunAdmin(admin.ModelAdmin):
             '<progress max="100" value="{}"></progress> {} % ({} of {} chunks)',
             percent, percent, run.chunks_done, run.chunks_total,
         )  # fmt: skip
+
+    @admin.display(description="nDCG@K per algorithm")
+    def ndcg_side_by_side(self, run: ModelRun) -> str:
+        ranked = sorted((run.metrics or {}).items(), key=lambda pair: -pair[1].get("ndcg", 0))
+        return ", ".join(f"{name} {values.get('ndcg', 0):.3f}" for name, values in ranked) or "—"
 
     @admin.display(description="metrics on the test split")
     def metrics_table(self, run: ModelRun) -> str:

@@ -198,12 +198,17 @@ def _similar_store(run: ModelRun, hybrid: Hybrid, item_ids: np.ndarray, now: dat
 
 
 @lru_cache(maxsize=2)
-def _model(run_id: int) -> tuple[Hybrid, np.ndarray, np.ndarray]:
-    """The run's hybrid, item ids and item locales, once per process (runs never change)."""
+def _model(run_id: int) -> tuple[Hybrid, np.ndarray, np.ndarray, Any]:
+    """The run's hybrid, item ids, item locales and item similarity (for MMR), once per
+    process: a run's model never changes."""
     blob = ModelRun.objects.values_list("artifact", flat=True).get(pk=run_id)
     hybrid, item_ids = hybrid_load(bytes(blob))
     locales = dict(ContentItem.objects.filter(pk__in=item_ids.tolist()).values_list("pk", "locale"))
-    return hybrid, item_ids, np.asarray([locales.get(int(pk), "") for pk in item_ids], object)
+    similarity = hybrid.similarity() if MMR_TRADE_OFF < 1 else None
+    return (
+        hybrid, item_ids, np.asarray([locales.get(int(pk), "") for pk in item_ids], object),
+        similarity,
+    )  # fmt: skip
 
 
 def recommendations_chunk_score(
@@ -211,7 +216,7 @@ def recommendations_chunk_score(
 ) -> dict[str, int]:
     """Score one chunk of visitors with the run's hybrid and store their top lists (idempotent)."""
     now = now or timezone.now()
-    hybrid, item_ids, locales = _model(run_id)
+    hybrid, item_ids, locales, similarity = _model(run_id)
     data = interactions_load(visitor_ids=visitor_ids, item_ids=item_ids, now=now)
     published = set(items_published(now=now).values_list("pk", flat=True))
     allowed = np.array([int(pk) in published for pk in item_ids], bool)
@@ -220,7 +225,6 @@ def recommendations_chunk_score(
             "pk", "traits__language"
         )
     )
-    similarity = hybrid.similarity() if MMR_TRADE_OFF < 1 else None
     stored, wanted = _stored(), 3 * _stored()
     rows: list[Recommendation] = []
     for start in range(0, data.matrix.shape[0], 500):

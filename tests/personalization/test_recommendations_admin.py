@@ -55,3 +55,15 @@ def test_the_visitor_page_lists_the_current_runs_recommendations(admin_client):
 
     html = page.content.decode()
     assert "recommendations of the current model run" in html.lower() and "Trail shoes" in html
+
+
+def test_the_runs_list_compares_runs_by_each_algorithms_ndcg(admin_client):
+    ModelRun.objects.create(status="finished", metrics={"ease": {"ndcg": 0.88}})
+    ModelRun.objects.create(
+        kind="evaluation", status="finished", metrics={"hybrid": {"ndcg": 0.91}}
+    )
+
+    page = admin_client.get(reverse("admin:personalization_modelrun_changelist"))
+
+    html = page.content.decode()
+    assert "ease 0.880" in html and "hybrid 0.910" in html
