@@ -20,7 +20,6 @@ scores at most `MEASURED_VISITORS` validation visitors (a seeded sample beyond) 
 `BLOCK` rows (BLOCK x items floats at a time); the holdout itself loops once over visitors.
 """
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,26 +110,24 @@ def holdout(data: Interactions, *, method: str, seed: int, fraction: float = HOL
         raise EvaluationError(f"split must be one of {', '.join(SPLITS)}, not {method!r}")
     matrix = data.matrix.tocsr()
     rng = np.random.default_rng(seed)
-    held = np.zeros(matrix.nnz, bool)
     indptr = matrix.indptr
-    for row in range(matrix.shape[0]):
-        start, stop = indptr[row], indptr[row + 1]
-        count = stop - start
-        if count < 2:
-            continue
-        take = max(1, math.floor(count * fraction))
-        if method == RANDOM:
-            chosen = rng.choice(count, size=take, replace=False)
-        else:  # the latest ones, ties broken at random
-            moments = data.last.data[start:stop]
-            chosen = np.lexsort((rng.random(count), -moments))[:take]
-        held[start + chosen] = True
-    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(indptr))
+    counts = np.diff(indptr)
+    rows = np.repeat(np.arange(matrix.shape[0]), counts)
+    # Visitors with one item keep it; the others lose floor(fraction x items), at least one.
+    take = np.where(counts >= 2, np.maximum(1, np.floor(counts * fraction)), 0).astype(np.int64)
+    noise = rng.random(matrix.nnz)
+    if method == RANDOM:
+        order = np.lexsort((noise, rows))
+    else:  # the latest ones first, ties at random
+        order = np.lexsort((noise, -data.last.data, rows))
+    position = np.empty(matrix.nnz, np.int64)
+    position[order] = np.arange(matrix.nnz) - indptr[rows[order]]
+    held = position < take[rows]
 
     def part(mask: np.ndarray, values: np.ndarray) -> sparse.csr_matrix:
-        return sparse.csr_matrix(
-            (values[mask], (rows[mask], matrix.indices[mask])), shape=matrix.shape
-        )
+        # The same cells in the same order for every `values`: evaluation pairs their data.
+        kept = np.r_[0, np.cumsum(np.bincount(rows[mask], minlength=matrix.shape[0]))]
+        return sparse.csr_matrix((values[mask], matrix.indices[mask], kept), shape=matrix.shape)
 
     train = Interactions(
         matrix=part(~held, matrix.data),
