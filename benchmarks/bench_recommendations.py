@@ -6,6 +6,7 @@ kernel it is built on, on the same matrix: EASE beside the Gram matrix and a den
 item-kNN beside the sparse product XᵀX, ALS beside the sparse-dense products of its iterations,
 scoring 1,000 visitors beside the product X·W alone. The ratio says what our code adds.
 Peak memory is what tracemalloc saw (numpy's buffers included, LAPACK workspace not).
+"cells" counts the distinct visitor-item pairs the interactions fall into.
 """
 
 import sys
@@ -103,10 +104,11 @@ def report(size: int) -> None:
 def main() -> None:
     print(f"{ITEMS} items; scoring = {SCORED} visitors' top 10 (seen items excluded)")
     print(
-        f"{'interactions':>12} {'model':<9} {'train s':>8} {'kernel s':>8} {'x kernel':>8}"
+        f"{'cells':>12} {'model':<9} {'train s':>8} {'kernel s':>8} {'x kernel':>8}"
         f" {'peak MiB':>8} {'score s':>8} {'kernel s':>8} {'x kernel':>8}"
     )
     for size in SIZES:
+        print(f"-- {size:,} synthetic interactions", flush=True)
         report(size)
 
 
