@@ -25,6 +25,7 @@ from content.selectors import items_published, items_with_tags
 from personalization.attributes import visitor_attributes
 from personalization.models import Event, Impression, Visitor
 from personalization.rules import compile_condition, condition_segment_keys
+from personalization.selectors_recommendations import stored_candidates, stored_ranks
 
 logger = logging.getLogger(__name__)
 
@@ -213,10 +214,11 @@ def recommended_items(
     )
     pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
     # The current model run's list first (issue #9), then tag affinity for the rest.
-    from personalization.selectors_recommendations import stored_ranks
-
     stored = stored_ranks(visitor.pk) if visitor is not None and visitor.pk else {}
     unranked = (len(stored) + 1,)
+    pooled = {item.pk for item, _ in pool}
+    if stored.keys() - pooled:  # listed items beyond the shared pool (large catalogues)
+        pool = pool + stored_candidates(stored.keys() - pooled, kinds, tag_slugs)
     ranked = sorted(
         ((item, tags) for item, tags in pool if item.pk not in seen and item.is_live(now)),
         key=lambda pair: (

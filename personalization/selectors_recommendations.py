@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from content.models import ContentItem
-from content.selectors import items_published
+from content.selectors import items_published, items_with_tags
 from personalization.models import Event, ModelRun, Recommendation, SegmentMembership, Visitor
 from personalization.recommenders.interactions import consenting
 
@@ -165,3 +165,21 @@ def cold_start_ranks(visitor_id: int) -> dict[int, int]:
     ):
         ranks.setdefault(pk, len(ranks) + 1)
     return ranks
+
+
+def stored_candidates(
+    item_ids: Iterable[int], kinds: Iterable[str], tag_slugs: Iterable[str]
+) -> list[tuple[ContentItem, frozenset[str]]]:
+    """Published items of `item_ids` of the kinds and tags asked, with their tag slugs."""
+    items = ContentItem.objects.filter(
+        pk__in=list(item_ids), status=ContentItem.Status.PUBLISHED
+    ).select_related("kind")
+    kinds, tag_slugs = list(kinds), list(tag_slugs)
+    if kinds:
+        items = items.filter(kind__key__in=kinds)
+    if tag_slugs:
+        items = items_with_tags(items, tag_slugs)
+    return [
+        (item, frozenset(tag.slug for tag in item.tags.all()))
+        for item in items.prefetch_related("tags")
+    ]

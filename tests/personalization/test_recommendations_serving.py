@@ -107,3 +107,23 @@ def test_without_a_result_backend_the_last_chunk_finishes_the_run():
 
     run.refresh_from_db()
     assert run.status == ModelRun.Status.FINISHED and run.is_current
+
+
+def test_listed_items_beyond_the_shared_candidate_pool_are_still_served(monkeypatch):
+    from personalization import decisions
+
+    _, people = shop()
+    compute()
+    runner = people[1]
+    listed = list(
+        Recommendation.objects.filter(visitor=runner)
+        .order_by("rank")
+        .values_list("item_id", flat=True)
+    )
+    ContentItem.objects.filter(pk=listed[0]).update(priority=-100)  # last in the shared pool
+    monkeypatch.setattr(decisions, "CANDIDATE_POOL", 2)
+    monkeypatch.setattr(decisions, "_candidates", {})  # a pool of 2 for this test only
+
+    items = recommended_items(visitor=runner, affinity={})
+
+    assert [item.pk for item in items[:2]] == listed[:2]
