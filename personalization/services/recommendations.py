@@ -153,9 +153,11 @@ def _popular(data: Interactions) -> dict[str, Any]:
     counts = np.asarray((data.matrix > 0).sum(axis=0)).ravel()
     best = np.argsort(-counts, kind="stable")[:COLD_START_STORED]
     memberships: dict[str, list[int]] = {}
-    rows = SegmentMembership.objects.filter(
-        visitor_id__in=data.visitor_ids.tolist(), segment__is_active=True
-    ).values_list("segment__key", "visitor_id")
+    # Every active segment's members, streamed: `segment_popularity` skips visitors outside
+    # the matrix (no consent, no history), which an IN list of a million ids would not spare.
+    rows = SegmentMembership.objects.filter(segment__is_active=True).values_list(
+        "segment__key", "visitor_id"
+    )
     for key, visitor_id in rows.iterator(chunk_size=10_000):
         memberships.setdefault(key, []).append(visitor_id)
     segments = segment_popularity(
