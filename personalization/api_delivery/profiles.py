@@ -125,9 +125,10 @@ class RecommendationsApi(APIView):
     @extend_schema(
         summary="Recommendations for a visitor",
         description=(
-            "Scope `decide:read` or `profiles:read`. Until trained models exist: published "
-            "items the visitor has not interacted with, ranked by tag affinity. Empty, with a "
-            "note, for an unknown visitor or one without personalization consent."
+            "Scope `decide:read` or `profiles:read`. The current model run's list (published, "
+            "not interacted with), else for a visitor without history their segments' popular "
+            "items, else published items ranked by tag affinity. Empty, with a note, for an "
+            "unknown visitor or one without personalization consent."
         ),
         parameters=[InputSerializer],
         responses={200: OutputSerializer, **errors((400, "`visitor` missing, `k` not 1 to 50."))},
@@ -172,7 +173,8 @@ class SimilarItemsApi(APIView):
 
     @extend_schema(
         summary="Items similar to an item",
-        description="Scope `decide:read` or `profiles:read`. Until trained models exist: tags.",
+        description="Scope `decide:read` or `profiles:read`. The current model run's similar "
+        "items when it has enough of them, else tags shared.",
         parameters=[InputSerializer, OpenApiParameter("external_id", str, OpenApiParameter.PATH)],
         responses={
             200: OutputSerializer,
