@@ -10,7 +10,8 @@
    top `TAILOR_RECOMMENDATIONS_STORED` rows written. Cost: 4 queries plus consent, chunk x items
    floats of memory, whatever the number of visitors overall.
 3. `recommendation_run_finish`: the run becomes current when its test nDCG is not worse than
-   the current run's (or when forced), and older runs' lists are deleted.
+   the current run's (or when forced), older runs' lists are deleted, and so are the lists
+   of visitors who withdrew personalization consent since (serving checks consent anyway).
 
 Only visitors that allow personalization are trained on and get lists; merged profiles
 neither. Visitors without history get nothing stored: serving falls back to their tag
@@ -53,7 +54,11 @@ from personalization.recommenders.hybrid import (
     hybrid_dump,
     hybrid_load,
 )
-from personalization.recommenders.interactions import Interactions, interactions_load
+from personalization.recommenders.interactions import (
+    Interactions,
+    consenting,
+    interactions_load,
+)
 from personalization.recommenders.popularity import segment_popularity
 
 logger = logging.getLogger(__name__)
@@ -279,7 +284,22 @@ def recommendation_run_finish(*, run_id: int, force: bool = False) -> ModelRun:
         model_run_make_current(run=run, forced=force and not better)
     else:
         logger.info("Model run %s scored %s, worse than current %s", run.pk, run.score, current)
+    recommendations_without_consent_delete()
     return run
+
+
+def recommendations_without_consent_delete() -> int:
+    """Delete the lists, in every run kept, of visitors who no longer allow personalization.
+
+    Runs at the end of each run, as features are removed at the next `compute_features`.
+    Cost: one query for the listed visitors, their consent in batches, one delete.
+    """
+    listed = Recommendation.objects.values_list("visitor_id", flat=True).distinct()
+    ids = list(listed)
+    refused = set(ids) - consenting(ids)
+    if not refused:
+        return 0
+    return Recommendation.objects.filter(visitor_id__in=list(refused)).delete()[0]
 
 
 @transaction.atomic
