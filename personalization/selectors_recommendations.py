@@ -5,10 +5,11 @@ import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from tqdm import tqdm
 
 from content.models import ContentItem
 from content.selectors import items_published, items_with_tags
@@ -40,7 +41,11 @@ def _cold_start(run: ModelRun | None, segment_keys: list[str]) -> list[int]:
 
 
 def recommendation_rows(
-    *, k: int = 10, chunk_size: int = 2000, now: datetime | None = None
+    *,
+    k: int = 10,
+    chunk_size: int = 2000,
+    now: datetime | None = None,
+    progress: TextIO | None = None,
 ) -> Iterator[dict[str, Any]]:
     """K rows per consenting visitor with history: the current run's list, then fallbacks.
 
@@ -56,8 +61,13 @@ def recommendation_rows(
         items_published(now=now).order_by("-priority", "-pk").values_list("pk", flat=True)
     )
     ids = list(visitors_with_history().values_list("pk", "external_id", "uid"))
+    bar = tqdm(
+        total=len(ids), file=progress, disable=None if progress else True, unit="visitor",
+        desc="export", dynamic_ncols=True,
+    )  # fmt: skip
     for start in range(0, len(ids), chunk_size):
         chunk = ids[start : start + chunk_size]
+        bar.update(len(chunk))
         allowed = consenting(pk for pk, _, _ in chunk)
         chunk = [row for row in chunk if row[0] in allowed]
         pks = [pk for pk, _, _ in chunk]
@@ -100,13 +110,16 @@ def recommendation_rows(
                     "item_id": published[item_id] or _slug(item_id), "score": round(score, 6),
                     "algorithm": algorithm,
                 }  # fmt: skip
+    bar.close()
 
 
 def _slug(item_id: int) -> str:
     return ContentItem.objects.values_list("slug", flat=True).get(pk=item_id)
 
 
-def recommendations_export(*, k: int, fmt: str, now: datetime | None = None) -> Iterator[str]:
+def recommendations_export(
+    *, k: int, fmt: str, now: datetime | None = None, progress: TextIO | None = None
+) -> Iterator[str]:
     """The rows of `recommendation_rows` as CSV (with a header) or JSON lines, chunk by chunk."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -115,13 +128,13 @@ def recommendations_export(*, k: int, fmt: str, now: datetime | None = None) -> 
         writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
         writer.writeheader()
         yield buffer.getvalue()
-        for row in recommendation_rows(k=k, now=now):
+        for row in recommendation_rows(k=k, now=now, progress=progress):
             buffer.seek(0)
             buffer.truncate()
             writer.writerow(row)
             yield buffer.getvalue()
     else:
-        for row in recommendation_rows(k=k, now=now):
+        for row in recommendation_rows(k=k, now=now, progress=progress):
             yield json.dumps(row) + "\n"
 
 

@@ -22,10 +22,11 @@ scores at most `MEASURED_VISITORS` validation visitors (a seeded sample beyond) 
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 from scipy import sparse
+from tqdm import tqdm
 
 from personalization.recommenders.base import Catalogue, Recommender
 from personalization.recommenders.ease import MAX_ITEMS
@@ -263,8 +264,12 @@ def evaluate(
     seed: int = 42,
     min_visitors: int = 1,
     algorithms: Iterable[str] | None = None,
+    progress: TextIO | None = None,
 ) -> Report:
-    """Tune every algorithm on validation, then measure each (and the hybrid) on the test split."""
+    """Tune every algorithm on validation, then measure each (and the hybrid) on the test split.
+
+    With `progress`, a bar over the steps (tuning, blending, measuring) is drawn on it.
+    """
     outer = holdout(data, method=split, seed=seed)
     test_stage = _Stage(outer, k, seed)
     if len(test_stage.rows) < min_visitors:
@@ -281,9 +286,30 @@ def evaluate(
         split=split, k=k, seed=seed, visitors=data.matrix.shape[0],
         test_visitors=len(test_stage.rows), items=items, interactions=data.matrix.nnz,
     )  # fmt: skip
+    bar = tqdm(
+        total=2 * len(names) + 1, file=progress, disable=None if progress else True,
+        unit="step", desc="evaluation", dynamic_ncols=True,
+    )  # fmt: skip
+    with bar:
+        _run(report, names, inner, test_stage, outer, catalogue, bar)
+    return report
+
+
+def _run(
+    report: Report,
+    names: list[str],
+    inner: "_Stage",
+    test_stage: "_Stage",
+    outer: Split,
+    catalogue: Catalogue,
+    bar: tqdm,
+) -> None:
+    items = report.items
     tuned: dict[str, Recommender] = {}
     for name in names:
+        bar.set_postfix_str(f"tuning {name}")
         parameters, score, model = _tune(name, inner, catalogue)
+        bar.update(1)
         report.parameters[name] = parameters
         report.validation[name] = round(score, 6)
         tuned[name] = model
@@ -293,21 +319,24 @@ def evaluate(
         for n, m in tuned.items()
         if n in (lead, "item_knn", "content", "popularity", "trending")
     }
+    bar.set_postfix_str("blending")
     if lead in blendable:
         report.weights, score = _tune_weights(blendable, inner, lead)
         report.validation[HYBRID] = round(score, 6)
+    bar.update(1)
     refitted: dict[str, Recommender] = {}
     for name in names:
+        bar.set_postfix_str(f"measuring {name}")
         model = ALGORITHMS[name](**report.parameters[name]).fit(outer.train, catalogue)
         refitted[name] = model
         report.metrics[name] = _rounded(test_stage.evaluate(model.score))
+        bar.update(1)
     if report.weights:
         hybrid = Hybrid(
             weights=report.weights,
             components={n: m for n, m in refitted.items() if report.weights.get(n)},
         )
         report.metrics[HYBRID] = _rounded(test_stage.evaluate(hybrid.score))
-    return report
 
 
 def _rounded(values: dict[str, float]) -> dict[str, float]:

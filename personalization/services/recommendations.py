@@ -78,14 +78,19 @@ def _catalogue(data: Interactions) -> Catalogue:
 
 
 def recommendations_evaluate(
-    *, split: str = "random", k: int = 10, seed: int = 42, force: bool = False
+    *,
+    split: str = "random",
+    k: int = 10,
+    seed: int = 42,
+    force: bool = False,
+    progress: TextIO | None = None,
 ) -> tuple[ModelRun, Report]:
     """Evaluate every algorithm side by side and store the figures on an evaluation run."""
     started = time.perf_counter()
     data = interactions_load()
     report = evaluate(
         data, _catalogue(data), split=split, k=k, seed=seed,
-        min_visitors=1 if force else MIN_TEST_VISITORS,
+        min_visitors=1 if force else MIN_TEST_VISITORS, progress=progress,
     )  # fmt: skip
     run = ModelRun.objects.create(
         kind=ModelRun.Kind.EVALUATION, algorithm=HYBRID, algorithms=sorted(report.metrics),
@@ -107,7 +112,11 @@ def _parameters(report: Report) -> dict[str, Any]:
 
 
 def recommendation_run_train(
-    *, now: datetime | None = None, seed: int = 42, k: int = 10
+    *,
+    now: datetime | None = None,
+    seed: int = 42,
+    k: int = 10,
+    progress: TextIO | None = None,
 ) -> tuple[ModelRun, list[int]]:
     """Create a run, evaluate and fit the hybrid; returns it and the visitor ids to score."""
     now = now or timezone.now()
@@ -120,7 +129,10 @@ def recommendation_run_train(
         if lead != "ease":
             weights["als"] = weights.pop("ease")
         try:
-            report = evaluate(data, catalogue, k=k, seed=seed, min_visitors=MIN_TEST_VISITORS)
+            report = evaluate(
+                data, catalogue, k=k, seed=seed, min_visitors=MIN_TEST_VISITORS,
+                progress=progress,
+            )  # fmt: skip
         except EvaluationError as error:
             # Small sites still get recommendations, with default parameters and no score.
             run.parameters = {"evaluation": f"skipped: {error}", "weights": weights}
@@ -326,7 +338,7 @@ def recommendations_compute_all(
 ) -> dict[str, Any]:
     """Train, score every visitor with history chunk by chunk here, then finish; a summary."""
     started = time.perf_counter()
-    run, ids = recommendation_run_train(now=now)
+    run, ids = recommendation_run_train(now=now, progress=progress)
     chunks = visitor_chunks(ids, chunk_size)
     ModelRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks))
     bar = tqdm(

@@ -53,6 +53,6 @@ class Command(ChunkedComputeCommand):
         return [
             f"model run {summary['run']}: {summary['recommendations']} recommendations for "
             f"{summary['visitors']} visitors, {summary['similar']} similar items, "
-            f"{summary['chunks']} chunks in {summary['seconds']:.1f} s",
+            f"{summary['chunks']} chunk(s) in {summary['seconds']:.1f} s",
             f"  hybrid nDCG@10 on the test split: {score}; {state}",
         ]

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from personalization.management.chunked import positive_int
+from personalization.management.chunked import positive_int, raw_stream
 from personalization.recommenders.evaluation import SPLITS, EvaluationError
 from personalization.services.recommendations import MIN_TEST_VISITORS, recommendations_evaluate
 
@@ -31,7 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, split: str, k: int, seed: int, force: bool, **options: Any):
         try:
-            run, report = recommendations_evaluate(split=split, k=k, seed=seed, force=force)
+            run, report = recommendations_evaluate(
+                split=split, k=k, seed=seed, force=force, progress=raw_stream(self.stderr)
+            )
         except EvaluationError as error:
             raise CommandError(f"{error} (--force evaluates anyway)") from error
         self.stdout.write(

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from personalization.management.chunked import positive_int
+from personalization.management.chunked import positive_int, raw_stream
 from personalization.selectors_recommendations import FORMATS, recommendations_export
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, k: int, fmt: str | None, output: Path | None, **options: Any):
         fmt = fmt or ("jsonl" if output and output.suffix in (".jsonl", ".ndjson") else "csv")
-        chunks = recommendations_export(k=k, fmt=fmt)
+        chunks = recommendations_export(k=k, fmt=fmt, progress=raw_stream(self.stderr))
         lines = 0
         try:
             if output is None:
