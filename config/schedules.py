@@ -70,6 +70,13 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         "variations (Thompson sampling, with a minimum share per variation).",
         crontab={"minute": "5"},
     ),
+    DefaultSchedule(
+        name="Compute recommendations nightly",
+        task="tailor.compute_recommendations",
+        description="Retrains the recommenders on fresh events and stores every visitor's "
+        "list; the new run is served only if it scores at least as well as the current one.",
+        crontab={"minute": "50", "hour": "3"},
+    ),
 )
 
 

@@ -236,6 +236,24 @@ TAILOR_WRITE_BUFFER_SIZE = env.int("TAILOR_WRITE_BUFFER_SIZE", default=200)
 TAILOR_WRITE_BUFFER_SECONDS = env.float("TAILOR_WRITE_BUFFER_SECONDS", default=2.0)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
 TAILOR_AFFINITY_HALF_LIFE_DAYS = env.float("TAILOR_AFFINITY_HALF_LIFE_DAYS", default=30.0)
+# --- Recommendations --------------------------------------------------------------------------
+# How much each event type says about interest in an item (types not listed count 0). Override
+# with e.g. TAILOR_EVENT_WEIGHTS="view=1,click=2,add_to_cart=4,purchase=8,rating=3".
+TAILOR_EVENT_WEIGHTS = {
+    key: float(value)
+    for key, value in env.dict(
+        "TAILOR_EVENT_WEIGHTS",
+        default={"view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0, "rating": 3.0},
+    ).items()
+}
+if any(weight < 0 for weight in TAILOR_EVENT_WEIGHTS.values()):
+    raise ImproperlyConfigured("TAILOR_EVENT_WEIGHTS: every weight must be 0 or more")
+# An interaction counts half as much after this many days (training signal, not features).
+TAILOR_RECOMMENDATION_HALF_LIFE_DAYS = env.float(
+    "TAILOR_RECOMMENDATION_HALF_LIFE_DAYS", default=90.0
+)
+# Items in each visitor's stored list, and similar items stored per item.
+TAILOR_RECOMMENDATIONS_STORED = env.int("TAILOR_RECOMMENDATIONS_STORED", default=50)
 
 # --- Delivery -------------------------------------------------------------------------------
 # Browsers on these origins (e.g. "https://shop.example.com") may post events cross-origin;

@@ -26,6 +26,7 @@ from experiments import hooks as experiment_hooks  # a module: it imports this m
 from personalization.attributes import visitor_attributes
 from personalization.models import Event, Impression, Visitor
 from personalization.rules import compile_condition, condition_segment_keys
+from personalization.selectors_recommendations import stored_candidates, stored_ranks
 
 logger = logging.getLogger(__name__)
 
@@ -209,8 +210,9 @@ def recommended_items(
     """Published items of the kinds and tags the visitor has not interacted with, best first.
 
     Ranked by the visitor's affinity to each item's tags, then priority. This is the interim
-    recommender until precomputed models exist. The candidates are cached per process and
-    content version, so a call costs one query: the items the visitor interacted with.
+    recommender's order for visitors without a list from the current model run; the run's
+    list, when there is one, comes first. The candidates are cached per process and content
+    version, so a call costs two queries: the items the visitor interacted with, the list.
     """
     now = now or timezone.now()
     seen = set(
@@ -219,9 +221,19 @@ def recommended_items(
         .distinct()
     )
     pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
+    # The current model run's list first (issue #9), then tag affinity for the rest.
+    stored = stored_ranks(visitor.pk) if visitor is not None and visitor.pk else {}
+    unranked = (len(stored) + 1,)
+    pooled = {item.pk for item, _ in pool}
+    if stored.keys() - pooled:  # listed items beyond the shared pool (large catalogues)
+        pool = pool + stored_candidates(stored.keys() - pooled, kinds, tag_slugs)
     ranked = sorted(
         ((item, tags) for item, tags in pool if item.pk not in seen and item.is_live(now)),
-        key=lambda pair: (-sum(affinity.get(t, 0.0) for t in pair[1]), -pair[0].priority),
+        key=lambda pair: (
+            stored.get(pair[0].pk, unranked)[0],
+            -sum(affinity.get(t, 0.0) for t in pair[1]),
+            -pair[0].priority,
+        ),
     )
     return [item for item, _ in ranked[:limit]]
 

@@ -297,3 +297,12 @@ class SegmentSizeSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} on {self.date}: {self.size}"
+
+
+# Recommendation runs and their results live in their own module; importing them here
+# registers them with the app.
+from personalization.models_recommendations import (  # noqa: E402, F401
+    ModelRun,
+    Recommendation,
+    SimilarItem,
+)

@@ -52,3 +52,12 @@ registry.register(
     # Sizes per day (SegmentSizeSnapshot) are counts that keep no link to anyone.
     description="The segments, lists and clusters the visitor belongs to.",
 )
+registry.register(
+    "personalization.Recommendation",
+    path="visitor",
+    erase=registry.DELETE,
+    extra={"item_external_id": "item__external_id", "model_run": "run_id"},
+    purposes=("personalization",),
+    retention_field="run__started_at",
+    description="Recommendations served: the items a model run ranked for the visitor.",
+)

@@ -54,6 +54,11 @@ def delete_expired_events() -> int:
 
 
 # Segment tasks live in their own module; importing them here registers them with Celery.
+from personalization.tasks_recommendations import (  # noqa: E402, F401
+    compute_recommendations,
+    compute_recommendations_chunk,
+    finish_recommendations,
+)
 from personalization.tasks_segments import (  # noqa: E402, F401
     compute_segments,
     compute_segments_chunk,

@@ -23,7 +23,9 @@ from personalization.api_delivery.common import (
 )
 from personalization.delivery import recommendations_for, similar_items
 from personalization.delivery.related import AFFINITY, TAG_OVERLAP
+from personalization.recommenders.hybrid import HYBRID
 from personalization.selectors import visitor_profile, visitor_resolve
+from personalization.selectors_recommendations import POPULARITY
 
 
 class ProfileApi(APIView):
@@ -109,9 +111,13 @@ class RecommendationsApi(APIView):
     class OutputSerializer(serializers.Serializer):
         visitor = serializers.CharField()
         algorithm = serializers.ChoiceField(
-            choices=[AFFINITY],
-            help_text="affinity: unseen published items ranked by the visitor's interest in "
-            "their tags (score: the sum of the tags' affinities), then priority.",
+            choices=[AFFINITY, HYBRID, POPULARITY],
+            help_text="hybrid: the current model run's list (score: the blended model score), "
+            "completed by affinity when short; popularity: for a visitor without history, "
+            "their segments' then everyone's most popular items (score: 1 / rank); "
+            "affinity: unseen published items ranked by "
+            "the visitor's interest in their tags (score: the sum of the tags' affinities), "
+            "then priority.",
         )
         note = serializers.CharField(required=False, help_text="Why the list is empty.")
         items = scored_items("RecommendedItem")
@@ -119,9 +125,10 @@ class RecommendationsApi(APIView):
     @extend_schema(
         summary="Recommendations for a visitor",
         description=(
-            "Scope `decide:read` or `profiles:read`. Until trained models exist: published "
-            "items the visitor has not interacted with, ranked by tag affinity. Empty, with a "
-            "note, for an unknown visitor or one without personalization consent."
+            "Scope `decide:read` or `profiles:read`. The current model run's list (published, "
+            "not interacted with), else for a visitor without history their segments' popular "
+            "items, else published items ranked by tag affinity. Empty, with a note, for an "
+            "unknown visitor or one without personalization consent."
         ),
         parameters=[InputSerializer],
         responses={200: OutputSerializer, **errors((400, "`visitor` missing, `k` not 1 to 50."))},
@@ -137,7 +144,8 @@ class RecommendationsApi(APIView):
         else:
             scored, note = recommendations_for(visitor=visitor, k=params.validated_data["k"])
         body = {
-            "visitor": visitor.identifier if visitor else identifier, "algorithm": AFFINITY,
+            "visitor": visitor.identifier if visitor else identifier,
+            "algorithm": scored[0].algorithm if scored else AFFINITY,
             **({"note": note} if note else {}),
             "items": [item_json(s.item) | {"score": s.score} for s in scored],
         }  # fmt: skip
@@ -156,15 +164,17 @@ class SimilarItemsApi(APIView):
     class OutputSerializer(serializers.Serializer):
         item = serializers.CharField(help_text="The external id asked about.")
         algorithm = serializers.ChoiceField(
-            choices=[TAG_OVERLAP],
-            help_text="tag_overlap: most tags shared (a tag below one of the item's counts), "
+            choices=[TAG_OVERLAP, HYBRID],
+            help_text="hybrid: the current model run's similar items (score: blended "
+            "similarity); tag_overlap: most tags shared (a tag below one of the item's counts), "
             "then the same kind, then priority; score: the number of tags shared.",
         )
         items = scored_items("SimilarItem")
 
     @extend_schema(
         summary="Items similar to an item",
-        description="Scope `decide:read` or `profiles:read`. Until trained models exist: tags.",
+        description="Scope `decide:read` or `profiles:read`. The current model run's similar "
+        "items when it has enough of them, else tags shared.",
         parameters=[InputSerializer, OpenApiParameter("external_id", str, OpenApiParameter.PATH)],
         responses={
             200: OutputSerializer,
@@ -180,7 +190,7 @@ class SimilarItemsApi(APIView):
             raise NotFound(f"No item with external id {external_id!r}.")
         scored = similar_items(item=item, k=params.validated_data["k"])
         body = {
-            "item": external_id, "algorithm": TAG_OVERLAP,
+            "item": external_id, "algorithm": scored[0].algorithm if scored else TAG_OVERLAP,
             "items": [item_json(s.item) | {"score": s.score} for s in scored],
         }  # fmt: skip
         return Response(self.OutputSerializer(body).data)

@@ -1,4 +1,10 @@
-"""Interim recommendations and similar items, until precomputed models exist (issue #9).
+"""Recommendations and similar items: the current model run's lists first, then these fallbacks.
+
+Visitors and items with stored lists from the current model run (`compute_recommendations`)
+get those, filtered at serve time (published now, not interacted with since, the rule's kinds
+and tags; frequency caps in `decide`), reported as "hybrid". Visitors without a list and
+without tag affinities get their segments' popular items, then the most popular ones, from the
+current run ("popularity"). The rest get:
 
 * `recommendations_for` ("affinity"): the decision engine's candidates
   (`personalization.decisions.recommended_items`): published items the visitor has not
@@ -21,6 +27,13 @@ from content.models import ContentItem
 from content.selectors import items_published, live_q, tag_subtree
 from personalization.decisions import recommended_items
 from personalization.models import Visitor, VisitorFeatures
+from personalization.recommenders.hybrid import HYBRID
+from personalization.selectors_recommendations import (
+    POPULARITY,
+    cold_start_ranks,
+    stored_ranks,
+    stored_similar,
+)
 
 AFFINITY = "affinity"
 TAG_OVERLAP = "tag_overlap"
@@ -33,6 +46,7 @@ class Scored:
 
     item: ContentItem
     score: float
+    algorithm: str = AFFINITY
 
 
 def recommendations_for(
@@ -43,16 +57,33 @@ def recommendations_for(
         return [], NO_PERSONALIZATION
     features = VisitorFeatures.objects.filter(visitor=visitor).first()
     affinity = dict(features.tag_affinities or {}) if features is not None else {}
-    items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())[:k]
+    items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())
+    stored = stored_ranks(visitor.pk)  # the current model run's list, ranked first above
+    if not stored and not affinity:
+        # Cold start: the visitor's segments' popular items, then the most popular ones.
+        popular = cold_start_ranks(visitor.pk)
+        if popular:
+            ranked = sorted(items, key=lambda item: popular.get(item.pk, len(popular) + 1))[:k]
+            return [
+                Scored(item, round(1 / popular[item.pk], 6), POPULARITY)
+                if item.pk in popular
+                else Scored(item, 0.0)
+                for item in ranked
+            ], ""
     return [
-        Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
-        for item in items
+        Scored(item, round(stored[item.pk][1], 6), stored[item.pk][2])
+        if item.pk in stored
+        else Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
+        for item in items[:k]
     ], ""
 
 
 def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> list[Scored]:
     """Up to `k` published items like `item`: most tags shared (subtree aware), then same kind."""
     now = now or timezone.now()
+    stored = stored_similar(item.pk, k=k, now=now)
+    if len(stored) >= k:
+        return [Scored(other, round(score, 6), HYBRID) for other, score in stored]
     own = list(item.tags.all())
     under: dict[int, set[int]] = defaultdict(set)  # a tag → the item's tags it falls under
     for tag_id, path in tag_subtree(own).values_list("id", "path") if own else ():
@@ -86,4 +117,6 @@ def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> 
             .values_list("pk", flat=True)[: k - len(best)]
         )
     found = items_published(now=now).in_bulk(best)
-    return [Scored(found[pk], float(len(shared.get(pk, ())))) for pk in best if pk in found]
+    return [
+        Scored(found[pk], float(len(shared.get(pk, ()))), TAG_OVERLAP) for pk in best if pk in found
+    ]

@@ -19,6 +19,8 @@ from experiments.services import exposures_record
 from personalization.models import (
     Event,
     Impression,
+    ModelRun,
+    Recommendation,
     Segment,
     SegmentMembership,
     Visitor,
@@ -85,6 +87,10 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
     Impression.objects.create(visitor=visitor, item=item, slot="homepage-hero")
     experiment = ExperimentFactory(key=f"{name}-hero-test")
     exposures_record(rows=[(visitor.pk, experiment.pk, experiment.variations.first().pk)])
+    Recommendation.objects.create(
+        run=ModelRun.objects.create(), visitor=visitor, item=item, rank=1, score=0.5,
+        algorithm="hybrid",
+    )  # fmt: skip
     request = subject_request_create(
         type=DataSubjectRequest.Type.ACCESS, identifier=visitor.external_id, actor=COMMAND,
         notes=f"asked by {user.email}",

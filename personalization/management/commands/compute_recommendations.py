@@ -1,0 +1,58 @@
+"""`compute_recommendations [--async] [--chunk-size N] [--force]`: train and store top-N lists."""
+
+from typing import Any
+
+from celery.result import EagerResult
+
+from personalization.management.chunked import ChunkedComputeCommand, raw_stream
+from personalization.services.recommendations import recommendations_compute_all
+from personalization.tasks_recommendations import compute_recommendations
+
+
+class Command(ChunkedComputeCommand):
+    help = (
+        "Train the recommenders (tuned on a validation split), store every visitor's top "
+        "items and every item's similar items, here with a progress bar; --async queues the "
+        "compute_recommendations task for workers instead. The new run is served unless it "
+        "scores worse than the current one; --force serves it anyway. Visitors without "
+        "personalization consent are left out."
+    )
+    task = compute_recommendations
+    compute_all = recommendations_compute_all
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--force", action="store_true",
+            help="serve the new run even if it scores worse than the current one",
+        )  # fmt: skip
+
+    def handle(self, *args: Any, run_async: bool, chunk_size: int, force: bool, **options: Any):
+        # The shared command passes chunk_size only; --force goes to the task or function too.
+        if run_async:
+            result = self.task.delay(chunk_size=chunk_size, force=force)
+            if not isinstance(result, EagerResult):
+                self.stdout.write(f"{self.task.name} queued as task {result.id}")
+                return
+            summary = result.get()
+        else:
+            summary = recommendations_compute_all(
+                chunk_size=chunk_size, force=force, progress=raw_stream(self.stderr)
+            )
+        first, *rest = self.summarize(summary)
+        self.stdout.write(self.style.SUCCESS(first))
+        for line in rest:
+            self.stdout.write(line)
+
+    def summarize(self, summary: dict[str, Any]) -> list[str]:
+        if "group_id" in summary:  # queued on workers: the chord reports on the run
+            return [f"model run {summary['run']} scoring {summary['visitors']} visitors in "
+                    f"{summary['chunks']} chunks"]  # fmt: skip
+        state = "current" if summary["current"] else "not current (scores worse; --force)"
+        score = "n/a" if summary["score"] is None else f"{summary['score']:.4f}"
+        return [
+            f"model run {summary['run']}: {summary['recommendations']} recommendations for "
+            f"{summary['visitors']} visitors, {summary['similar']} similar items, "
+            f"{summary['chunks']} chunk(s) in {summary['seconds']:.1f} s",
+            f"  hybrid nDCG@10 on the test split: {score}; {state}",
+        ]
