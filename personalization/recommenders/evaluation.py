@@ -322,7 +322,7 @@ def _run(
     blendable = {
         n: m
         for n, m in tuned.items()
-        if n in (lead, "item_knn", "content", "popularity", "trending")
+        if n in (lead, "als", "item_knn", "content", "popularity", "trending")
     }
     bar.set_postfix_str("blending")
     if lead in blendable:
