@@ -57,6 +57,7 @@ def delete_expired_events() -> int:
 from personalization.tasks_recommendations import (  # noqa: E402, F401
     compute_recommendations,
     compute_recommendations_chunk,
+    fail_recommendations,
     finish_recommendations,
 )
 from personalization.tasks_segments import (  # noqa: E402, F401

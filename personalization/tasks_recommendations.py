@@ -54,7 +54,8 @@ def compute_recommendations(self, *, chunk_size: int = 2000, force: bool = False
     elif unfinished:
         result = group(header).apply_async()
     else:
-        result = chord(header)(finish)
+        # A chunk that fails for good fails the chord: the errback marks the run failed.
+        result = chord(header)(finish.on_error(fail_recommendations.si(run_id=run.pk)))
     return {"run": run.pk, "chunks": len(chunks), "visitors": run.visitors_count,
             "group_id": result.id}  # fmt: skip
 
@@ -81,3 +82,11 @@ def finish_recommendations(*, run_id: int, force: bool = False) -> dict[str, Any
     """Finish the run: current unless it scores worse than the current run (or forced)."""
     run = recommendations.recommendation_run_finish(run_id=run_id, force=force)
     return {"run": run.pk, "current": run.is_current, "score": run.score}
+
+
+@shared_task(name="tailor.fail_recommendations", **RETRIES)
+def fail_recommendations(*, run_id: int) -> None:
+    """Mark the run failed after one of its chunks failed for good (it is never served)."""
+    recommendations.recommendation_run_fail(
+        run_id=run_id, error="a chunk of visitors failed: see the worker's log"
+    )

@@ -162,19 +162,24 @@ def measure(
     """The metrics of `ranked` (rows x k columns, -1 for none) against `test` rows."""
     if ranked.shape[0] == 0:
         return dict.fromkeys(METRICS, 0.0)
-    truth = [set(test.indices[test.indptr[r] : test.indptr[r + 1]]) for r in range(test.shape[0])]
+    ranked = ranked[:, :k]
+    rows, width = test.shape
+    # A hit: the (row, column) key of a ranked item is among the test cells' keys.
+    test_keys = np.repeat(np.arange(rows, dtype=np.int64), np.diff(test.indptr)) * width
+    test_keys += test.indices
+    ranked_keys = np.arange(rows, dtype=np.int64)[:, None] * width + ranked
+    hits = (np.isin(ranked_keys, test_keys) & (ranked >= 0)).astype(float)
+    relevant = np.diff(test.indptr).astype(float)
+    found = hits.sum(axis=1)
+    ideal_count = np.minimum(k, relevant).astype(int)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    precision, recall, ndcg, average, hits_any = [], [], [], [], []
-    for row, relevant in zip(ranked, truth, strict=True):
-        hits = np.array([column in relevant for column in row[:k]], float)
-        found = hits.sum()
-        ideal = min(k, len(relevant))
-        precision.append(found / k)
-        recall.append(found / len(relevant))
-        ndcg.append((hits * discounts).sum() / discounts[:ideal].sum())
-        at_hit = np.cumsum(hits) / np.arange(1, k + 1)
-        average.append((at_hit * hits).sum() / ideal)
-        hits_any.append(float(found > 0))
+    ideal = np.cumsum(discounts)[np.maximum(ideal_count, 1) - 1]
+    at_hit = np.cumsum(hits, axis=1) / np.arange(1, k + 1)
+    precision = found / k
+    recall = found / np.maximum(relevant, 1)
+    ndcg = (hits * discounts).sum(axis=1) / ideal
+    average = (at_hit * hits).sum(axis=1) / np.maximum(ideal_count, 1)
+    hits_any = (found > 0).astype(float)
     shown = ranked[ranked >= 0]
     share = np.maximum(popularity, 1.0) / max(visitors, 1)
     return {
@@ -317,7 +322,7 @@ def _run(
     blendable = {
         n: m
         for n, m in tuned.items()
-        if n in (lead, "item_knn", "content", "popularity", "trending")
+        if n in (lead, "als", "item_knn", "content", "popularity", "trending")
     }
     bar.set_postfix_str("blending")
     if lead in blendable:

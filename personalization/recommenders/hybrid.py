@@ -2,7 +2,8 @@
 
 Each component's row is divided by its largest value, so weights compare like with like
 whatever a model's scale; the weights are tuned on a validation split (see `evaluation`).
-The collaborative component is EASE up to `ease.MAX_ITEMS` items and implicit ALS beyond.
+The lead component is EASE up to `ease.MAX_ITEMS` items and implicit ALS beyond; ALS, item-kNN,
+content, popularity and trending join it when validation says they help.
 Cost: the sum of the components' costs; scoring holds one visitors x items block per component.
 """
 

@@ -151,10 +151,8 @@ def recommendation_run_train(
         run.interactions_count = data.matrix.nnz
         run.status = ModelRun.Status.SCORING
         run.save()
-    except Exception as error:
-        ModelRun.objects.filter(pk=run.pk).update(
-            status=ModelRun.Status.FAILED, error=repr(error), finished_at=timezone.now()
-        )
+    except Exception as error:  # recorded on the run for the admin, then raised as it was
+        recommendation_run_fail(run_id=run.pk, error=repr(error))
         raise
     return run, [int(pk) for pk in scored]
 
@@ -298,6 +296,13 @@ def recommendation_run_finish(*, run_id: int, force: bool = False) -> ModelRun:
         logger.info("Model run %s scored %s, worse than current %s", run.pk, run.score, current)
     recommendations_without_consent_delete()
     return run
+
+
+def recommendation_run_fail(*, run_id: int, error: str) -> None:
+    """Mark an unfinished run failed; a finished run keeps its state."""
+    ModelRun.objects.filter(pk=run_id).exclude(status=ModelRun.Status.FINISHED).update(
+        status=ModelRun.Status.FAILED, error=error, finished_at=timezone.now()
+    )
 
 
 def recommendations_without_consent_delete() -> int:

@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from content.models import ContentItem
 from personalization.models import ModelRun, Recommendation, SimilarItem
-from personalization.services.recommendations import recommendation_run_finish
+from personalization.services.recommendations import (
+    model_run_make_current,
+    recommendation_run_finish,
+)
 from tests.factories.content import ContentItemFactory, TagFactory
 from tests.factories.personalization import EventFactory, VisitorFactory, grant
 
@@ -152,3 +155,16 @@ def test_the_recommendations_api_serves_the_current_runs_list_as_hybrid():
 
     assert [s.item.pk for s in scored] == stored[:2]
     assert {s.algorithm for s in scored} == {"hybrid"} and note == ""
+
+
+def test_a_run_whose_chunk_failed_is_marked_failed_and_never_served():
+    from personalization.tasks_recommendations import fail_recommendations
+
+    run = ModelRun.objects.create(status=ModelRun.Status.SCORING)
+
+    fail_recommendations.delay(run_id=run.pk)
+
+    run.refresh_from_db()
+    assert run.status == ModelRun.Status.FAILED and "chunk" in run.error
+    with pytest.raises(ValueError, match="no finished lists"):
+        model_run_make_current(run=run)
