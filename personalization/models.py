@@ -297,3 +297,7 @@ class SegmentSizeSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} on {self.date}: {self.size}"
+
+
+# Clustering models live in their own module; importing them here registers them with Django.
+from personalization.models_clusters import Cluster, ClusterMembership, ClusterRun  # noqa: E402, F401

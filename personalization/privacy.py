@@ -52,3 +52,13 @@ registry.register(
     # Sizes per day (SegmentSizeSnapshot) are counts that keep no link to anyone.
     description="The segments, lists and clusters the visitor belongs to.",
 )
+registry.register(
+    "personalization.ClusterMembership",
+    path="visitor",
+    erase=registry.DELETE,
+    extra={"cluster": "cluster__number", "cluster_name": "cluster__name"},
+    purposes=("personalization",),
+    retention_field="assigned_at",
+    # Runs and clusters hold counts and means over many visitors, no link to anyone.
+    description="The cluster the visitor fell into in the current clustering run.",
+)

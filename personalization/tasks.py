@@ -54,6 +54,14 @@ def delete_expired_events() -> int:
 
 
 # Segment tasks live in their own module; importing them here registers them with Celery.
+# Clustering tasks live in their own module; importing them here registers them with Celery.
+from personalization.tasks_clusters import (  # noqa: E402, F401
+    assign_clusters_chunk,
+    compute_clusters,
+    fail_clusters,
+    finish_clusters,
+    finish_clusters_if_last,
+)
 from personalization.tasks_segments import (  # noqa: E402, F401
     compute_segments,
     compute_segments_chunk,
