@@ -56,7 +56,7 @@ registry.register(
     "personalization.ClusterMembership",
     path="visitor",
     erase=registry.DELETE,
-    extra={"cluster": "cluster__number", "cluster_name": "cluster__name"},
+    extra={"cluster_number": "cluster__number", "cluster_name": "cluster__name"},
     purposes=("personalization",),
     retention_field="assigned_at",
     # Runs and clusters hold counts and means over many visitors, no link to anyone.
