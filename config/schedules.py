@@ -63,6 +63,13 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         description="Follows the daytime feature refresh; disable it on very large sites.",
         crontab={"minute": "20", "hour": "9,13,17,21"},
     ),
+    DefaultSchedule(
+        name="Compute visitor clusters weekly",
+        task="tailor.compute_clusters",
+        description="Clusters visitors on fresh features every Monday night; the new run "
+        "becomes current and cluster segments follow it.",
+        crontab={"minute": "50", "hour": "3", "day_of_week": "1"},
+    ),
 )
 
 

@@ -28,6 +28,7 @@ from django.utils.safestring import mark_safe
 from consent.selectors import consent_states
 from content.models import ContentItem
 from personalization.catalogue import attributes_build
+from personalization.clusters import visitor_clusters_many
 from personalization.decisions import Decision, decide
 from personalization.delivery.links import click_token, item_target
 from personalization.models import Visitor, VisitorFeatures
@@ -180,6 +181,7 @@ def recipients_decide(
         else {}
     )
     segments = visitor_segments_many(eligible)
+    clusters = visitor_clusters_many(v.pk for v in eligible)
     defaults: dict[str, tuple[Decision, ...]] = {}
     chosen: dict[int, tuple[Decision, ...]] = {}
 
@@ -208,7 +210,7 @@ def recipients_decide(
         if visitor.pk not in chosen:
             attributes = attributes_build(
                 visitor=visitor, features=features.get(visitor.pk), consent=state,
-                segments=segments[visitor.pk],
+                segments=segments[visitor.pk], clusters=clusters.get(visitor.pk),
             )  # fmt: skip
             segments[visitor.pk].bind(attributes)
             chosen[visitor.pk] = tuple(

@@ -20,10 +20,12 @@ one row per clustered visitor whatever the number of runs. Runs and clusters sta
 
 Carry-over rule: when a new run becomes current, each cluster of the previous current run that
 an editor named or turned into a segment passes its name and segment to the new cluster that
-received most of its visitors, if that is at least `CARRY_OVER_SHARE` of them (and each new
-cluster takes over at most one old one, the biggest overlap first). A cluster segment always
-holds exactly the visitors of the current cluster linked to it: a segment whose cluster found no
-successor is emptied and says so in its description, until an editor links it again.
+shares most visitors with it, if they are the same group: visitors in both make up at least
+`CARRY_OVER_SHARE` of the visitors in either (Jaccard), so a cluster swallowed by a bigger one
+is not renamed after it. Each new cluster takes over at most one old one, biggest overlap first.
+A cluster segment always holds exactly the visitors of the current cluster linked to it: a
+segment whose cluster found no successor is emptied and says so in its description, until an
+editor turns a cluster of the current run into it again.
 """
 
 import logging
@@ -301,12 +303,15 @@ def _carry_over(*, previous: ClusterRun, clusters: list[Cluster]) -> None:
         .annotate(n=Count("pk"))
     )
     by_pk = {c.pk: c for c in clusters}
-    pairs = sorted(overlap, key=lambda row: -row[2])
+    pairs = sorted(overlap, key=lambda row: -row[2])  # the biggest overlaps choose first
     taken_old: set[int] = set()
     taken_new: set[int] = set()
     for old_pk, new_pk, shared in pairs:
         source = old[old_pk]
-        if old_pk in taken_old or new_pk in taken_new or shared < CARRY_OVER_SHARE * source.size:
+        if old_pk in taken_old or new_pk in taken_new:
+            continue
+        # Jaccard overlap: the same group of people, not a cluster that swallowed it.
+        if shared < CARRY_OVER_SHARE * (source.size + by_pk[new_pk].size - shared):
             continue
         taken_old.add(old_pk)
         taken_new.add(new_pk)
@@ -358,6 +363,7 @@ def _segment_members_replace(*, segment: Segment, wanted: set[int], now: datetim
             segment=segment, visitor_id__in=gone[start : start + BATCH]
         ).delete()
     Segment.objects.filter(pk=segment.pk).update(estimated_size=len(wanted), size_updated_at=now)
+    segment.estimated_size, segment.size_updated_at = len(wanted), now
     return len(wanted)
 
 
