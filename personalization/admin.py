@@ -230,3 +230,7 @@ class SegmentAdmin(admin.ModelAdmin):
     def compute_now(self, request, queryset) -> None:
         transaction.on_commit(lambda: compute_segments.delay())
         self.message_user(request, "Segment members and sizes are being recomputed.")
+
+
+# Clustering pages live in their own module; importing it here registers them.
+from personalization import admin_clusters  # noqa: E402, F401
