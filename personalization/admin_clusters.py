@@ -28,6 +28,10 @@ def colour(number: int) -> str:
     return PALETTE[number % len(PALETTE)]
 
 
+def _shorten(text: str, width: int = 30) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip(" ,") + "…"
+
+
 def projection_svg(points: list[list[float]], clusters: list[Cluster]) -> str:
     """A scatter plot of [x, y, cluster] as inline SVG, coloured by cluster, with a legend."""
     if not points:
@@ -58,8 +62,8 @@ def projection_svg(points: list[list[float]], clusters: list[Cluster]) -> str:
                 "x": PLOT_SIZE + 10,
                 "y": PLOT_PAD + 20 * n,
                 "c": colour(cluster.number),
-                "label": f"{cluster.number}: {cluster.name or cluster.description}"[:40]
-                + f" ({cluster.size})",
+                "label": f"{cluster.number}: {_shorten(cluster.name or cluster.description)} "
+                f"({cluster.size})",
             }
             for n, cluster in enumerate(clusters)
         ),
