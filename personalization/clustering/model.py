@@ -32,7 +32,7 @@ ALGORITHMS = ("kmeans", "minibatch", "gmm")
 SILHOUETTE_SAMPLE = 3000
 N_INIT = 4
 EPOCHS = 5
-BATCH_SIZE = 1024
+BATCH_SIZE = 4096
 DEFAULT_K_RANGE = (2, 8)
 
 
@@ -109,7 +109,8 @@ def estimator_fit(algorithm: str, matrix: np.ndarray, k: int, *, seed: int = 0) 
         if algorithm == "kmeans":
             return KMeans(n_clusters=k, n_init=N_INIT, random_state=seed).fit(matrix)
         if algorithm == "minibatch":
-            batch = max(BATCH_SIZE, 3 * k)
+            # Ten batches an epoch at least, so that small samples still get many updates.
+            batch = max(min(BATCH_SIZE, len(matrix) // 10), 3 * k)
             estimator = MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=batch, n_init=3)
             rng = np.random.default_rng(seed)
             for _ in range(EPOCHS):
