@@ -31,7 +31,7 @@ from personalization.clustering.features import FeatureEncoder, FeatureFrame
 ALGORITHMS = ("kmeans", "minibatch", "gmm")
 SILHOUETTE_SAMPLE = 3000
 N_INIT = 4
-EPOCHS = 5
+EPOCHS = 3
 BATCH_SIZE = 4096
 DEFAULT_K_RANGE = (2, 8)
 
@@ -111,7 +111,10 @@ def estimator_fit(algorithm: str, matrix: np.ndarray, k: int, *, seed: int = 0) 
         if algorithm == "minibatch":
             # Ten batches an epoch at least, so that small samples still get many updates.
             batch = max(min(BATCH_SIZE, len(matrix) // 10), 3 * k)
-            estimator = MiniBatchKMeans(n_clusters=k, random_state=seed, batch_size=batch, n_init=3)
+            estimator = MiniBatchKMeans(
+                n_clusters=k, random_state=seed, batch_size=batch, n_init=3,
+                compute_labels=False,  # labels come from predict once, not after every batch
+            )  # fmt: skip
             rng = np.random.default_rng(seed)
             for _ in range(EPOCHS):
                 order = rng.permutation(len(matrix))

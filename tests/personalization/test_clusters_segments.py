@@ -125,3 +125,14 @@ def test_a_segment_whose_cluster_has_no_successor_is_emptied_and_says_why(popula
     assert not Cluster.objects.filter(segment=segment, run__is_current=True).exists()
     assert members(segment) == set()
     assert "no successor" in segment.description
+
+
+def test_a_cluster_of_an_old_run_cannot_become_a_segment(population):
+    clusters_compute_all(k_range=(4, 4))
+    old = spenders_cluster(population)
+    clusters_compute_all(k_range=(4, 4), seed=2)
+
+    with pytest.raises(ClusterError, match="not current"):
+        cluster_segment_create(cluster=old)
+
+    assert not Segment.objects.exists()

@@ -12,20 +12,12 @@ A run goes pending → fitting → assigning → done (or failed):
    chunk of visitors and writes their memberships: 3 reads and 2 writes per chunk of C
    visitors, memory for C rows; time O(C x k x d).
 3. `cluster_run_finish` counts sizes (one GROUP BY), makes the run current, hands names and
-   segments over from the previous current run, refreshes cluster segments and deletes older
-   runs' memberships in batches: O(visitors) rows written, memory O(largest segment's ids).
+   segments over from the previous current run (see `segments`), refreshes cluster segments
+   and deletes other runs' memberships in batches: O(visitors) rows written, memory
+   O(largest segment's ids).
 
 Only the current run's memberships are kept (and those of a run being computed), so storage is
 one row per clustered visitor whatever the number of runs. Runs and clusters stay as history.
-
-Carry-over rule: when a new run becomes current, each cluster of the previous current run that
-an editor named or turned into a segment passes its name and segment to the new cluster that
-shares most visitors with it, if they are the same group: visitors in both make up at least
-`CARRY_OVER_SHARE` of the visitors in either (Jaccard), so a cluster swallowed by a bigger one
-is not renamed after it. Each new cluster takes over at most one old one, biggest overlap first.
-A cluster segment always holds exactly the visitors of the current cluster linked to it: a
-segment whose cluster found no successor is emptied and says so in its description, until an
-editor turns a cluster of the current run into it again.
 """
 
 import logging
@@ -43,7 +35,6 @@ from django.db.models import Count, F
 from django.utils import timezone
 from tqdm import tqdm
 
-from config.errors import ApplicationError
 from consent.selectors import consent_states
 from personalization.clustering.describe import clusters_describe, projection_2d
 from personalization.clustering.features import NUMERIC, FeatureFrame
@@ -55,13 +46,12 @@ from personalization.clustering.model import (
     clusters_fit,
 )
 from personalization.clusters import clusters_cache_bump
-from personalization.models import (
-    Cluster,
-    ClusterMembership,
-    ClusterRun,
-    Segment,
-    SegmentMembership,
-    VisitorFeatures,
+from personalization.models import Cluster, ClusterMembership, ClusterRun, VisitorFeatures
+from personalization.services.clusters.segments import (
+    BATCH,
+    ClusterError,
+    carry_over,
+    cluster_segments_sync,
 )
 from personalization.services.features import visitor_id_chunks
 
@@ -70,12 +60,6 @@ logger = logging.getLogger(__name__)
 PURPOSE = "personalization"
 SAMPLE_SIZE = 50_000
 MINIBATCH_ABOVE = 20_000  # "auto" picks mini-batch k-means for samples larger than this
-CARRY_OVER_SHARE = 0.5
-BATCH = 5000
-
-
-class ClusterError(ApplicationError):
-    """A clustering run that cannot be done as asked."""
 
 
 def cluster_run_create(
@@ -139,6 +123,16 @@ def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
 
 def cluster_run_fit(*, run: ClusterRun, visitor_ids: list[int]) -> ClusterRun:
     """Fit the run's model on a sample of these visitors and store it with its clusters."""
+    try:
+        return _fit(run=run, visitor_ids=visitor_ids)
+    except ClusterError:
+        raise  # the run was marked failed with the reason
+    except BaseException as exc:  # the run must not look as if it were still fitting; re-raised
+        cluster_run_fail(run=run, error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _fit(*, run: ClusterRun, visitor_ids: list[int]) -> ClusterRun:
     parameters = run.parameters
     run.status, run.started_at = ClusterRun.Status.FITTING, timezone.now()
     run.save(update_fields=["status", "started_at"])
@@ -253,6 +247,8 @@ def cluster_run_finish(*, run_id: int, now: datetime | None = None) -> dict[str,
     now = now or timezone.now()
     with transaction.atomic():
         run = ClusterRun.objects.select_for_update().get(pk=run_id)
+        if run.status == ClusterRun.Status.DONE:  # a redelivered finish: nothing left to do
+            return {"run": run.pk, "k": run.k, "visitors": run.visitors, "already_done": True}
         if run.status != ClusterRun.Status.ASSIGNING:
             raise ClusterError(f"clustering run {run_id} is {run.get_status_display().lower()}")
         sizes = dict(
@@ -269,7 +265,7 @@ def cluster_run_finish(*, run_id: int, now: datetime | None = None) -> dict[str,
         if previous is not None:
             previous.is_current = False
             previous.save(update_fields=["is_current"])
-            _carry_over(previous=previous, clusters=clusters)
+            carry_over(previous=previous, clusters=clusters)
         run.visitors = sum(sizes.values())
         run.status = ClusterRun.Status.DONE
         run.is_current = True
@@ -287,90 +283,10 @@ def cluster_run_finish(*, run_id: int, now: datetime | None = None) -> dict[str,
     }  # fmt: skip
 
 
-def _carry_over(*, previous: ClusterRun, clusters: list[Cluster]) -> None:
-    old = {
-        c.pk: c for c in Cluster.objects.filter(run=previous).exclude(name="", segment__isnull=True)
-    }
-    if not old:
-        return
-    overlap = (
-        ClusterMembership.objects.filter(
-            run_id=clusters[0].run_id if clusters else None,
-            visitor__cluster_memberships__run=previous,
-            visitor__cluster_memberships__cluster_id__in=list(old),
-        )
-        .values_list("visitor__cluster_memberships__cluster_id", "cluster_id")
-        .annotate(n=Count("pk"))
-    )
-    by_pk = {c.pk: c for c in clusters}
-    pairs = sorted(overlap, key=lambda row: -row[2])  # the biggest overlaps choose first
-    taken_old: set[int] = set()
-    taken_new: set[int] = set()
-    for old_pk, new_pk, shared in pairs:
-        source = old[old_pk]
-        if old_pk in taken_old or new_pk in taken_new:
-            continue
-        # Jaccard overlap: the same group of people, not a cluster that swallowed it.
-        if shared < CARRY_OVER_SHARE * (source.size + by_pk[new_pk].size - shared):
-            continue
-        taken_old.add(old_pk)
-        taken_new.add(new_pk)
-        target = by_pk[new_pk]
-        target.name, target.segment_id, target.inherited_from_id = (
-            source.name, source.segment_id, source.pk,
-        )  # fmt: skip
-    Cluster.objects.bulk_update(clusters, ["name", "segment", "inherited_from"])
-    new_run = clusters[0].run_id if clusters else None
-    for pk, source in old.items():
-        if pk in taken_old or source.segment_id is None:
-            continue
-        Segment.objects.filter(pk=source.segment_id).update(
-            description=f"{source} of run {previous.pk} has no successor in run {new_run}: no "
-            "members until a cluster of the current run is turned into this segment."
-        )
-
-
-def cluster_segments_sync(*, run: ClusterRun, now: datetime | None = None) -> dict[str, int]:
-    """Make every cluster segment hold exactly its current cluster's visitors; key → size."""
-    now = now or timezone.now()
-    linked = {c.segment_id: c.pk for c in Cluster.objects.filter(run=run, segment__isnull=False)}
-    sizes = {}
-    for segment in Segment.objects.filter(kind=Segment.Kind.CLUSTER):
-        cluster_id = linked.get(segment.pk)
-        wanted = set(
-            ClusterMembership.objects.filter(cluster_id=cluster_id).values_list(
-                "visitor_id", flat=True
-            )
-            if cluster_id is not None
-            else []
-        )
-        sizes[segment.key] = _segment_members_replace(segment=segment, wanted=wanted, now=now)
-    return sizes
-
-
-def _segment_members_replace(*, segment: Segment, wanted: set[int], now: datetime) -> int:
-    members = set(
-        SegmentMembership.objects.filter(segment=segment).values_list("visitor_id", flat=True)
-    )
-    joined = [
-        SegmentMembership(segment=segment, visitor_id=pk, since=now)
-        for pk in sorted(wanted - members)
-    ]
-    SegmentMembership.objects.bulk_create(joined, ignore_conflicts=True, batch_size=BATCH)
-    gone = sorted(members - wanted)
-    for start in range(0, len(gone), BATCH):
-        SegmentMembership.objects.filter(
-            segment=segment, visitor_id__in=gone[start : start + BATCH]
-        ).delete()
-    Segment.objects.filter(pk=segment.pk).update(estimated_size=len(wanted), size_updated_at=now)
-    segment.estimated_size, segment.size_updated_at = len(wanted), now
-    return len(wanted)
-
-
 def _older_memberships_delete(*, keep: int) -> int:
-    """Delete memberships of runs older than `keep` in batches (runs still computing stay)."""
+    """Delete memberships of every run but `keep` in batches (runs still computing stay)."""
     deleted = 0
-    older = ClusterMembership.objects.filter(run__lt=keep).exclude(
+    older = ClusterMembership.objects.exclude(run_id=keep).exclude(
         run__status__in=[ClusterRun.Status.FITTING, ClusterRun.Status.ASSIGNING]
     )
     while True:
@@ -378,54 +294,6 @@ def _older_memberships_delete(*, keep: int) -> int:
         if not batch:
             return deleted
         deleted += ClusterMembership.objects.filter(pk__in=batch).delete()[0]
-
-
-@transaction.atomic
-def cluster_rename(*, cluster: Cluster, name: str) -> Cluster:
-    """Name a cluster; its slug joins `cluster-<n>` in the `clusters` attribute."""
-    cluster.name = name.strip()
-    cluster.save(update_fields=["name"])
-    if cluster.segment_id is not None and cluster.name:
-        Segment.objects.filter(pk=cluster.segment_id).update(name=cluster.name)
-    clusters_cache_bump()
-    return cluster
-
-
-@transaction.atomic
-def cluster_segment_create(*, cluster: Cluster, now: datetime | None = None) -> Segment:
-    """Turn a cluster into a cluster segment (its name's slug, else `cluster-<run>-<n>`)."""
-    now = now or timezone.now()
-    if cluster.segment_id is not None:
-        segment = cluster.segment
-    else:
-        key = cluster.name_key or f"cluster-{cluster.run_id}-{cluster.number}"
-        segment = Segment.objects.filter(key=key).first()
-        if segment is not None and segment.kind != Segment.Kind.CLUSTER:
-            raise ClusterError(
-                f"a {segment.get_kind_display().lower()} segment already has the key {key!r}: "
-                "rename the cluster first",
-                {"name": [f"the segment key {key!r} is taken"]},
-            )
-        if segment is None:
-            segment = Segment(
-                key=key,
-                name=cluster.name or f"Cluster {cluster.number} of run {cluster.run_id}",
-                kind=Segment.Kind.CLUSTER,
-            )
-        segment.description = cluster.description
-        segment.save()
-        # A segment follows one cluster at a time: unlink it from any other.
-        Cluster.objects.filter(segment=segment).exclude(pk=cluster.pk).update(segment=None)
-        cluster.segment = segment
-        cluster.save(update_fields=["segment"])
-    is_current = ClusterRun.objects.filter(pk=cluster.run_id, is_current=True).exists()
-    wanted = set(
-        ClusterMembership.objects.filter(cluster=cluster).values_list("visitor_id", flat=True)
-        if is_current
-        else []
-    )
-    _segment_members_replace(segment=segment, wanted=wanted, now=now)
-    return segment
 
 
 def clusters_compute_all(
@@ -444,18 +312,20 @@ def clusters_compute_all(
         algorithm=algorithm, k=k, k_range=k_range, chunk_size=chunk_size,
         sample_size=sample_size, seed=seed,
     )  # fmt: skip
-    ids = [pk for chunk in visitor_id_chunks(chunk_size=chunk_size) for pk in chunk]
-    cluster_run_fit(run=run, visitor_ids=ids)
-    bar = tqdm(
-        total=run.chunks_total, file=progress, disable=None if progress else True,
-        unit="chunk", desc="clusters", dynamic_ncols=True,
-    )  # fmt: skip
     try:
+        ids = [pk for chunk in visitor_id_chunks(chunk_size=chunk_size) for pk in chunk]
+        cluster_run_fit(run=run, visitor_ids=ids)
+        bar = tqdm(
+            total=run.chunks_total, file=progress, disable=None if progress else True,
+            unit="chunk", desc="clusters", dynamic_ncols=True,
+        )  # fmt: skip
         with bar:
             for chunk in _chunks(ids, chunk_size):
                 cluster_memberships_assign(run_id=run.pk, visitor_ids=chunk)
                 bar.update(1)
         summary = cluster_run_finish(run_id=run.pk)
+    except ClusterError:
+        raise  # the run was marked failed with the reason
     except BaseException as exc:  # the run must not stay "assigning" forever; re-raised
         cluster_run_fail(run=run, error=f"{type(exc).__name__}: {exc}")
         raise
