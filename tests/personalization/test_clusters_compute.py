@@ -134,3 +134,14 @@ def test_too_few_visitors_fails_the_run_with_the_reason():
     run = ClusterRun.objects.get()
     assert run.status == "failed" and "needs more than 8" in run.error
     assert not run.is_current
+
+
+def test_async_without_a_worker_runs_the_task_in_process_and_prints_the_summary(population):
+    out = StringIO()
+
+    call_command("compute_clusters", "--async", "--algorithm", "gmm", "--k", "4", stdout=out)
+
+    run = ClusterRun.objects.get()
+    assert (run.algorithm, run.k, run.is_current) == ("gmm", 4, True)
+    assert [m["k"] for m in run.metrics] == [4] and run.metrics[0]["bic"] is not None
+    assert "4 clusters (gmm) for 240 visitors" in out.getvalue()
