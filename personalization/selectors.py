@@ -8,6 +8,7 @@ from django.core import signing
 from django.http import HttpRequest
 
 from consent.selectors import consent_state
+from personalization.clusters import visitor_clusters
 from personalization.models import Event, Visitor, VisitorFeatures
 from personalization.segments import visitor_segments_profile
 
@@ -67,6 +68,7 @@ def visitor_profile(visitor: Visitor, *, recent: int = 20) -> dict[str, Any]:
         "traits": visitor.traits,
         "features": features_as_dict(features),
         "segments": [match.key for match in visitor_segments_profile(visitor)],
+        "clusters": visitor_clusters(visitor.pk, consent_state(visitor)),
         "consent": consent_state(visitor),
         "event_count": Event.objects.filter(visitor=visitor).count(),
         "recent_events": [

@@ -4,7 +4,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
 
+from config.services import api_key_create
 from personalization.attributes import visitor_attributes
 from personalization.clusters import clusters_cache_clear
 from personalization.models import Cluster, ClusterMembership, ClusterRun
@@ -145,3 +147,27 @@ def test_async_without_a_worker_runs_the_task_in_process_and_prints_the_summary(
     assert (run.algorithm, run.k, run.is_current) == ("gmm", 4, True)
     assert [m["k"] for m in run.metrics] == [4] and run.metrics[0]["bic"] is not None
     assert "4 clusters (gmm) for 240 visitors" in out.getvalue()
+
+
+def test_show_visitor_names_the_visitors_cluster(population):
+    clusters_compute_all(k_range=(4, 4))
+    visitor = population.visitors[0]
+    cluster = cluster_rename(cluster=cluster_of(visitor.pk), name="Night owls")
+    out = StringIO()
+
+    call_command("show_visitor", visitor.external_id, stdout=out)
+
+    assert f"clusters  cluster-{cluster.number}, night-owls" in out.getvalue()
+
+
+def test_the_profile_api_lists_the_visitors_cluster_keys(population):
+    clusters_compute_all(k_range=(4, 4))
+    visitor = population.visitors[0]
+    cluster = cluster_rename(cluster=cluster_of(visitor.pk), name="Night owls")
+    _, secret = api_key_create(name="crm", scopes=["profiles:read"])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+    body = client.get(f"/api/v1/profiles/{visitor.external_id}").json()
+
+    assert body["clusters"] == [f"cluster-{cluster.number}", "night-owls"]
