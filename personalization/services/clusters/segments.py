@@ -158,8 +158,10 @@ def cluster_segment_create(*, cluster: Cluster, now: datetime | None = None) -> 
             )
         segment.description = cluster.description
         segment.save()
-        # A segment follows one cluster at a time: unlink it from any other.
-        Cluster.objects.filter(segment=segment).exclude(pk=cluster.pk).update(segment=None)
+        # A segment follows one cluster of the current run at a time (older runs keep history).
+        Cluster.objects.filter(run_id=cluster.run_id, segment=segment).exclude(
+            pk=cluster.pk
+        ).update(segment=None)
         cluster.segment = segment
         cluster.save(update_fields=["segment"])
     wanted = set(
