@@ -101,3 +101,15 @@ def test_the_current_run_cannot_be_deleted_from_the_admin(editor, run):
 
 def test_a_run_without_projection_says_so():
     assert projection_svg([], []) == "No projection: the run has not been fitted."
+
+
+def test_a_run_being_assigned_shows_its_progress_in_the_list_and_on_its_page(editor):
+    running = ClusterRun.objects.create(
+        algorithm="minibatch", status="assigning", chunks_total=8, chunks_done=2
+    )
+
+    listing = editor.get("/admin/personalization/clusterrun/").content.decode()
+    page = editor.get(f"/admin/personalization/clusterrun/{running.pk}/change/").content.decode()
+
+    assert "25%" in listing and "Assigning visitors" in listing
+    assert '<progress max="8" value="2"></progress> 2 of 8 chunks' in page
