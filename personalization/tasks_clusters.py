@@ -51,22 +51,33 @@ def compute_clusters(
     ids = [pk for chunk in visitor_id_chunks(chunk_size=chunk_size) for pk in chunk]
     clusters.cluster_run_fit(run=run, visitor_ids=ids)
     queue = (self.request.delivery_info or {}).get("routing_key")
+    result = assign_in_chunks(run_id=run.pk, visitor_ids=ids, chunk_size=chunk_size, queue=queue)
+    return {"run": run.pk, "chunks": run.chunks_total, "visitors": len(ids), "group_id": result.id}
+
+
+def assign_in_chunks(
+    *, run_id: int, visitor_ids: list[int], chunk_size: int, queue: str | None = None
+) -> Any:
+    """Queue the chunks of a fitted run as a chord whose body finishes the run.
+
+    A chunk that fails for good marks the run failed (the body's error callback). Without a
+    result backend there is no chord: a group whose chunks each finish the run when they are
+    the last one counted.
+    """
     routing = {"queue": queue} if queue else {}
     header = [
-        assign_clusters_chunk.s(run_id=run.pk, visitor_ids=ids[start : start + chunk_size]).set(
-            **routing
-        )
-        for start in range(0, len(ids), chunk_size)
+        assign_clusters_chunk.s(
+            run_id=run_id, visitor_ids=visitor_ids[start : start + chunk_size]
+        ).set(**routing)
+        for start in range(0, len(visitor_ids), chunk_size)
     ]
-    finish = finish_clusters.si(run_id=run.pk).set(**routing)
-    finish.on_error(fail_clusters.si(run_id=run.pk).set(**routing))
-    if isinstance(self.app.backend, DisabledBackend):
-        result = group(
-            [s.set(link=finish_clusters_if_last.si(run_id=run.pk)) for s in header]
+    finish = finish_clusters.si(run_id=run_id).set(**routing)
+    finish.on_error(fail_clusters.si(run_id=run_id).set(**routing))
+    if isinstance(assign_clusters_chunk.app.backend, DisabledBackend):
+        return group(
+            [s.set(link=finish_clusters_if_last.si(run_id=run_id)) for s in header]
         ).apply_async()
-    else:
-        result = chord(header)(finish)
-    return {"run": run.pk, "chunks": len(header), "visitors": len(ids), "group_id": result.id}
+    return chord(header)(finish)
 
 
 @shared_task(name="tailor.assign_clusters_chunk", **RETRIES)
