@@ -113,3 +113,15 @@ def test_a_run_being_assigned_shows_its_progress_in_the_list_and_on_its_page(edi
 
     assert "25%" in listing and "Assigning visitors" in listing
     assert '<progress max="8" value="2"></progress> 2 of 8 chunks' in page
+
+
+def test_the_visitor_page_names_the_visitors_cluster(editor, run):
+    membership = run.memberships.select_related("cluster", "visitor").first()
+    Cluster.objects.filter(pk=membership.cluster_id).update(name="Night owls")
+    clusters_cache_clear()
+
+    page = editor.get(
+        f"/admin/personalization/visitor/{membership.visitor_id}/change/"
+    ).content.decode()
+
+    assert f"cluster-{membership.cluster.number}, night-owls" in page
