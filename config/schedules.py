@@ -77,6 +77,13 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         "list; the new run is served only if it scores at least as well as the current one.",
         crontab={"minute": "50", "hour": "3"},
     ),
+    DefaultSchedule(
+        name="Compute visitor clusters weekly",
+        task="tailor.compute_clusters",
+        description="Clusters visitors on fresh features every Monday night; the new run "
+        "becomes current and cluster segments follow it.",
+        crontab={"minute": "50", "hour": "3", "day_of_week": "1"},
+    ),
 )
 
 

@@ -8,7 +8,9 @@ from django.db import models, transaction
 from django.utils.html import format_html, format_html_join
 
 from consent.admin_requests import visitors_erasure_request, visitors_export
+from consent.selectors import consent_state
 from personalization.catalogue import ATTRIBUTES
+from personalization.clusters import visitor_clusters
 from personalization.models import Event, Segment, SegmentMembership, SegmentSizeSnapshot, Visitor
 from personalization.segments import (
     segment_condition_warnings,
@@ -30,7 +32,7 @@ class VisitorAdmin(admin.ModelAdmin):
     date_hierarchy = "last_seen"
     fields = [
         "uid", "external_id", "user", "first_seen", "last_seen", "sessions", "merged_into",
-        "traits_pretty", "features_table", "segments_list", "timeline",
+        "traits_pretty", "features_table", "segments_list", "clusters_list", "timeline",
     ]  # fmt: skip
     readonly_fields = fields
     actions = [visitors_export, visitors_erasure_request]
@@ -71,6 +73,11 @@ class VisitorAdmin(admin.ModelAdmin):
         return format_html_join(
             ", ", "{}{}", ((m.name, " (live)" if m.live else "") for m in matches)
         )
+
+    @admin.display(description="cluster")
+    def clusters_list(self, visitor: Visitor) -> str:
+        keys = visitor_clusters(visitor.pk, consent_state(visitor))
+        return ", ".join(keys) if keys else "None in the current clustering run."
 
     @admin.display(description="recent events")
     def timeline(self, visitor: Visitor) -> str:
@@ -232,5 +239,5 @@ class SegmentAdmin(admin.ModelAdmin):
         self.message_user(request, "Segment members and sizes are being recomputed.")
 
 
-# Recommendation runs and lists have their own admin module; importing it registers them.
-from personalization import admin_recommendations  # noqa: E402, F401
+# Clustering and recommendation pages live in their own modules; importing them registers them.
+from personalization import admin_clusters, admin_recommendations  # noqa: E402, F401

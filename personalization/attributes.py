@@ -10,6 +10,7 @@ from typing import Any
 
 from consent.selectors import consent_state
 from personalization.catalogue import attributes_build
+from personalization.clusters import visitor_clusters
 from personalization.models import Visitor, VisitorFeatures
 from personalization.segments import visitor_segments
 
@@ -28,11 +29,13 @@ def visitor_attributes(
         except VisitorFeatures.DoesNotExist:
             features = None
     segments = visitor_segments(visitor)
+    consent = consent if consent is not None else consent_state(visitor)
     attributes = attributes_build(
         visitor=visitor,
         features=features,
-        consent=consent if consent is not None else consent_state(visitor),
+        consent=consent,
         segments=segments,
+        clusters=visitor_clusters(visitor.pk if visitor is not None else None, consent),
         context=context,
     )
     segments.bind(attributes)  # live segments read this very dict, segments included

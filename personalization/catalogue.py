@@ -120,8 +120,9 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     _feature("affinity.<tag>", NUMBER, "Interest in a tag, 0 to 1 (the top tag is 1).", 0.4),
     Attribute("segments", ARRAY, "segment", "Keys of the segments the visitor is in; prefer "
               '{"$inSegment": "key"}.', ["vip"], items=STRING),
-    Attribute("clusters", ARRAY, "segment", "Clusters the visitor belongs to.", [],
-              items=STRING),
+    Attribute("clusters", ARRAY, "segment", "The visitor's cluster in the current run: "
+              "cluster-<n> and the slug of its name; test with $in.",
+              ["cluster-3", "weekend-runners"], items=STRING),
     Attribute("consent", OBJECT, "consent", "Purpose key → allowed.",
               {"personalization": True, "marketing": False}),
     Attribute("consent.<purpose>", BOOLEAN, "consent", "Whether a purpose is allowed, e.g. "

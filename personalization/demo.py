@@ -28,8 +28,11 @@ from django.utils import timezone
 from consent.services import consent_grant_bulk
 from content.models import ContentItem
 from personalization.models import Event, Segment, Visitor
+from personalization.services.clusters import clusters_compute_all
 from personalization.services.features import features_compute_all
 from personalization.services.segments import segments_compute_all
+
+DEMO_CLUSTERS_FROM = 40
 
 COMPANIONS = {
     "running": ["shoes", "football", "cycling"],
@@ -217,4 +220,6 @@ def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) ->
         consent_grant_bulk(visitor_ids=ids, purposes=list(purposes))
     features_compute_all(now=now)
     segments_compute_all(now=now)
+    if len(visitors) >= DEMO_CLUSTERS_FROM:  # fewer visitors make no meaningful groups
+        clusters_compute_all()
     return VisitorsSummary(created=len(visitors), events=len(events))

@@ -299,8 +299,13 @@ class SegmentSizeSnapshot(models.Model):
         return f"{self.segment_id} on {self.date}: {self.size}"
 
 
-# Recommendation runs and their results live in their own module; importing them here
-# registers them with the app.
+# Clustering and recommendation models live in their own modules; importing them here registers
+# them with the app.
+from personalization.models_clusters import (  # noqa: E402, F401
+    Cluster,
+    ClusterMembership,
+    ClusterRun,
+)
 from personalization.models_recommendations import (  # noqa: E402, F401
     ModelRun,
     Recommendation,

@@ -61,3 +61,13 @@ registry.register(
     retention_field="run__started_at",
     description="Recommendations served: the items a model run ranked for the visitor.",
 )
+registry.register(
+    "personalization.ClusterMembership",
+    path="visitor",
+    erase=registry.DELETE,
+    extra={"cluster_number": "cluster__number", "cluster_name": "cluster__name"},
+    purposes=("personalization",),
+    retention_field="assigned_at",
+    # Runs and clusters hold counts and means over many visitors, no link to anyone.
+    description="The cluster the visitor fell into in the current clustering run.",
+)

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from consent.selectors import consent_state
 from content.models import ContentItem
 from content.selectors import items_published
+from personalization.clusters import visitor_clusters
 from personalization.models import Event, Visitor, VisitorFeatures
 from personalization.segments import visitor_segments_profile
 
@@ -82,6 +83,7 @@ def visitor_profile(visitor: Visitor, *, recent: int = 20) -> dict[str, Any]:
         "traits": visitor.traits,
         "features": features_as_dict(features),
         "segments": [match.key for match in visitor_segments_profile(visitor)],
+        "clusters": visitor_clusters(visitor.pk, consent_state(visitor)),
         "consent": consent_state(visitor),
         "event_count": Event.objects.filter(visitor=visitor).count(),
         "recent_events": [

@@ -53,7 +53,15 @@ def delete_expired_events() -> int:
     return retention.events_delete_expired()
 
 
-# Segment tasks live in their own module; importing them here registers them with Celery.
+# Clustering, recommendation and segment tasks live in their own modules; importing them here
+# registers them with Celery.
+from personalization.tasks_clusters import (  # noqa: E402, F401
+    assign_clusters_chunk,
+    compute_clusters,
+    fail_clusters,
+    finish_clusters,
+    finish_clusters_if_last,
+)
 from personalization.tasks_recommendations import (  # noqa: E402, F401
     compute_recommendations,
     compute_recommendations_chunk,

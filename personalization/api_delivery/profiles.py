@@ -63,6 +63,10 @@ class ProfileApi(APIView):
             help_text="Computed by `compute_features`; null before the first run.",
         )
         segments = serializers.ListField(child=serializers.CharField())
+        clusters = serializers.ListField(
+            child=serializers.CharField(),
+            help_text="Keys of the visitor's cluster in the current clustering run.",
+        )
         consent = serializers.DictField(
             child=serializers.BooleanField(), help_text="Purpose key → allowed."
         )

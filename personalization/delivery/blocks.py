@@ -30,6 +30,7 @@ from content.models import ContentItem
 from experiments.assignment import exposures_prefetch
 from experiments.services import exposures_record
 from personalization.catalogue import attributes_build
+from personalization.clusters import visitor_clusters_many
 from personalization.decisions import Decision, decide
 from personalization.delivery.links import click_token, item_target
 from personalization.models import Visitor, VisitorFeatures
@@ -183,6 +184,7 @@ def recipients_decide(
     )
     segments = visitor_segments_many(eligible)
     exposures_prefetch(eligible)  # experiments read every visitor's exposures in one query
+    clusters = visitor_clusters_many(v.pk for v in eligible)
     defaults: dict[str, tuple[Decision, ...]] = {}
     chosen: dict[int, tuple[Decision, ...]] = {}
 
@@ -211,7 +213,7 @@ def recipients_decide(
         if visitor.pk not in chosen:
             attributes = attributes_build(
                 visitor=visitor, features=features.get(visitor.pk), consent=state,
-                segments=segments[visitor.pk],
+                segments=segments[visitor.pk], clusters=clusters.get(visitor.pk),
             )  # fmt: skip
             segments[visitor.pk].bind(attributes)
             chosen[visitor.pk] = tuple(

@@ -32,6 +32,7 @@ from tqdm import tqdm
 from config.errors import ApplicationError
 from consent.selectors import consent_states
 from personalization.catalogue import attributes_build
+from personalization.clusters import visitor_clusters_many
 from personalization.models import (
     Segment,
     SegmentMembership,
@@ -90,11 +91,16 @@ def segment_memberships_compute(
             current[(visitor_id, segment_id)] = pk
         elif (definition := definitions.by_id.get(segment_id)) is not None:
             held[visitor_id].add(definition.key)
+    clusters = visitor_clusters_many(allowed) if allowed and definitions.stored_rules else {}
     wanted: set[tuple[int, int]] = set()
     for pk in allowed:
         keys = set(held[pk])  # grows as segments match, for the $inSegment of later ones
         attributes = attributes_build(
-            visitor=visitors[pk], features=features.get(pk), consent=states[pk], segments=keys
+            visitor=visitors[pk],
+            features=features.get(pk),
+            consent=states[pk],
+            segments=keys,
+            clusters=clusters.get(pk),
         )
         for definition in definitions.stored_rules:
             if definition.evaluate(attributes):  # type: ignore[misc]

@@ -26,6 +26,7 @@ from personalization.models import (
     Visitor,
     VisitorFeatures,
 )
+from personalization.models_clusters import Cluster, ClusterMembership, ClusterRun
 from personalization.services.visitors import visitor_merge
 from tests.factories import ContentItemFactory, UserFactory
 from tests.factories.experiments import ExperimentFactory
@@ -91,6 +92,9 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
         run=ModelRun.objects.create(), visitor=visitor, item=item, rank=1, score=0.5,
         algorithm="hybrid",
     )  # fmt: skip
+    run = ClusterRun.objects.create(algorithm="kmeans", k=1, status="done")
+    cluster = Cluster.objects.create(run=run, number=0, name="Bargain hunters")
+    ClusterMembership.objects.create(run=run, cluster=cluster, visitor=visitor)
     request = subject_request_create(
         type=DataSubjectRequest.Type.ACCESS, identifier=visitor.external_id, actor=COMMAND,
         notes=f"asked by {user.email}",

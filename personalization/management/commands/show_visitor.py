@@ -36,6 +36,7 @@ class Command(BaseCommand):
                     f"  {name:<16} {_dumps(value) if isinstance(value, dict | list) else value}"
                 )
         self.stdout.write(f"segments  {', '.join(profile['segments']) or '(none)'}")
+        self.stdout.write(f"clusters  {', '.join(profile['clusters']) or '(none)'}")
         self.stdout.write("recent events:")
         for event in profile["recent_events"]:
             item = f" {event['item_id']}" if event["item_id"] else ""

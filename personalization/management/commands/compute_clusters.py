@@ -1,0 +1,83 @@
+"""`compute_clusters [--async] [--chunk-size N] [--algorithm A] [--k N | --k-range 2-8]`."""
+
+import argparse
+from typing import Any
+
+from celery.result import EagerResult
+from django.core.management.base import CommandError
+
+from personalization.clustering.model import ClusteringError, k_range_parse
+from personalization.management.chunked import ChunkedComputeCommand, positive_int, raw_stream
+from personalization.services.clusters import SAMPLE_SIZE, ClusterError, clusters_compute_all
+from personalization.tasks_clusters import compute_clusters
+
+
+def k_range_type(text: str) -> tuple[int, int]:
+    try:
+        return k_range_parse(text)
+    except ClusteringError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+class Command(ChunkedComputeCommand):
+    help = (
+        "Cluster visitors on their features and traits: fit on a random sample, choose k by "
+        "silhouette and Davies-Bouldin over the k range, assign every visitor chunk by chunk "
+        "with a progress bar, and make the run current (the `clusters` attribute and cluster "
+        "segments follow it). --async queues the compute_clusters task for workers instead. "
+        "Visitors without personalization consent are left out."
+    )
+    task = compute_clusters
+    compute_all = clusters_compute_all
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--algorithm", choices=["auto", "kmeans", "minibatch", "gmm"], default="auto",
+            help="auto (default): k-means, or mini-batch k-means above 20,000 sampled visitors",
+        )  # fmt: skip
+        choice = parser.add_mutually_exclusive_group()
+        choice.add_argument("--k", type=positive_int, help="exactly this many clusters")
+        choice.add_argument(
+            "--k-range", type=k_range_type, default=(2, 8),
+            help="try every k from LOW to HIGH and keep the best (default 2-8)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--sample-size", type=positive_int, default=SAMPLE_SIZE,
+            help=f"visitors the model is fitted on (default {SAMPLE_SIZE}): memory grows with it",
+        )  # fmt: skip
+        parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+    def handle(self, *args: Any, run_async: bool, chunk_size: int, **options: Any) -> None:
+        params = {
+            "chunk_size": chunk_size, "algorithm": options["algorithm"], "k": options["k"],
+            "k_range": options["k_range"], "sample_size": options["sample_size"],
+            "seed": options["seed"],
+        }  # fmt: skip
+        try:
+            if run_async:
+                result = self.task.delay(**{**params, "k_range": list(params["k_range"])})
+                if not isinstance(result, EagerResult):
+                    self.stdout.write(f"{self.task.name} queued as task {result.id}")
+                    return
+                summary = result.get()
+            else:
+                summary = clusters_compute_all(**params, progress=raw_stream(self.stderr))
+        except ClusterError as exc:
+            raise CommandError(exc.message) from exc
+        first, *rest = self.summarize(summary)
+        self.stdout.write(self.style.SUCCESS(first))
+        for line in rest:
+            self.stdout.write(line)
+
+    def summarize(self, summary: dict[str, Any]) -> list[str]:
+        return [
+            f"run {summary['run']}: {summary['k']} clusters ({summary['algorithm']}) for "
+            f"{summary['visitors']} visitors ({summary['left_out']} left out: no "
+            f"personalization consent or no features yet), {summary['chunks']} chunks in "
+            f"{summary['seconds']:.1f} s",
+            *(
+                f"  cluster {number}: {size} visitors — {summary['descriptions'][number]}"
+                for number, size in sorted(summary["sizes"].items())
+            ),
+        ]
