@@ -14,7 +14,8 @@ The first visitors are fixed so that the demo and the browser tests can rely on 
 * `demo-5`: at risk, nothing for two months;     * `demo-6`: no personalization consent.
 
 Idempotent: a visitor that exists keeps its history. Cost: one bulk insert of visitors, one of
-events (about 40 per visitor on average), one of consent records, then features and segments.
+events (about 50 per visitor on average), one of consent records, then features, segments,
+clusters (from 40 new visitors) and a recommendation model run.
 """
 
 import random
@@ -30,6 +31,7 @@ from content.models import ContentItem
 from personalization.models import Event, Segment, Visitor
 from personalization.services.clusters import clusters_compute_all
 from personalization.services.features import features_compute_all
+from personalization.services.recommendations import recommendations_compute_all
 from personalization.services.segments import segments_compute_all
 
 DEMO_CLUSTERS_FROM = 40
@@ -222,4 +224,5 @@ def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) ->
     segments_compute_all(now=now)
     if len(visitors) >= DEMO_CLUSTERS_FROM:  # fewer visitors make no meaningful groups
         clusters_compute_all()
+    recommendations_compute_all(now=now)
     return VisitorsSummary(created=len(visitors), events=len(events))

@@ -12,7 +12,9 @@ from typing import Any, TextIO
 
 from celery import Task
 from celery.result import EagerResult
-from django.core.management.base import BaseCommand, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+
+from config.errors import ApplicationError
 
 
 def positive_int(text: str) -> int:
@@ -32,13 +34,22 @@ def raw_stream(wrapper: OutputWrapper) -> TextIO:
 
 
 class ChunkedComputeCommand(BaseCommand):
-    """Subclasses name the task, the function it runs, and how to report its summary."""
+    """Subclasses name the task, the function it runs, and how to report its summary.
+
+    A subclass with arguments of its own adds them in `add_arguments` (calling super) and hands
+    them to the task and the function through `job_options`. An `ApplicationError` of the job
+    becomes a `CommandError` with its message.
+    """
 
     task: Task
     compute_all: Callable[..., dict[str, Any]]
 
     def summarize(self, summary: dict[str, Any]) -> list[str]:
         raise NotImplementedError
+
+    def job_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The subclass's own options, as keyword arguments of the task and the function."""
+        return {}
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -51,15 +62,19 @@ class ChunkedComputeCommand(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args: Any, run_async: bool, chunk_size: int, **options: Any) -> None:
-        if run_async:
-            result = self.task.delay(chunk_size=chunk_size)
-            if not isinstance(result, EagerResult):
-                self.stdout.write(f"{self.task.name} queued as task {result.id}")
-                return
-            summary = result.get()
-        else:
-            compute_all = type(self).compute_all  # a plain function, not a method
-            summary = compute_all(chunk_size=chunk_size, progress=raw_stream(self.stderr))
+        job = {"chunk_size": chunk_size, **self.job_options(options)}
+        try:
+            if run_async:
+                result = self.task.delay(**job)
+                if not isinstance(result, EagerResult):
+                    self.stdout.write(f"{self.task.name} queued as task {result.id}")
+                    return
+                summary = result.get()
+            else:
+                compute_all = type(self).compute_all  # a plain function, not a method
+                summary = compute_all(**job, progress=raw_stream(self.stderr))
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
         first, *rest = self.summarize(summary)
         self.stdout.write(self.style.SUCCESS(first))
         for line in rest:

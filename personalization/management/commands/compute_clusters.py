@@ -3,12 +3,9 @@
 import argparse
 from typing import Any
 
-from celery.result import EagerResult
-from django.core.management.base import CommandError
-
 from personalization.clustering.model import ClusteringError, k_range_parse
-from personalization.management.chunked import ChunkedComputeCommand, positive_int, raw_stream
-from personalization.services.clusters import SAMPLE_SIZE, ClusterError, clusters_compute_all
+from personalization.management.chunked import ChunkedComputeCommand, positive_int
+from personalization.services.clusters import SAMPLE_SIZE, clusters_compute_all
 from personalization.tasks_clusters import compute_clusters
 
 
@@ -48,27 +45,12 @@ class Command(ChunkedComputeCommand):
         )  # fmt: skip
         parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
 
-    def handle(self, *args: Any, run_async: bool, chunk_size: int, **options: Any) -> None:
-        params = {
-            "chunk_size": chunk_size, "algorithm": options["algorithm"], "k": options["k"],
-            "k_range": options["k_range"], "sample_size": options["sample_size"],
+    def job_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "algorithm": options["algorithm"], "k": options["k"],
+            "k_range": list(options["k_range"]), "sample_size": options["sample_size"],
             "seed": options["seed"],
         }  # fmt: skip
-        try:
-            if run_async:
-                result = self.task.delay(**{**params, "k_range": list(params["k_range"])})
-                if not isinstance(result, EagerResult):
-                    self.stdout.write(f"{self.task.name} queued as task {result.id}")
-                    return
-                summary = result.get()
-            else:
-                summary = clusters_compute_all(**params, progress=raw_stream(self.stderr))
-        except ClusterError as exc:
-            raise CommandError(exc.message) from exc
-        first, *rest = self.summarize(summary)
-        self.stdout.write(self.style.SUCCESS(first))
-        for line in rest:
-            self.stdout.write(line)
 
     def summarize(self, summary: dict[str, Any]) -> list[str]:
         return [

@@ -2,9 +2,7 @@
 
 from typing import Any
 
-from celery.result import EagerResult
-
-from personalization.management.chunked import ChunkedComputeCommand, raw_stream
+from personalization.management.chunked import ChunkedComputeCommand
 from personalization.services.recommendations import recommendations_compute_all
 from personalization.tasks_recommendations import compute_recommendations
 
@@ -27,22 +25,8 @@ class Command(ChunkedComputeCommand):
             help="serve the new run even if it scores worse than the current one",
         )  # fmt: skip
 
-    def handle(self, *args: Any, run_async: bool, chunk_size: int, force: bool, **options: Any):
-        # The shared command passes chunk_size only; --force goes to the task or function too.
-        if run_async:
-            result = self.task.delay(chunk_size=chunk_size, force=force)
-            if not isinstance(result, EagerResult):
-                self.stdout.write(f"{self.task.name} queued as task {result.id}")
-                return
-            summary = result.get()
-        else:
-            summary = recommendations_compute_all(
-                chunk_size=chunk_size, force=force, progress=raw_stream(self.stderr)
-            )
-        first, *rest = self.summarize(summary)
-        self.stdout.write(self.style.SUCCESS(first))
-        for line in rest:
-            self.stdout.write(line)
+    def job_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {"force": options["force"]}
 
     def summarize(self, summary: dict[str, Any]) -> list[str]:
         if "group_id" in summary:  # queued on workers: the chord reports on the run
