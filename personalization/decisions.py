@@ -24,8 +24,9 @@ from content.models import ContentItem, Slot, SlotRule
 from content.selectors import items_published, items_with_tags
 from experiments import hooks as experiment_hooks  # a module: it imports this module too
 from personalization.attributes import visitor_attributes
-from personalization.models import Event, Impression, Visitor
+from personalization.models import Impression, Visitor
 from personalization.rules import compile_condition, condition_segment_keys
+from personalization.selectors import visitor_interactions
 from personalization.selectors_recommendations import stored_candidates, stored_ranks
 
 logger = logging.getLogger(__name__)
@@ -212,14 +213,11 @@ def recommended_items(
     Ranked by the visitor's affinity to each item's tags, then priority. This is the interim
     recommender's order for visitors without a list from the current model run; the run's
     list, when there is one, comes first. The candidates are cached per process and content
-    version, so a call costs two queries: the items the visitor interacted with, the list.
+    version, so a call costs two queries: the items the visitor interacted with (shared with
+    the page's other readers of them), the list.
     """
     now = now or timezone.now()
-    seen = set(
-        Event.objects.filter(visitor=visitor, item__isnull=False)
-        .values_list("item_id", flat=True)
-        .distinct()
-    )
+    seen = visitor_interactions(visitor).seen
     pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
     # The current model run's list first (issue #9), then tag affinity for the rest.
     stored = stored_ranks(visitor.pk) if visitor is not None and visitor.pk else {}

@@ -1,10 +1,12 @@
 """Reads of visitors and their data."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import Case, Max, When
 from django.http import HttpRequest
 
 from consent.selectors import consent_state
@@ -48,14 +50,44 @@ def visitor_from_request(request: HttpRequest) -> Visitor | None:
     return visitor
 
 
+@dataclass(frozen=True)
+class Interactions:
+    """The items a visitor has interacted with, and the one they viewed last."""
+
+    seen: frozenset[int]
+    last_viewed: int | None
+
+
+INTERACTIONS_MEMO = "_tailor_interactions"
+
+
+def visitor_interactions(visitor: Visitor) -> Interactions:
+    """Items the visitor interacted with and viewed last: one grouped query per Visitor object.
+
+    A page's recommendation rail and its "because you viewed" both ask; the Visitor object lives
+    for one request, so the answer is remembered on it.
+    """
+    memo = visitor.__dict__.get(INTERACTIONS_MEMO)
+    if memo is None:
+        rows = (
+            Event.objects.filter(visitor=visitor, item__isnull=False)
+            .values("item_id")
+            .annotate(viewed=Max(Case(When(type=Event.Type.VIEW, then="occurred_at"))))
+            .values_list("item_id", "viewed")
+        )
+        seen, last_viewed, last_at = set(), None, None
+        for item_id, viewed in rows:
+            seen.add(item_id)
+            if viewed is not None and (last_at is None or viewed > last_at):
+                last_viewed, last_at = item_id, viewed
+        memo = Interactions(seen=frozenset(seen), last_viewed=last_viewed)
+        visitor.__dict__[INTERACTIONS_MEMO] = memo
+    return memo
+
+
 def visitor_last_viewed_item(visitor: Visitor) -> ContentItem | None:
-    """The item the visitor viewed last, if it is still published (no view: one small query)."""
-    item_id = (
-        Event.objects.filter(visitor=visitor, type="view", item__isnull=False)
-        .order_by("-occurred_at")
-        .values_list("item_id", flat=True)
-        .first()
-    )
+    """The item the visitor viewed last, if it is still published."""
+    item_id = visitor_interactions(visitor).last_viewed
     if item_id is None:
         return None
     return items_published().filter(pk=item_id).first()

@@ -2,12 +2,19 @@
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.template import RequestContext, Template
 from django.test import RequestFactory
+from django.utils import timezone
 
+from content.models import SlotRule
+from personalization.models import Event
+from personalization.selectors import visitor_interactions
 from tests.factories import (
     ContentItemFactory,
     EventFactory,
+    SlotFactory,
+    SlotRuleFactory,
     TagFactory,
     VisitorFactory,
     grant,
@@ -65,3 +72,35 @@ def test_templates_read_the_visitor_and_their_segments_from_the_tailor_context()
     )
 
     assert html == "crm-7: vip"
+
+
+@pytest.mark.django_db
+def test_the_last_viewed_item_is_the_latest_view_not_the_latest_click(viewed_tent):
+    bag = ContentItemFactory(title="Sleeping mat")
+    EventFactory(visitor=viewed_tent, type="click", item=bag, occurred_at=timezone.now())
+
+    interactions = visitor_interactions(viewed_tent)
+
+    assert interactions.seen == {bag.pk, viewed_tent.events.get(type="view").item_id}
+    assert interactions.last_viewed == viewed_tent.events.get(type="view").item_id
+
+
+@pytest.mark.django_db
+def test_the_rail_and_because_you_viewed_read_the_visitors_interactions_once(client, viewed_tent):
+    rail = SlotFactory(key="homepage-recommended", max_items=4)
+    SlotRuleFactory(slot=rail, strategy=SlotRule.Strategy.RECOMMENDATIONS, condition={})
+    grant(viewed_tent, "analytics", "personalization")
+    client.cookies[settings.TAILOR_VISITOR_COOKIE] = visitor_cookie(viewed_tent)
+    reads = []
+
+    def count_event_reads(execute, sql, params, many, context):
+        if sql.lstrip().startswith("SELECT") and Event._meta.db_table in sql:
+            reads.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count_event_reads):
+        html = client.get("/", HTTP_USER_AGENT=BROWSER).content.decode()
+
+    assert "Because you viewed" in html
+    assert "Sleeping bag" in html.split('class="rail rail--recommended"')[1].split("</section>")[0]
+    assert len(reads) == 1
