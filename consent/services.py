@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from config.errors import ApplicationError
+from consent.gdpr.withdrawal import purged_by
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 from consent.selectors import consent_states, state_cache_key
 
@@ -38,7 +39,11 @@ def consent_record(
     source: str,
     request: HttpRequest | None = None,
 ) -> list[ConsentRecord]:
-    """Append one record per purpose in `choices` (purpose key → granted)."""
+    """Append one record per purpose in `choices` (purpose key → granted).
+
+    A withdrawal then deletes, in a task after commit, the visitor's data kept only for the
+    purposes they refuse now (`consent.gdpr.withdrawal`).
+    """
     known = {p.key: p for p in Purpose.objects.filter(key__in=list(choices))}
     unknown = sorted(set(choices) - set(known))
     if unknown:
@@ -62,6 +67,13 @@ def consent_record(
     )  # fmt: skip
     visitor.__dict__.pop("_tailor_consent_state", None)  # the state this object remembered
     transaction.on_commit(lambda: cache.delete(state_cache_key(visitor.pk)))
+    withdrawn = [key for key, granted in choices.items() if not granted]
+    if withdrawn and purged_by(withdrawn):
+        # Imported here: the tasks module imports the GDPR services, which import this one.
+        from consent.tasks import purge_withdrawn_data
+
+        visitor_id = visitor.pk
+        transaction.on_commit(lambda: purge_withdrawn_data.delay(visitor_id=visitor_id))
     return records
 
 

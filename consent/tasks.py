@@ -1,11 +1,11 @@
-"""Thin Celery tasks for erasure and retention; the work lives in `consent.gdpr`."""
+"""Thin Celery tasks for erasure, retention and withdrawal; the work lives in `consent.gdpr`."""
 
 from typing import Any
 
 from celery import shared_task
 from django.db import OperationalError
 
-from consent.gdpr import erase, retention
+from consent.gdpr import erase, retention, withdrawal
 
 RETRIES: dict[str, Any] = {
     "acks_late": True,
@@ -28,3 +28,9 @@ def erase_subject(*, request_id: int, batch_size: int = erase.ERASE_BATCH_SIZE) 
 def apply_consent_retention() -> dict[str, int]:
     """Delete data kept for each purpose past that purpose's retention; rows per model."""
     return retention.consent_retention_apply()
+
+
+@shared_task(name="tailor.purge_withdrawn_data", **RETRIES)
+def purge_withdrawn_data(*, visitor_id: int) -> dict[str, int]:
+    """Delete what the visitor's withdrawn purposes no longer allow keeping; rows per model."""
+    return withdrawal.withdrawn_data_purge(visitor_id=visitor_id)
