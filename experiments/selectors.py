@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from scipy.stats import norm
 
+from content.models import SlotRule
 from experiments import stats
 from experiments.models import Experiment, Exposure, Metric, Variation
 from personalization.models import Event
@@ -122,10 +123,33 @@ def _event_type(metric: Metric) -> str:
     return "click" if metric.kind == Metric.Kind.CTR else metric.event_type
 
 
+def _slot_clicks(experiment: Experiment) -> Q:
+    """Clicks that belong to the experiment's slot: its tracked links, or items it can show."""
+    slot = experiment.slot
+    shown = set(slot.default_items.values_list("pk", flat=True))
+    shown |= set(
+        SlotRule.items.through.objects.filter(slotrule__slot=slot).values_list(
+            "contentitem_id", flat=True
+        )
+    )
+    shown |= set(
+        Variation.items.through.objects.filter(variation__experiment=experiment).values_list(
+            "contentitem_id", flat=True
+        )
+    )
+    return Q(properties__slot=slot.key) | Q(item_id__in=shown)
+
+
 def exposure_rows(experiment: Experiment, metric: Metric) -> list[tuple]:
-    """(variation id, exposed at, converted at, value, events before) per exposed visitor."""
+    """(variation id, exposed at, converted at, value, events before) per exposed visitor.
+
+    Click-through rate on a slot counts clicks on that slot only (its tracked links, or items
+    it can show); a template experiment's counts any click.
+    """
     window = timedelta(hours=metric.window_hours)
     events = Event.objects.filter(visitor=OuterRef("visitor"), type=_event_type(metric))
+    if metric.kind == Metric.Kind.CTR and experiment.slot_id is not None:
+        events = events.filter(_slot_clicks(experiment))
     within = events.filter(
         occurred_at__gte=OuterRef("exposed_at"), occurred_at__lt=OuterRef("exposed_at") + window
     )

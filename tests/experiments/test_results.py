@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from experiments.models import Exposure, Metric
 from experiments.selectors import experiment_results
-from tests.factories import EventFactory, VisitorFactory
+from tests.factories import ContentItemFactory, EventFactory, SlotFactory, VisitorFactory
 from tests.factories.experiments import ExperimentFactory
 
 
@@ -181,3 +181,32 @@ def test_cuped_results_show_the_adjusted_rates_the_lift_compares(experiment):
     control, treatment = rows["control"], rows["treatment"]
     assert control.adjusted_mean is not None and treatment.adjusted_mean is not None
     assert treatment.lift == pytest.approx(treatment.adjusted_mean / control.adjusted_mean - 1)
+
+
+@pytest.mark.django_db
+def test_click_through_rate_on_a_slot_counts_only_clicks_on_that_slot():
+    hero_item, elsewhere = ContentItemFactory(), ContentItemFactory()
+    slot = SlotFactory(key="hero", default_items=[hero_item])
+    experiment = ExperimentFactory(
+        key="hero-ctr", slot=slot, status="running", start_at=timezone.now() - timedelta(days=3)
+    )
+    Metric.objects.create(experiment=experiment, kind=Metric.Kind.CTR, window_hours=24)
+    exposed_at = timezone.now() - timedelta(days=1)
+    clicks = {"control": [hero_item, elsewhere, None], "treatment": [elsewhere, elsewhere, None]}
+    for key, items in clicks.items():
+        variation = experiment.variations.get(key=key)
+        for item in items:
+            visitor = VisitorFactory()
+            Exposure.objects.create(
+                visitor=visitor, experiment=experiment, variation=variation, exposed_at=exposed_at
+            )
+            properties = {"slot": "hero"} if item is None else {}
+            EventFactory(
+                visitor=visitor, type="click", item=item, properties=properties,
+                occurred_at=exposed_at + timedelta(hours=1),
+            )  # fmt: skip
+
+    ctr = by_key(experiment_results(experiment).metrics[1])
+
+    assert ctr["control"].conversions == 2  # the hero item, and a tracked link of the slot
+    assert ctr["treatment"].conversions == 1  # clicks elsewhere do not count
