@@ -218,6 +218,26 @@ def request_in_holdout(request: HttpRequest | None) -> bool:
         return False
 
 
+def visitor_holdout(visitor: Visitor) -> tuple[bool, tuple[Row, ...]]:
+    """For callers without a page (the API): whether the visitor is in the holdout's control,
+    and the exposure to record for it. Never raises: out of the holdout on any error."""
+    try:
+        holdout = running_experiments().holdout
+        if holdout is None or not holdout.live_at(timezone.now()):
+            return False, ()
+        # Imported here: attributes import the decision engine, which imports this module.
+        from personalization.attributes import visitor_attributes
+
+        attributes = visitor_attributes(visitor, {})
+        arm = variation_assign(experiment=holdout, visitor=visitor, attributes=attributes)
+        if arm is None:
+            return False, ()
+        return arm.is_control, _unrecorded(visitor, holdout, arm)
+    except Exception:  # the decision edge: personalization as usual rather than an error
+        logger.exception("Could not check the personalization holdout for %s", visitor.pk)
+        return False, ()
+
+
 def template_variation(request: HttpRequest | None, key: str) -> str | None:
     """The variation key a template shows for experiment `key` (the control when not enrolled).
 

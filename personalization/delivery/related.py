@@ -25,6 +25,8 @@ from django.utils import timezone
 from consent.selectors import allows
 from content.models import ContentItem
 from content.selectors import items_published, live_q, tag_subtree
+from experiments.hooks import visitor_holdout
+from experiments.services import exposures_record
 from personalization.decisions import recommended_items
 from personalization.models import Visitor, VisitorFeatures
 from personalization.recommenders.hybrid import HYBRID
@@ -38,6 +40,7 @@ from personalization.selectors_recommendations import (
 AFFINITY = "affinity"
 TAG_OVERLAP = "tag_overlap"
 NO_PERSONALIZATION = "no personalization consent: no recommendations"
+HOLDOUT = "personalization holdout: no recommendations"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ def recommendations_for(
     """The visitor's top `k` items by tag affinity, and a note when none may be given."""
     if not allows(visitor, "personalization"):
         return [], NO_PERSONALIZATION
+    held_out, exposures = visitor_holdout(visitor)
+    if exposures:
+        exposures_record(rows=exposures)
+    if held_out:
+        return [], HOLDOUT
     features = VisitorFeatures.objects.filter(visitor=visitor).first()
     affinity = dict(features.tag_affinities or {}) if features is not None else {}
     items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())

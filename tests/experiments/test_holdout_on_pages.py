@@ -4,7 +4,10 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from config.services import api_key_create
+from experiments.models import Exposure
 from personalization.models import VisitorFeatures
 from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, ContentKindFactory, TagFactory
@@ -65,3 +68,22 @@ def test_holdout_visitors_see_what_everyone_sees_in_segment_blocks(holdout):
     html, _ = render('{% if_segment "vip" %}VIP{% else %}everyone{% endif_segment %}', held_out)
 
     assert html == "everyone"
+
+
+@pytest.mark.django_db
+def test_the_recommendations_api_gives_holdout_visitors_nothing_and_says_why(holdout):
+    ContentItemFactory(title="Boots", kind=ContentKindFactory(key="product"),
+                       tags=[TagFactory(name="Sports", slug="sports")])  # fmt: skip
+    held_out, personalized = sports_fan(holdout, "control"), sports_fan(holdout, "treatment")
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {api_key_create(name='w', scopes=['decide:read'])[1]}"
+    )
+
+    def titles(visitor):
+        body = client.get(f"/api/v1/recommendations?visitor={visitor.uid}").json()
+        return [item["title"] for item in body["items"]], body.get("note", "")
+
+    assert titles(held_out) == ([], "personalization holdout: no recommendations")
+    assert titles(personalized) == (["Boots"], "")
+    assert Exposure.objects.filter(experiment=holdout).count() == 2
