@@ -27,7 +27,11 @@ from personalization.attributes import visitor_attributes
 from personalization.models import Impression, Visitor
 from personalization.rules import compile_condition, condition_segment_keys
 from personalization.selectors import visitor_interactions
-from personalization.selectors_recommendations import stored_candidates, stored_ranks
+from personalization.selectors_recommendations import (
+    cold_start_ranks,
+    stored_candidates,
+    stored_ranks,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -210,18 +214,20 @@ def recommended_items(
 ) -> list[ContentItem]:
     """Published items of the kinds and tags the visitor has not interacted with, best first.
 
-    Ranked by the visitor's affinity to each item's tags, then priority. This is the interim
-    recommender's order for visitors without a list from the current model run; the run's
-    list, when there is one, comes first. The candidates are cached per process and content
-    version, so a call costs two queries: the items the visitor interacted with (shared with
-    the page's other readers of them), the list.
+    The current model run's list comes first; then the visitor's affinity to each item's tags;
+    for a visitor with neither (cold start), their segments' popular items then the most popular
+    ones of the run (two more queries); then priority. The candidates are cached per process
+    and content version, so a call costs two queries: the items the visitor interacted with
+    (shared with the page's other readers of them), the list.
     """
     now = now or timezone.now()
     seen = visitor_interactions(visitor).seen
     pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
-    # The current model run's list first (issue #9), then tag affinity for the rest.
+    # The current model run's list first; for a visitor with neither a list nor affinities (cold
+    # start), their segments' popular items, then the most popular; then tag affinity, priority.
     stored = stored_ranks(visitor.pk) if visitor is not None and visitor.pk else {}
-    unranked = (len(stored) + 1,)
+    popular = cold_start_ranks(visitor.pk) if not stored and not any(affinity.values()) else {}
+    unranked, unpopular = (len(stored) + 1,), len(popular) + 1
     pooled = {item.pk for item, _ in pool}
     if stored.keys() - pooled:  # listed items beyond the shared pool (large catalogues)
         pool = pool + stored_candidates(stored.keys() - pooled, kinds, tag_slugs)
@@ -230,6 +236,7 @@ def recommended_items(
         key=lambda pair: (
             stored.get(pair[0].pk, unranked)[0],
             -sum(affinity.get(t, 0.0) for t in pair[1]),
+            popular.get(pair[0].pk, unpopular),
             -pair[0].priority,
         ),
     )

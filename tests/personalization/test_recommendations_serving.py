@@ -127,3 +127,18 @@ def test_listed_items_beyond_the_shared_candidate_pool_are_still_served(monkeypa
     items = recommended_items(visitor=runner, affinity={})
 
     assert [item.pk for item in items[:2]] == listed[:2]
+
+
+def test_a_slot_shows_a_newcomer_their_segments_popular_items_first():
+    items, people = shop()
+    segment = SegmentFactory(key="runners", kind="static", condition={})
+    for visitor in people[1::2]:  # the running fans
+        segment.memberships.create(visitor=visitor)
+    newcomer = VisitorFactory()
+    grant(newcomer, "analytics", "personalization")
+    segment.memberships.create(visitor=newcomer)
+    compute()
+
+    first = recommended_items(visitor=newcomer, affinity={})[:2]
+
+    assert {item.pk for item in first} <= {item.pk for item in items["running"]}
