@@ -9,6 +9,7 @@ from django.core import signing
 from django.db.models import Case, Max, When
 from django.http import HttpRequest
 
+from config.sql import CompiledQuery
 from consent.selectors import consent_state
 from content.models import ContentItem
 from content.selectors import items_published
@@ -59,6 +60,14 @@ class Interactions:
 
 
 INTERACTIONS_MEMO = "_tailor_interactions"
+_INTERACTIONS = CompiledQuery(
+    lambda visitor_id: (
+        Event.objects.filter(visitor_id=visitor_id, item__isnull=False)
+        .values("item_id")
+        .annotate(viewed=Max(Case(When(type=Event.Type.VIEW, then="occurred_at"))))
+        .values_list("item_id", "viewed")
+    )
+)
 
 
 def visitor_interactions(visitor: Visitor) -> Interactions:
@@ -69,12 +78,7 @@ def visitor_interactions(visitor: Visitor) -> Interactions:
     """
     memo = visitor.__dict__.get(INTERACTIONS_MEMO)
     if memo is None:
-        rows = (
-            Event.objects.filter(visitor=visitor, item__isnull=False)
-            .values("item_id")
-            .annotate(viewed=Max(Case(When(type=Event.Type.VIEW, then="occurred_at"))))
-            .values_list("item_id", "viewed")
-        )
+        rows = _INTERACTIONS.rows(visitor.pk)
         seen, last_viewed, last_at = set(), None, None
         for item_id, viewed in rows:
             seen.add(item_id)

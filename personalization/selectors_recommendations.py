@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from tqdm import tqdm
 
+from config.sql import CompiledQuery
 from content.models import ContentItem
 from content.selectors import items_published, items_with_tags
 from personalization.models import Event, ModelRun, Recommendation, SegmentMembership, Visitor
@@ -138,12 +139,19 @@ def recommendations_export(
             yield json.dumps(row) + "\n"
 
 
+_STORED_RANKS = CompiledQuery(
+    lambda visitor_id: Recommendation.objects.filter(
+        visitor_id=visitor_id, run__is_current=True
+    ).values_list("item_id", "rank", "score", "algorithm")
+)
+
+
 def stored_ranks(visitor_id: int) -> dict[int, tuple[int, float, str]]:
     """Item pk → (rank, score, algorithm) in the visitor's list of the current run: one query."""
-    rows = Recommendation.objects.filter(visitor_id=visitor_id, run__is_current=True).values_list(
-        "item_id", "rank", "score", "algorithm"
-    )
-    return {item_id: (rank, score, algorithm) for item_id, rank, score, algorithm in rows}
+    return {
+        item_id: (rank, score, algorithm)
+        for item_id, rank, score, algorithm in _STORED_RANKS.rows(visitor_id)
+    }
 
 
 def stored_similar(item_id: int, *, k: int, now: datetime | None = None) -> list[tuple[Any, float]]:
