@@ -14,28 +14,48 @@ from typing import Any
 from django.db import connections
 from django.db.models import QuerySet
 
+# How a database may receive the argument: as given, or as a UUID's hex or text (SQLite).
+_FORMS: tuple[Callable[[Any], Any], ...] = (
+    lambda value: value,
+    lambda value: value.hex,
+    str,
+)
+
 
 class CompiledQuery:
-    """A queryset compiled once; `rows(value)` runs it with `value` in place of `MARKER`."""
+    """A queryset compiled once; `rows(value)` runs it with `value` in place of the marker.
 
-    MARKER = -7_654_321  # an id no row has: where the argument goes in the compiled params
+    The marker is a value no row has, of the argument's type (an id by default); the compiled
+    parameters must hold it exactly once, as given or as the database receives it.
+    """
 
-    def __init__(self, build: Callable[[int], QuerySet], *, using: str = "default") -> None:
+    MARKER = -7_654_321
+
+    def __init__(
+        self, build: Callable[[Any], QuerySet], *, marker: Any = MARKER, using: str = "default"
+    ) -> None:
         self.build = build
+        self.marker = marker
         self.using = using
         self._compiled: dict[str, _Compiled] = {}
 
     def _compile(self, vendor: str) -> "_Compiled":
         compiled = self._compiled.get(vendor)
         if compiled is None:
-            compiler = self.build(self.MARKER).query.get_compiler(using=self.using)
+            compiler = self.build(self.marker).query.get_compiler(using=self.using)
             sql, params = compiler.as_sql()
-            positions = [i for i, p in enumerate(params) if p == self.MARKER]
-            if len(positions) != 1:
+            found = [
+                (i, form)
+                for i, p in enumerate(params)
+                for form in _FORMS
+                if _same(form, self.marker, p)
+            ]
+            if len({i for i, _ in found}) != 1:
                 raise ValueError("the compiled query must use its argument exactly once")
             # The ORM's own conversions of the raw values (JSON, datetimes on SQLite, …).
             converters = compiler.get_converters([column[0] for column in compiler.select])
-            compiled = _Compiled(sql, tuple(params), positions[0], compiler, converters)
+            position, form = found[0]
+            compiled = _Compiled(sql, tuple(params), position, form, compiler, converters)
             self._compiled[vendor] = compiled
         return compiled
 
@@ -44,7 +64,7 @@ class CompiledQuery:
         connection = connections[self.using]
         compiled = self._compile(connection.vendor)
         bound = list(compiled.params)
-        bound[compiled.position] = value
+        bound[compiled.position] = compiled.form(value)
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
@@ -58,5 +78,13 @@ class _Compiled:
     sql: str
     params: tuple[Any, ...]
     position: int  # of the argument in params
+    form: Callable[[Any], Any]  # how the database receives the argument
     compiler: Any
     converters: dict[int, Any]
+
+
+def _same(form: Callable[[Any], Any], marker: Any, param: Any) -> bool:
+    try:
+        return form(marker) == param
+    except AttributeError:  # not a UUID: it has no hex form
+        return False

@@ -1,9 +1,13 @@
 """Hot-path queries compiled once: the same rows as their querysets, for any argument."""
 
+import uuid
+
 import pytest
+from django.utils import timezone
 
 from config.sql import CompiledQuery
-from personalization.models import Event
+from personalization.models import Event, VisitorFeatures
+from personalization.selectors import visitor_with_features
 from tests.factories import ContentItemFactory, EventFactory, VisitorFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +37,35 @@ def test_a_query_that_does_not_use_its_argument_once_is_refused():
 
     with pytest.raises(ValueError, match="exactly once"):
         compiled.rows(1)
+
+
+def test_the_visitor_of_a_cookie_comes_with_its_features_in_one_query(
+    django_assert_num_queries,
+):
+    visitor = VisitorFactory(traits={"country": "DE"})
+    VisitorFeatures.objects.create(
+        visitor=visitor, computed_at=timezone.now(), lifecycle="engaged",
+        tag_affinities={"sports": 0.5},
+    )  # fmt: skip
+
+    with django_assert_num_queries(1):
+        found = visitor_with_features(visitor.uid)
+        affinities = found.features.tag_affinities
+
+    assert (found.pk, found.uid, found.traits) == (visitor.pk, visitor.uid, {"country": "DE"})
+    assert affinities == {"sports": 0.5}
+
+
+def test_a_visitor_without_features_has_none_as_with_select_related():
+    visitor = VisitorFactory()
+
+    found = visitor_with_features(visitor.uid)
+
+    with pytest.raises(VisitorFeatures.DoesNotExist):
+        found.features  # noqa: B018 - the access is what is tested
+
+
+def test_an_unknown_cookie_id_finds_no_visitor():
+    VisitorFactory()
+
+    assert visitor_with_features(uuid.uuid4()) is None
