@@ -10,21 +10,12 @@
    request, the exposure written once). The ratio with / without is the page cost.
 """
 
-import os
-import socket
-import subprocess
-import sys
 import time
 
-from bench_home import free_port, measure
-from django.conf import settings
-from django.core import signing
+import bench_home
 from django.db import connection
-from django.utils import timezone
-from support import ROOT, best_of, test_database
+from support import best_of, gunicorn, measure, test_database
 
-from consent.services import consent_record
-from content.demo import seed_content
 from content.models import ContentItem, Slot
 from experiments import bucketing
 from experiments.assignment import running_experiments, variation_assign, visitor_exposures
@@ -32,23 +23,15 @@ from experiments.cache import experiments_version_bump
 from experiments.models import Experiment, Exposure, Metric, Variation
 from personalization.attributes import visitor_attributes
 from personalization.decisions import decide
-from personalization.models import Visitor, VisitorFeatures
-from personalization.selectors import COOKIE_SALT
+from personalization.models import Visitor
 
 ROUNDS = 3
 CALLS = 20000
 
 
 def seed() -> tuple[Visitor, str]:
-    seed_content(seed=42)
-    visitor = Visitor.objects.create(external_id="bench-fan", sessions=3)
-    consent_record(
-        visitor=visitor, choices={"analytics": True, "personalization": True}, source="admin"
-    )
-    VisitorFeatures.objects.create(
-        visitor=visitor, computed_at=timezone.now(), lifecycle="engaged", event_count=12,
-        tag_affinities={"sports": 0.9, "football": 0.8}, sessions_30d=5,
-    )  # fmt: skip
+    cookie = bench_home.seed()  # the catalogue, a consenting visitor with features, the cookies
+    visitor = Visitor.objects.get(external_id="bench-fan")
     slot = Slot.objects.get(key="homepage-hero")
     experiment = Experiment.objects.create(
         key="hero-test", name="Hero test", slot=slot, status=Experiment.Status.PAUSED,
@@ -61,8 +44,7 @@ def seed() -> tuple[Visitor, str]:
     # A second slot without an experiment, the same as the hero otherwise.
     plain = Slot.objects.create(key="plain-hero", name="Plain hero", max_items=slot.max_items)
     plain.default_items.set(slot.default_items.all())
-    signer = signing.get_cookie_signer(salt=settings.TAILOR_VISITOR_COOKIE + COOKIE_SALT)
-    return visitor, f"{settings.TAILOR_VISITOR_COOKIE}={signer.sign(str(visitor.uid))}"
+    return visitor, cookie
 
 
 def set_running(running: bool) -> None:
@@ -104,27 +86,8 @@ def micro(visitor: Visitor) -> list[tuple[str, float]]:
 
 
 def pages(cookie: str) -> tuple[float, float]:
-    db = connection.settings_dict
-    port = free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "ALLOWED_HOSTS": "localhost,127.0.0.1",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2",
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT, env=env,
-    )  # fmt: skip
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        without, with_ = [], []
+    without, with_ = [], []
+    with gunicorn() as port:
         for round_number in range(ROUNDS + 1):
             set_running(False)
             rate = measure(port, cookie)
@@ -133,9 +96,6 @@ def pages(cookie: str) -> tuple[float, float]:
             if round_number:  # the first round warms both paths' caches
                 without.append(rate)
                 with_.append(rate_with)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     return max(without), max(with_)
 
 

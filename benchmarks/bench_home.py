@@ -12,19 +12,11 @@ home page is requested by keep-alive clients in alternating rounds:
 The ratio personalized / unpersonalized is what personalization costs a page (target ≥ 0.8).
 """
 
-import http.client
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-
 from django.conf import settings
 from django.core import signing
 from django.db import connection
 from django.utils import timezone
-from support import ROOT, test_database
+from support import CLIENTS, gunicorn, measure, test_database
 
 from consent.cookies import consent_cookie_value
 from consent.selectors import policy_current_version
@@ -33,16 +25,7 @@ from content.demo import seed_content
 from personalization.models import Visitor, VisitorFeatures
 from personalization.selectors import COOKIE_SALT
 
-CLIENTS = 4
-ROUND_SECONDS = 4.0
 ROUNDS = 3
-BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seed() -> str:
@@ -67,76 +50,17 @@ def seed() -> str:
     )
 
 
-def hammer(port: int, cookie: str | None, stop: float, counts: list[int], errors: list[str]):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"User-Agent": BROWSER, "Host": "localhost"}
-    if cookie:
-        headers["Cookie"] = cookie
-    done = 0
-    while time.perf_counter() < stop:
-        conn.request("GET", "/", headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.status != 200:
-            errors.append(str(response.status))
-            break
-        done += 1
-    counts.append(done)
-    conn.close()
-
-
-def measure(port: int, cookie: str | None) -> float:
-    counts: list[int] = []
-    errors: list[str] = []
-    stop = time.perf_counter() + ROUND_SECONDS
-    threads = [
-        threading.Thread(target=hammer, args=(port, cookie, stop, counts, errors))
-        for _ in range(CLIENTS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise SystemExit(f"requests failed: {errors[:3]}")
-    return sum(counts) / ROUND_SECONDS
-
-
 def main() -> None:
     with test_database():
         cookie = seed()
-        db = connection.settings_dict
         if connection.vendor != "postgresql":
             raise SystemExit("bench_home needs PostgreSQL: run it with `make bench`")
-        port = free_port()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            "ALLOWED_HOSTS": "localhost,127.0.0.1",
-            # The production default (the test settings write every row at once).
-            "TAILOR_WRITE_BUFFER_SIZE": "200",
-        }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        try:
-            for _ in range(100):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        with gunicorn() as port:
             measure(port, None), measure(port, cookie)  # warm both paths' caches
             plain, personal = [], []
             for _ in range(ROUNDS):
                 plain.append(measure(port, None))
                 personal.append(measure(port, cookie))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     best_plain, best_personal = max(plain), max(personal)
     print(f"home page under gunicorn (2 workers), {CLIENTS} keep-alive clients, best of {ROUNDS}")
     print(f"{'page':<44}{'requests/s':>12}{'ratio':>8}")

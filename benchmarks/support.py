@@ -1,7 +1,11 @@
 """What the database benchmarks share: Django set up on a test database of their own."""
 
+import http.client
 import os
+import socket
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,3 +44,82 @@ def best_of(function: Callable[[], object], *, repeat: int = 7, number: int = 1)
             function()
         best = min(best, (time.perf_counter() - started) / number)
     return best
+
+
+# --- Pages under gunicorn -------------------------------------------------------------------
+CLIENTS = 4
+ROUND_SECONDS = 4.0
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(workers: int = 2) -> Iterator[int]:
+    """Tailor under gunicorn on a loopback port, on this benchmark's test database; the port."""
+    db = connection.settings_dict
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        # The production default (the test settings write every row at once).
+        "TAILOR_WRITE_BUFFER_SIZE": "200",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(workers),
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _hammer(port: int, cookie: str | None, stop: float, counts: list[int], errors: list[str]):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"User-Agent": BROWSER, "Host": "localhost"}
+    if cookie:
+        headers["Cookie"] = cookie
+    done = 0
+    while time.perf_counter() < stop:
+        conn.request("GET", "/", headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            errors.append(str(response.status))
+            break
+        done += 1
+    counts.append(done)
+    conn.close()
+
+
+def measure(port: int, cookie: str | None) -> float:
+    """Home-page requests per second from `CLIENTS` keep-alive clients over one round."""
+    counts: list[int] = []
+    errors: list[str] = []
+    stop = time.perf_counter() + ROUND_SECONDS
+    threads = [
+        threading.Thread(target=_hammer, args=(port, cookie, stop, counts, errors))
+        for _ in range(CLIENTS)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise SystemExit(f"requests failed: {errors[:3]}")
+    return sum(counts) / ROUND_SECONDS

@@ -6,9 +6,13 @@ process looks at the shared number at most once every `check_seconds`, so a chan
 of them within that time without a round trip on every request.
 """
 
+import logging
 import time
 
 from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 
 class SharedVersion:
@@ -35,3 +39,24 @@ class SharedVersion:
             cache.set(self.key, version, timeout=None)
         self._version = version
         self._checked = time.monotonic()
+
+    def bump_on_write(self) -> None:
+        """Bump now and again once the current transaction commits.
+
+        Again after commit: a process that reloaded in between read the old rows. A cache
+        outage does not fail the write: it is logged, and other processes catch up when the
+        cache is back.
+        """
+        self._bump_quietly()
+        transaction.on_commit(self._bump_quietly)
+
+    def forget(self) -> None:
+        """Forget this process's copy of the number (tests: a rolled-back write left it)."""
+        self._version = None
+
+    def _bump_quietly(self) -> None:
+        try:
+            self.bump()
+        except Exception:  # the cache is down: the write must still go through
+            self._version = None
+            logger.exception("Could not bump %s", self.key)

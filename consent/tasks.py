@@ -1,18 +1,9 @@
 """Thin Celery tasks for erasure, retention and withdrawal; the work lives in `consent.gdpr`."""
 
-from typing import Any
-
 from celery import shared_task
-from django.db import OperationalError
 
+from config.tasking import RETRIES
 from consent.gdpr import erase, retention, withdrawal
-
-RETRIES: dict[str, Any] = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(name="tailor.erase_subject", **RETRIES)

@@ -6,81 +6,54 @@ named "Weekend runners" gives `["cluster-3", "weekend-runners"]`). Conditions su
 `{"clusters": "weekend-runners"}` keep working across runs as long as the name is carried
 over (see `personalization.services.clusters`); `cluster-<number>` changes from run to run.
 
-Cost: the current run's cluster keys are loaded once per process and reloaded when the token
-under `CLUSTERS_VERSION_KEY` changes (a run becoming current, a rename) — checked at most once
-a second — so a visitor's clusters cost one indexed query (run, visitor), and none at all
-when no run is current or the visitor has no personalization consent.
+Cost: the current run's cluster keys are loaded once per process and reloaded when the shared
+version `CLUSTERS_VERSION` changes (a run becoming current, a rename; `config.versioning`
+checks it at most once a second), so a visitor's clusters cost one indexed query (run,
+visitor), and none at all when no run is current or the visitor has no personalization consent.
 """
 
-import logging
 import threading
-import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from django.core.cache import cache
-from django.db import transaction
-
+from config.versioning import SharedVersion
 from personalization.models import Cluster, ClusterMembership, ClusterRun
 
-logger = logging.getLogger(__name__)
-
-CLUSTERS_VERSION_KEY = "tailor:clusters:version"
-TOKEN_CHECK_SECONDS = 1.0
 PERSONALIZATION = "personalization"
+# Read at most once a second per process (every decision asks).
+CLUSTERS_VERSION = SharedVersion("tailor:clusters:version")
 
 
 @dataclass(frozen=True)
 class CurrentClusters:
     """The current run's id and each of its clusters' keys (None: no run is current)."""
 
-    token: str
+    version: int
     run_id: int | None
     keys: Mapping[int, tuple[str, ...]]  # cluster id → keys
 
 
 _lock = threading.Lock()
-_state: dict[str, object] = {"current": None, "token": None, "checked": 0.0}
-
-
-def _token_set() -> None:
-    _state.update(current=None, token=None)
-    try:
-        cache.set(CLUSTERS_VERSION_KEY, uuid.uuid4().hex, None)
-    except Exception:  # a cache outage must not fail the write; others reload on their next check
-        logger.exception("Could not bump %s", CLUSTERS_VERSION_KEY)
+_current: dict[str, CurrentClusters | None] = {"clusters": None}
 
 
 def clusters_cache_bump() -> None:
     """Make every process reload the current run's cluster keys, now and after commit."""
-    _token_set()
-    transaction.on_commit(_token_set)
+    _current["clusters"] = None
+    CLUSTERS_VERSION.bump_on_write()
 
 
 def clusters_cache_clear() -> None:
     """Forget this process's copy (tests: a rolled-back run leaves a stale one)."""
-    _state.update(current=None, token=None, checked=0.0)
-
-
-def _token() -> str:
-    now = time.monotonic()
-    token = _state["token"]
-    if token is not None and now - float(_state["checked"]) < TOKEN_CHECK_SECONDS:  # type: ignore[arg-type]
-        return str(token)
-    token = cache.get(CLUSTERS_VERSION_KEY)
-    if token is None:
-        cache.add(CLUSTERS_VERSION_KEY, uuid.uuid4().hex, None)
-        token = cache.get(CLUSTERS_VERSION_KEY) or ""
-    _state.update(token=str(token), checked=now)
-    return str(token)
+    _current["clusters"] = None
+    CLUSTERS_VERSION.forget()
 
 
 def current_clusters() -> CurrentClusters:
-    """The current run and its cluster keys: this process's copy while the token holds."""
-    token = _token()
-    current = _state["current"]
-    if isinstance(current, CurrentClusters) and current.token == token:
+    """The current run and its cluster keys: this process's copy while the version holds."""
+    version = CLUSTERS_VERSION.current()
+    current = _current["clusters"]
+    if current is not None and current.version == version:
         return current
     with _lock:
         run_id = ClusterRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
@@ -90,8 +63,8 @@ def current_clusters() -> CurrentClusters:
                 keys[cluster.pk] = tuple(
                     dict.fromkeys(k for k in (cluster.key, cluster.name_key) if k)
                 )
-        current = CurrentClusters(token=token, run_id=run_id, keys=keys)
-        _state["current"] = current
+        current = CurrentClusters(version=version, run_id=run_id, keys=keys)
+        _current["clusters"] = current
     return current
 
 

@@ -11,24 +11,21 @@
   and remembered for the life of the set.
 
 Active segment definitions (key → compiled condition, live flag, version) are loaded once per
-process and reloaded when the token under `SEGMENTS_VERSION_KEY` in Django's cache changes
-(every save or delete of a segment sets a new one) or after `DEFINITIONS_MAX_AGE` seconds, so
-that processes with a private cache (locmem) catch up too.
+process and reloaded when the shared version `SEGMENTS_VERSION` changes (`config.versioning`:
+every save or delete of a segment bumps it) or after `DEFINITIONS_MAX_AGE` seconds, so that
+processes with a private cache (locmem) catch up too.
 """
 
 import logging
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
-
+from config.versioning import SharedVersion
 from consent.selectors import consent_state
 from personalization.catalogue import attributes_build, catalogue_check, condition_is_live
 from personalization.models import Segment, SegmentMembership, Visitor, VisitorFeatures
@@ -37,6 +34,8 @@ from personalization.rules import compile_condition, condition_segment_keys
 logger = logging.getLogger(__name__)
 
 SEGMENTS_VERSION_KEY = "tailor:segments:version"
+# Read at most once a second per process (every request asks).
+SEGMENTS_VERSION = SharedVersion(SEGMENTS_VERSION_KEY)
 DEFINITIONS_MAX_AGE = 60.0
 PERSONALIZATION = "personalization"
 Evaluator = Callable[[dict[str, Any]], bool]
@@ -61,7 +60,7 @@ class SegmentDefinition:
 class SegmentDefinitions:
     """Every active segment, loaded together under one cache token."""
 
-    token: str
+    token: int
     by_key: Mapping[str, SegmentDefinition]
     by_id: Mapping[int, SegmentDefinition]
     stored_rules: tuple[SegmentDefinition, ...]  # precomputed rules, each after those it reads
@@ -72,51 +71,24 @@ _local: tuple[SegmentDefinitions, float] | None = None
 _local_lock = threading.Lock()
 
 
-def _token_set() -> None:
-    global _local
-    _local = None
-    _token["value"] = None
-    try:
-        cache.set(SEGMENTS_VERSION_KEY, uuid.uuid4().hex, None)
-    except Exception:  # a cache outage must not refuse the save; others reload within a minute
-        logger.exception("Could not bump %s", SEGMENTS_VERSION_KEY)
-
-
 def segments_cache_bump() -> None:
     """Make every process reload segment definitions, now and again once the write commits."""
-    _token_set()
-    # Again after commit: a process that reloaded in between read the old rows.
-    transaction.on_commit(_token_set)
+    global _local
+    _local = None
+    SEGMENTS_VERSION.bump_on_write()
 
 
 def segments_cache_clear() -> None:
     """Forget this process's definitions (tests: a rolled-back segment leaves a stale copy)."""
     global _local
     _local = None
-    _token["value"] = None
-
-
-TOKEN_CHECK_SECONDS = 1.0
-_token: dict[str, Any] = {"value": None, "checked": 0.0}
-
-
-def _current_token() -> str:
-    # Asked on every request: read the shared token at most once a second per process.
-    now = time.monotonic()
-    if _token["value"] is not None and now - _token["checked"] < TOKEN_CHECK_SECONDS:
-        return _token["value"]
-    token = cache.get(SEGMENTS_VERSION_KEY)
-    if token is None:
-        cache.add(SEGMENTS_VERSION_KEY, uuid.uuid4().hex, None)
-        token = cache.get(SEGMENTS_VERSION_KEY) or ""
-    _token.update(value=str(token), checked=now)
-    return str(token)
+    SEGMENTS_VERSION.forget()
 
 
 def segment_definitions() -> SegmentDefinitions:
     """Active segment definitions: this process's copy while the cache token is unchanged."""
     global _local
-    token = _current_token()
+    token = SEGMENTS_VERSION.current()
     local = _local
     if local is not None and local[0].token == token and time.monotonic() < local[1]:
         return local[0]
@@ -126,7 +98,7 @@ def segment_definitions() -> SegmentDefinitions:
     return definitions
 
 
-def _definitions_load(token: str) -> SegmentDefinitions:
+def _definitions_load(token: int) -> SegmentDefinitions:
     rows = Segment.objects.filter(is_active=True).values_list(
         "id", "key", "name", "kind", "version", "condition"
     )

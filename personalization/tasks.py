@@ -3,16 +3,9 @@
 from typing import Any
 
 from celery import group, shared_task
-from django.db import OperationalError
 
+from config.tasking import RETRIES, child_options
 from personalization.services import features, retention
-
-RETRIES: dict[str, Any] = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(bind=True, name="tailor.compute_features", **RETRIES)
@@ -33,9 +26,7 @@ def compute_features(self, *, chunk_size: int = 2000) -> dict[str, Any]:
         return {"chunks": 0, "visitors": 0}
     payload = stats.as_json()
     job = group(compute_features_chunk.s(visitor_ids=ids, stats=payload) for ids in chunks)
-    # Children follow the dispatcher's queue: a worker set apart for batch work keeps them.
-    queue = (self.request.delivery_info or {}).get("routing_key")
-    result = job.apply_async(queue=queue) if queue else job.apply_async()
+    result = job.apply_async(**child_options(self.request))
     return {"chunks": len(chunks), "visitors": sum(map(len, chunks)), "group_id": result.id}
 
 

@@ -6,18 +6,10 @@ Import this module from `personalization/tasks.py` (Celery discovers only `tasks
 from typing import Any
 
 from celery import chord, group, shared_task
-from celery.backends.base import DisabledBackend
-from django.db import OperationalError
 
+from config.tasking import RETRIES, child_options, results_kept
 from personalization.services import clusters
 from personalization.services.features import visitor_id_chunks
-
-RETRIES: dict[str, Any] = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(bind=True, name="tailor.compute_clusters", **RETRIES)
@@ -50,7 +42,7 @@ def compute_clusters(
     run = clusters.cluster_run_create(**options)
     ids = [pk for chunk in visitor_id_chunks(chunk_size=chunk_size) for pk in chunk]
     clusters.cluster_run_fit(run=run, visitor_ids=ids)
-    queue = (self.request.delivery_info or {}).get("routing_key")
+    queue = child_options(self.request).get("queue")
     result = assign_in_chunks(run_id=run.pk, visitor_ids=ids, chunk_size=chunk_size, queue=queue)
     return {"run": run.pk, "chunks": run.chunks_total, "visitors": len(ids), "group_id": result.id}
 
@@ -73,7 +65,7 @@ def assign_in_chunks(
     ]
     finish = finish_clusters.si(run_id=run_id).set(**routing)
     finish.on_error(fail_clusters.si(run_id=run_id).set(**routing))
-    if isinstance(assign_clusters_chunk.app.backend, DisabledBackend):
+    if not results_kept(assign_clusters_chunk.app):
         return group(
             [s.set(link=finish_clusters_if_last.si(run_id=run_id)) for s in header]
         ).apply_async()

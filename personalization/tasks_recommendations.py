@@ -6,20 +6,12 @@ Import this module from `personalization/tasks.py` (Celery discovers only `tasks
 from typing import Any
 
 from celery import chord, group, shared_task
-from celery.backends.base import DisabledBackend
-from django.db import OperationalError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.tasking import RETRIES, child_options, results_kept
 from personalization.models import ModelRun
 from personalization.services import recommendations
-
-RETRIES: dict[str, Any] = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(bind=True, name="tailor.compute_recommendations", **RETRIES)
@@ -38,10 +30,9 @@ def compute_recommendations(self, *, chunk_size: int = 2000, force: bool = False
     run, ids = recommendations.recommendation_run_train()
     chunks = recommendations.visitor_chunks(ids, chunk_size)
     ModelRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks))
-    queue = (self.request.delivery_info or {}).get("routing_key")
-    options = {"queue": queue} if queue else {}
+    options = child_options(self.request)
     # Without a result backend there is no chord: the chunk that completes the count finishes.
-    unfinished = isinstance(self.app.backend, DisabledBackend)
+    unfinished = not results_kept(self.app)
     header = [
         compute_recommendations_chunk.s(
             run_id=run.pk, visitor_ids=ids, now=now, finish=force if unfinished else None

@@ -6,20 +6,12 @@ Import this module from `personalization/tasks.py` (Celery discovers only `tasks
 from typing import Any
 
 from celery import chord, group, shared_task
-from celery.backends.base import DisabledBackend
-from django.db import OperationalError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.tasking import RETRIES, child_options, results_kept
 from personalization.services import segments
 from personalization.services.features import visitor_id_chunks
-
-RETRIES: dict[str, Any] = {
-    "acks_late": True,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
-    "max_retries": 5,
-}
 
 
 @shared_task(bind=True, name="tailor.compute_segments", **RETRIES)
@@ -35,15 +27,13 @@ def compute_segments(self, *, chunk_size: int = 2000) -> dict[str, Any]:
     if self.request.is_eager:
         return segments.segments_compute_all(chunk_size=chunk_size)
     now = timezone.now().isoformat()
-    # Children follow the dispatcher's queue: a worker set apart for batch work keeps them.
-    queue = (self.request.delivery_info or {}).get("routing_key")
-    options = {"queue": queue} if queue else {}
+    options = child_options(self.request)
     chunks = list(visitor_id_chunks(chunk_size=chunk_size))
     header = [compute_segments_chunk.s(visitor_ids=ids, now=now).set(**options) for ids in chunks]
     finish = finish_segments.si(now=now).set(**options)
     if not header:
         result = finish.apply_async()
-    elif isinstance(self.app.backend, DisabledBackend):
+    elif not results_kept(self.app):
         finish.apply_async()
         result = group(header).apply_async()
     else:

@@ -101,3 +101,24 @@ def dense(product: sparse.spmatrix | np.ndarray) -> np.ndarray:
     if sparse.issparse(product):
         return product.toarray().astype(np.float32, copy=False)
     return np.asarray(product, dtype=np.float32)
+
+
+class ItemToItem(Recommender):
+    """A model that is an item x item weight matrix: a visitor's scores are their row times it."""
+
+    weights: sparse.csr_matrix
+
+    def score(self, matrix: sparse.csr_matrix) -> np.ndarray:
+        return dense(matrix @ self.weights)
+
+    def similarity(self) -> sparse.csr_matrix:
+        return self.weights.T.tocsr()
+
+    def state(self) -> State:
+        return sparse_state("weights", self.weights)
+
+    @classmethod
+    def from_state(cls, state: State) -> Self:
+        model = cls()
+        model.weights = sparse_from_state("weights", state)
+        return model

@@ -15,12 +15,8 @@ from sklearn.preprocessing import normalize
 
 from personalization.recommenders.base import (
     Catalogue,
-    Recommender,
-    State,
-    dense,
+    ItemToItem,
     prune_columns,
-    sparse_from_state,
-    sparse_state,
 )
 from personalization.recommenders.interactions import Interactions
 
@@ -45,7 +41,7 @@ def item_texts(item_ids: np.ndarray) -> list[str]:
     return [texts.get(int(pk), "") for pk in item_ids]
 
 
-class ContentBased(Recommender):
+class ContentBased(ItemToItem):
     name = "content"
 
     def __init__(self, neighbours: int = 100) -> None:
@@ -66,17 +62,5 @@ class ContentBased(Recommender):
         self.weights = prune_columns(similarity, self.neighbours)
         return self
 
-    def score(self, matrix: sparse.csr_matrix) -> np.ndarray:
-        return dense(matrix @ self.weights)
-
     def similarity(self) -> sparse.csr_matrix:
-        return self.weights
-
-    def state(self) -> State:
-        return sparse_state("weights", self.weights)
-
-    @classmethod
-    def from_state(cls, state: State) -> Self:
-        model = cls()
-        model.weights = sparse_from_state("weights", state)
-        return model
+        return self.weights  # cosine of texts: already symmetric

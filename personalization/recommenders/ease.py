@@ -15,12 +15,9 @@ from scipy.linalg import lapack
 
 from personalization.recommenders.base import (
     Catalogue,
-    Recommender,
-    State,
+    ItemToItem,
     dense,
     prune_columns,
-    sparse_from_state,
-    sparse_state,
 )
 from personalization.recommenders.interactions import Interactions
 
@@ -46,7 +43,7 @@ def ease_weights(matrix: sparse.csr_matrix, regularization: float) -> np.ndarray
     return weights.astype(np.float32)
 
 
-class Ease(Recommender):
+class Ease(ItemToItem):
     name = "ease"
 
     def __init__(self, regularization: float = 100.0, neighbours: int = 200) -> None:
@@ -64,18 +61,3 @@ class Ease(Recommender):
             ease_weights(data.matrix, self.regularization), self.neighbours
         )
         return self
-
-    def score(self, matrix: sparse.csr_matrix) -> np.ndarray:
-        return dense(matrix @ self.weights)
-
-    def similarity(self) -> sparse.csr_matrix:
-        return self.weights.T.tocsr()
-
-    def state(self) -> State:
-        return sparse_state("weights", self.weights)
-
-    @classmethod
-    def from_state(cls, state: State) -> Self:
-        model = cls()
-        model.weights = sparse_from_state("weights", state)
-        return model

@@ -13,12 +13,8 @@ from scipy import sparse
 
 from personalization.recommenders.base import (
     Catalogue,
-    Recommender,
-    State,
-    dense,
+    ItemToItem,
     prune_columns,
-    sparse_from_state,
-    sparse_state,
 )
 from personalization.recommenders.interactions import Interactions
 
@@ -33,7 +29,7 @@ def cosine_gram(matrix: sparse.csr_matrix, shrinkage: float) -> sparse.csr_matri
     return sparse.csr_matrix((values.astype(np.float32), (rows, cols)), shape=gram.shape)
 
 
-class ItemKnn(Recommender):
+class ItemKnn(ItemToItem):
     name = "item_knn"
 
     def __init__(self, neighbours: int = 50, shrinkage: float = 10.0) -> None:
@@ -44,18 +40,3 @@ class ItemKnn(Recommender):
     def fit(self, data: Interactions, catalogue: Catalogue) -> Self:
         self.weights = prune_columns(cosine_gram(data.matrix, self.shrinkage), self.neighbours)
         return self
-
-    def score(self, matrix: sparse.csr_matrix) -> np.ndarray:
-        return dense(matrix @ self.weights)
-
-    def similarity(self) -> sparse.csr_matrix:
-        return self.weights.T.tocsr()
-
-    def state(self) -> State:
-        return sparse_state("weights", self.weights)
-
-    @classmethod
-    def from_state(cls, state: State) -> Self:
-        model = cls()
-        model.weights = sparse_from_state("weights", state)
-        return model

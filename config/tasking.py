@@ -1,0 +1,30 @@
+"""What every app's Celery tasks share: their retry options and how a dispatcher fans out."""
+
+from typing import Any
+
+from celery import Celery
+from celery.backends.base import DisabledBackend
+from django.db import OperationalError
+
+# Late acks (a task lost with its worker runs again) and retries on transient database errors:
+# every task is idempotent, so running one twice is safe.
+RETRIES: dict[str, Any] = {
+    "acks_late": True,
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
+
+
+def child_options(request: Any) -> dict[str, str]:
+    """Options that keep a dispatcher's child tasks on its own queue.
+
+    A worker set apart for batch work (its own queue) then keeps the chunks it dispatches.
+    """
+    queue = (request.delivery_info or {}).get("routing_key")
+    return {"queue": queue} if queue else {}
+
+
+def results_kept(app: Celery) -> bool:
+    """Whether the app has a result backend: chords need one to know when a group is done."""
+    return not isinstance(app.backend, DisabledBackend)
