@@ -258,10 +258,20 @@ def segment_members_import(
             f"segment {key!r} is a {segment.get_kind_display().lower()} segment; "
             "only static lists are imported"
         )
+    return segment_members_write(segment=segment, wanted=visitor_ids, replace=replace, now=now)
+
+
+def segment_members_write(
+    *, segment: Segment, wanted: Collection[int], replace: bool, now: datetime
+) -> dict[str, int]:
+    """Add the wanted visitors a stored segment lacks (`replace`: drop the others); its size.
+
+    Cost: the segment's member ids in memory once, one bulk insert, a delete per batch.
+    """
     members = set(
         SegmentMembership.objects.filter(segment=segment).values_list("visitor_id", flat=True)
     )
-    wanted = set(visitor_ids)
+    wanted = set(wanted)
     added = [
         SegmentMembership(segment=segment, visitor_id=pk, since=now)
         for pk in sorted(wanted - members)
@@ -275,4 +285,5 @@ def segment_members_import(
             ).delete()[0]
     size = len(members) + len(added) - removed
     Segment.objects.filter(pk=segment.pk).update(estimated_size=size, size_updated_at=now)
+    segment.estimated_size, segment.size_updated_at = size, now
     return {"added": len(added), "removed": removed, "members": size}

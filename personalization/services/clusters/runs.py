@@ -48,12 +48,12 @@ from personalization.clustering.model import (
 from personalization.clusters import clusters_cache_bump
 from personalization.models import Cluster, ClusterMembership, ClusterRun, VisitorFeatures
 from personalization.services.clusters.segments import (
-    BATCH,
     ClusterError,
     carry_over,
     cluster_segments_sync,
 )
 from personalization.services.features import visitor_id_chunks
+from personalization.services.segments import BATCH
 
 logger = logging.getLogger(__name__)
 

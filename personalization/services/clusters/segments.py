@@ -26,11 +26,10 @@ from personalization.models import (
     ClusterMembership,
     ClusterRun,
     Segment,
-    SegmentMembership,
 )
+from personalization.services.segments import segment_members_write
 
 CARRY_OVER_SHARE = 0.5
-BATCH = 5000
 
 
 class ClusterError(ApplicationError):
@@ -95,27 +94,9 @@ def cluster_segments_sync(*, run: ClusterRun, now: datetime | None = None) -> di
             if cluster_id is not None
             else []
         )
-        sizes[segment.key] = _segment_members_replace(segment=segment, wanted=wanted, now=now)
+        written = segment_members_write(segment=segment, wanted=wanted, replace=True, now=now)
+        sizes[segment.key] = written["members"]
     return sizes
-
-
-def _segment_members_replace(*, segment: Segment, wanted: set[int], now: datetime) -> int:
-    members = set(
-        SegmentMembership.objects.filter(segment=segment).values_list("visitor_id", flat=True)
-    )
-    joined = [
-        SegmentMembership(segment=segment, visitor_id=pk, since=now)
-        for pk in sorted(wanted - members)
-    ]
-    SegmentMembership.objects.bulk_create(joined, ignore_conflicts=True, batch_size=BATCH)
-    gone = sorted(members - wanted)
-    for start in range(0, len(gone), BATCH):
-        SegmentMembership.objects.filter(
-            segment=segment, visitor_id__in=gone[start : start + BATCH]
-        ).delete()
-    Segment.objects.filter(pk=segment.pk).update(estimated_size=len(wanted), size_updated_at=now)
-    segment.estimated_size, segment.size_updated_at = len(wanted), now
-    return len(wanted)
 
 
 @transaction.atomic
@@ -167,5 +148,5 @@ def cluster_segment_create(*, cluster: Cluster, now: datetime | None = None) -> 
     wanted = set(
         ClusterMembership.objects.filter(cluster=cluster).values_list("visitor_id", flat=True)
     )
-    _segment_members_replace(segment=segment, wanted=wanted, now=now)
+    segment_members_write(segment=segment, wanted=wanted, replace=True, now=now)
     return segment
