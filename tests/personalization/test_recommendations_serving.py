@@ -31,6 +31,17 @@ def compute() -> ModelRun:
     return ModelRun.objects.get(is_current=True)
 
 
+def newcomer_among_runners(people):
+    """A visitor without history in a static segment of the shop's running fans."""
+    segment = SegmentFactory(key="runners", kind="static", condition={})
+    for visitor in people[1::2]:  # the running fans
+        segment.memberships.create(visitor=visitor)
+    newcomer = VisitorFactory()
+    grant(newcomer, "analytics", "personalization")
+    segment.memberships.create(visitor=newcomer)
+    return newcomer
+
+
 def test_the_api_reports_the_stored_list_as_hybrid(website):
     _, people = shop()
     compute()
@@ -62,12 +73,7 @@ def test_an_item_unpublished_after_the_run_is_not_served(website):
 
 def test_a_visitor_without_history_gets_their_segments_popular_items(website):
     items, people = shop()
-    segment = SegmentFactory(key="runners", kind="static", condition={})
-    for visitor in people[1::2]:  # the running fans
-        segment.memberships.create(visitor=visitor)
-    newcomer = VisitorFactory()
-    grant(newcomer, "analytics", "personalization")
-    segment.memberships.create(visitor=newcomer)
+    newcomer = newcomer_among_runners(people)
     compute()
 
     body = website.get("/api/v1/recommendations", {"visitor": newcomer.external_id, "k": 3}).json()
@@ -131,12 +137,7 @@ def test_listed_items_beyond_the_shared_candidate_pool_are_still_served(monkeypa
 
 def test_a_slot_shows_a_newcomer_their_segments_popular_items_first():
     items, people = shop()
-    segment = SegmentFactory(key="runners", kind="static", condition={})
-    for visitor in people[1::2]:  # the running fans
-        segment.memberships.create(visitor=visitor)
-    newcomer = VisitorFactory()
-    grant(newcomer, "analytics", "personalization")
-    segment.memberships.create(visitor=newcomer)
+    newcomer = newcomer_among_runners(people)
     compute()
 
     first = recommended_items(visitor=newcomer, affinity={})[:2]
