@@ -20,7 +20,9 @@ from support import best_of, test_database
 from config.services import api_key_create
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 from content.models import ContentItem, ContentKind, Slot, SlotRule
-from personalization.models import Segment, SegmentMembership, Visitor, VisitorFeatures
+from personalization.features.models import VisitorFeatures
+from personalization.segments.models import Segment, SegmentMembership
+from personalization.visitors.models import Visitor
 
 RECIPIENTS = 1000
 SLOTS = ["newsletter-top", "newsletter-footer"]

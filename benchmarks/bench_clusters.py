@@ -107,9 +107,10 @@ def baseline(size: int, seed: int, model, k: int) -> dict:
 def end_to_end() -> None:
     from django.utils import timezone
 
-    from personalization.clusters import visitor_clusters
-    from personalization.models import Visitor, VisitorFeatures
-    from personalization.services.clusters import clusters_compute_all
+    from personalization.clustering.selectors import visitor_clusters
+    from personalization.clustering.services import clusters_compute_all
+    from personalization.features.models import VisitorFeatures
+    from personalization.visitors.models import Visitor
     from tests.factories.clusters import population_create
 
     with test_database():

@@ -17,9 +17,11 @@ from support import best_of, test_database
 
 from consent.services import consent_record
 from content.models import ContentItem, ContentKind, Slot, SlotRule
-from personalization.attributes import visitor_attributes
-from personalization.decisions import decide, slot_definition
-from personalization.models import Segment, SegmentMembership, Visitor, VisitorFeatures
+from personalization.decisions.attributes import visitor_attributes
+from personalization.decisions.engine import decide, slot_definition
+from personalization.features.models import VisitorFeatures
+from personalization.segments.models import Segment, SegmentMembership
+from personalization.visitors.models import Visitor
 
 SEGMENTS = 200
 RULES = 20

@@ -38,7 +38,8 @@ from consent.gdpr.audit import COMMAND  # noqa: E402
 from consent.gdpr.erase import ERASE_BATCH_SIZE, subject_erase  # noqa: E402
 from consent.gdpr.requests import subject_request_create  # noqa: E402
 from consent.models import ConsentRecord, DataSubjectRequest, Purpose  # noqa: E402
-from personalization.models import Event, Visitor, VisitorFeatures  # noqa: E402
+from personalization.features.models import VisitorFeatures  # noqa: E402
+from personalization.visitors.models import Event, Visitor  # noqa: E402
 
 EVENTS = 100_000
 INSERT_BATCH = 10_000

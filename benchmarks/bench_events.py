@@ -40,8 +40,8 @@ from rest_framework.test import APIClient  # noqa: E402
 from config.services import api_key_create  # noqa: E402
 from consent.services import consent_grant_bulk  # noqa: E402
 from content.models import ContentItem, ContentKind  # noqa: E402
-from personalization.models import Event, Visitor  # noqa: E402
-from personalization.services.event_import import IMPORT_BATCH_SIZE  # noqa: E402
+from personalization.visitors.event_import import IMPORT_BATCH_SIZE  # noqa: E402
+from personalization.visitors.models import Event, Visitor  # noqa: E402
 
 EVENTS = 20_000
 API_BATCH = 500

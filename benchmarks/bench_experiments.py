@@ -21,9 +21,9 @@ from experiments import bucketing
 from experiments.assignment import running_experiments, variation_assign, visitor_exposures
 from experiments.cache import experiments_version_bump
 from experiments.models import Experiment, Exposure, Metric, Variation
-from personalization.attributes import visitor_attributes
-from personalization.decisions import decide
-from personalization.models import Visitor
+from personalization.decisions.attributes import visitor_attributes
+from personalization.decisions.engine import decide
+from personalization.visitors.models import Visitor
 
 ROUNDS = 3
 CALLS = 20000

@@ -40,8 +40,9 @@ from consent.models import ConsentRecord, PolicyVersion, Purpose  # noqa: E402
 from consent.selectors import state_cache_key  # noqa: E402
 from content.models import ContentItem, ContentKind  # noqa: E402
 from content.services import tags_ensure  # noqa: E402
-from personalization.models import Event, Visitor, VisitorFeatures  # noqa: E402
-from personalization.services.features import features_compute_all  # noqa: E402
+from personalization.features.models import VisitorFeatures  # noqa: E402
+from personalization.features.services import features_compute_all  # noqa: E402
+from personalization.visitors.models import Event, Visitor  # noqa: E402
 
 VISITORS = 5_000
 EVENTS_PER_VISITOR = 20

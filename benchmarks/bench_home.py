@@ -22,8 +22,9 @@ from consent.cookies import consent_cookie_value
 from consent.selectors import policy_current_version
 from consent.services import consent_record
 from content.demo import seed_content
-from personalization.models import Visitor, VisitorFeatures
-from personalization.selectors import COOKIE_SALT
+from personalization.features.models import VisitorFeatures
+from personalization.visitors.models import Visitor
+from personalization.visitors.selectors import COOKIE_SALT
 
 ROUNDS = 3
 

@@ -20,12 +20,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import support  # noqa: F401 - Django set up: the recommenders import models
 
-from personalization.recommenders.als import Als
-from personalization.recommenders.base import Catalogue
-from personalization.recommenders.ease import Ease
-from personalization.recommenders.filters import exclude_seen, top_k
-from personalization.recommenders.interactions import from_triples
-from personalization.recommenders.knn import ItemKnn
+from personalization.recommendations.algorithms.als import Als
+from personalization.recommendations.algorithms.base import Catalogue
+from personalization.recommendations.algorithms.ease import Ease
+from personalization.recommendations.algorithms.filters import exclude_seen, top_k
+from personalization.recommendations.algorithms.interactions import from_triples
+from personalization.recommendations.algorithms.knn import ItemKnn
 
 ITEMS = 3_000
 SIZES = (10_000, 100_000, 1_000_000)

@@ -37,14 +37,11 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
 
 from consent.models import ConsentRecord, PolicyVersion, Purpose  # noqa: E402
-from personalization.models import (  # noqa: E402
-    Segment,
-    SegmentMembership,
-    Visitor,
-    VisitorFeatures,
-)
-from personalization.segments import segment_definitions, visitor_segments  # noqa: E402
-from personalization.services.segments import segments_compute_all  # noqa: E402
+from personalization.features.models import VisitorFeatures  # noqa: E402
+from personalization.segments.models import Segment, SegmentMembership  # noqa: E402
+from personalization.segments.selectors import segment_definitions, visitor_segments  # noqa: E402
+from personalization.segments.services import segments_compute_all  # noqa: E402
+from personalization.visitors.models import Visitor  # noqa: E402
 
 VISITORS = 5_000
 SEGMENTS = 50

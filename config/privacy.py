@@ -55,7 +55,7 @@ def _log_entries(subject: registry.Subject) -> Q:
     """Admin log entries about the subject's visitors and user account (their names)."""
     from django.contrib.contenttypes.models import ContentType
 
-    from personalization.models import Visitor
+    from personalization.visitors.models import Visitor
 
     of = ContentType.objects.get_for_model
     return Q(content_type=of(Visitor), object_id__in=[str(pk) for pk in subject.visitor_ids]) | Q(

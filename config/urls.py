@@ -8,7 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
 from content.views import item_page, tag_page
-from personalization.views import click_redirect
+from personalization.delivery.views import click_redirect
 
 handler404 = "config.errors.page_not_found"
 handler500 = "config.errors.server_error"
@@ -22,7 +22,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="site/home.html"), name="home"),
     path("items/<slug:slug>/", item_page, name="item"),
     path("tags/<slug:slug>/", tag_page, name="tag"),
-    path("admin/tailor/", include("personalization.admin_tools")),
+    path("admin/tailor/", include("personalization.decisions.admin_views")),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",

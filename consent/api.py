@@ -29,8 +29,8 @@ from consent.request import (
 )
 from consent.selectors import consent_state, purposes
 from consent.services import consent_record
-from personalization.models import Visitor
-from personalization.selectors import visitor_resolve
+from personalization.visitors.models import Visitor
+from personalization.visitors.selectors import visitor_resolve
 
 PrivacyAdmin = scope("privacy:admin")
 CHOICE_EXAMPLE = {"purposes": {"analytics": True, "personalization": False, "marketing": False}}

@@ -27,8 +27,8 @@ from consent.selectors import (
     purposes,
 )
 from consent.services import consent_record
-from personalization.models import Visitor
-from personalization.services.visitors import visitor_for_request
+from personalization.visitors.models import Visitor
+from personalization.visitors.services import visitor_for_request
 
 ANALYTICS = "analytics"
 PERSONALIZATION = "personalization"

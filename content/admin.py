@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from content import services
 from content.models import ContentItem, ContentKind, ContentRevision, Slot, SlotRule, Tag
-from personalization.widgets import ConditionWidget
+from personalization.rules.widgets import ConditionWidget
 
 
 def _as_lines(value: object) -> list[str]:

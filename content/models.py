@@ -254,8 +254,8 @@ class SlotRule(models.Model):
 
     def clean(self) -> None:
         # The condition language lives in personalization, which builds on content.
-        from personalization.catalogue import catalogue_check
         from personalization.rules import validate_condition
+        from personalization.rules.catalogue import catalogue_check
 
         issues = validate_condition(self.condition) or catalogue_check(self.condition)[0]
         if issues:

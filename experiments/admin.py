@@ -26,7 +26,7 @@ from experiments.services import (
     namespace_overlaps,
     variations_check,
 )
-from personalization.widgets import ConditionWidget
+from personalization.rules.widgets import ConditionWidget
 
 
 class VariationFormSet(BaseInlineFormSet):

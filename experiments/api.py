@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from experiments.models import Experiment
 from experiments.selectors import MetricResult, Results, experiment_results
-from personalization.api_delivery.common import ProfilesRead, errors
+from personalization.delivery.api.common import ProfilesRead, errors
 
 
 @extend_schema_serializer(component_name="ExperimentVariationResult")

@@ -28,8 +28,8 @@ from content.models import ContentItem
 from experiments import bucketing
 from experiments.cache import experiments_version
 from experiments.models import Experiment, Exposure, Variation
-from personalization.models import Visitor
 from personalization.rules import compile_condition
+from personalization.visitors.models import Visitor
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from consent.selectors import consent_states
 from experiments.assignment import experiment_definition, hash_assign
 from experiments.models import Experiment, Exposure, Metric, Variation
 from experiments.services import experiment_start
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 
 KEY = "home-rail-title"
 

@@ -31,8 +31,8 @@ from experiments.assignment import (
     visitor_exposures,
 )
 from experiments.models import Experiment
-from personalization import decisions as engine  # a module import: decisions imports us too
-from personalization.models import Visitor
+from personalization.decisions import engine  # a module import: decisions imports us too
+from personalization.visitors.models import Visitor
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def experiment_decision(
 
 def _request_attributes(request: HttpRequest) -> dict[str, Any] | None:
     # Imported here: personalization.request imports the decision engine, which imports us.
-    from personalization.request import request_attributes
+    from personalization.decisions.request import request_attributes
 
     return request_attributes(request)
 
@@ -226,7 +226,7 @@ def visitor_holdout(visitor: Visitor) -> tuple[bool, tuple[Row, ...]]:
         if holdout is None or not holdout.live_at(timezone.now()):
             return False, ()
         # Imported here: attributes import the decision engine, which imports this module.
-        from personalization.attributes import visitor_attributes
+        from personalization.decisions.attributes import visitor_attributes
 
         attributes = visitor_attributes(visitor, {})
         arm = variation_assign(experiment=holdout, visitor=visitor, attributes=attributes)

@@ -102,8 +102,8 @@ class Experiment(models.Model):
         return self.name or self.key
 
     def clean(self) -> None:
-        from personalization.catalogue import catalogue_check
         from personalization.rules import validate_condition
+        from personalization.rules.catalogue import catalogue_check
 
         errors: dict[str, list[str]] = {}
         issues = validate_condition(self.condition) or catalogue_check(self.condition)[0]

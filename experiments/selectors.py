@@ -30,7 +30,7 @@ from scipy.stats import norm
 from content.models import SlotRule
 from experiments import stats
 from experiments.models import Experiment, Exposure, Metric, Variation
-from personalization.models import Event
+from personalization.visitors.models import Event
 
 PRE_PERIOD = timedelta(days=30)
 WIN_THRESHOLD = 0.95  # chance to win that makes a variation the suggested winner

@@ -12,7 +12,7 @@ from config.buffers import WriteBuffer
 from config.errors import ApplicationError
 from content.models import SlotRule
 from experiments.models import AllocationSnapshot, Experiment, Exposure, Variation
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 
 WEIGHT_TOLERANCE = 0.001
 

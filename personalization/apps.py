@@ -3,7 +3,7 @@ from django.apps import AppConfig
 
 def merge_profiles_on_login(sender, request, user, **kwargs) -> None:
     """Login is the one moment an anonymous profile and a known one meet: merge them."""
-    from personalization.services.visitors import visitor_login
+    from personalization.visitors.services import visitor_login
 
     if request is not None:
         visitor_login(request=request, user=user)

@@ -28,11 +28,12 @@ from django.utils import timezone
 
 from consent.services import consent_grant_bulk
 from content.models import ContentItem
-from personalization.models import Event, Segment, Visitor
-from personalization.services.clusters import clusters_compute_all
-from personalization.services.features import features_compute_all
-from personalization.services.recommendations import recommendations_compute_all
-from personalization.services.segments import segments_compute_all
+from personalization.clustering.services import clusters_compute_all
+from personalization.features.services import features_compute_all
+from personalization.recommendations.services import recommendations_compute_all
+from personalization.segments.models import Segment
+from personalization.segments.services import segments_compute_all
+from personalization.visitors.models import Event, Visitor
 
 DEMO_CLUSTERS_FROM = 40
 

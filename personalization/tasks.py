@@ -1,66 +1,29 @@
-"""Thin Celery tasks for profile features and event retention; the work lives in services."""
+"""Every Celery task of the app, defined in its capability's package; imported here for Celery.
 
-from typing import Any
+Task names (`tailor.…`) are explicit, so stored schedules and queued messages keep working
+whichever module a task lives in.
+"""
 
-from celery import group, shared_task
-
-from config.tasking import RETRIES, child_options
-from personalization.services import features, retention
-
-
-@shared_task(bind=True, name="tailor.compute_features", **RETRIES)
-def compute_features(self, *, chunk_size: int = 2000) -> dict[str, Any]:
-    """Compute population statistics once, then every visitor's features in chunks.
-
-    On a worker the chunks go out as a group of `compute_features_chunk` tasks on this task's
-    own queue, so that every worker consuming it shares them; run eagerly, they run inline and
-    the summary counts visitors computed and skipped. Cost of dispatching: the statistics (see
-    `features`), every visitor id in memory once (about 30 MB per million visitors) and
-    visitors / chunk_size messages of chunk_size ids each.
-    """
-    stats = features.population_stats()
-    if self.request.is_eager:
-        return features.features_compute_all(chunk_size=chunk_size, stats=stats)
-    chunks = list(features.visitor_id_chunks(chunk_size=chunk_size))
-    if not chunks:
-        return {"chunks": 0, "visitors": 0}
-    payload = stats.as_json()
-    job = group(compute_features_chunk.s(visitor_ids=ids, stats=payload) for ids in chunks)
-    result = job.apply_async(**child_options(self.request))
-    return {"chunks": len(chunks), "visitors": sum(map(len, chunks)), "group_id": result.id}
-
-
-@shared_task(name="tailor.compute_features_chunk", **RETRIES)
-def compute_features_chunk(*, visitor_ids: list[int], stats: dict[str, Any]) -> dict[str, int]:
-    """Compute the features of one chunk of visitors against the run's statistics (idempotent)."""
-    return features.features_chunk_compute(
-        visitor_ids=visitor_ids, stats=features.PopulationStats.from_json(stats)
-    )
-
-
-@shared_task(name="tailor.delete_expired_events", **RETRIES)
-def delete_expired_events() -> int:
-    """Delete events past EVENT_RETENTION_DAYS in batches; returns how many went."""
-    return retention.events_delete_expired()
-
-
-# Clustering, recommendation and segment tasks live in their own modules; importing them here
-# registers them with Celery.
-from personalization.tasks_clusters import (  # noqa: E402, F401
+from personalization.clustering.tasks import (
     assign_clusters_chunk,
     compute_clusters,
     fail_clusters,
     finish_clusters,
     finish_clusters_if_last,
 )
-from personalization.tasks_recommendations import (  # noqa: E402, F401
+from personalization.features.tasks import compute_features, compute_features_chunk
+from personalization.recommendations.tasks import (
     compute_recommendations,
     compute_recommendations_chunk,
     fail_recommendations,
     finish_recommendations,
 )
-from personalization.tasks_segments import (  # noqa: E402, F401
-    compute_segments,
-    compute_segments_chunk,
-    finish_segments,
-)
+from personalization.segments.tasks import compute_segments, compute_segments_chunk, finish_segments
+from personalization.visitors.tasks import delete_expired_events
+
+__all__ = [
+    "assign_clusters_chunk", "compute_clusters", "compute_features", "compute_features_chunk",
+    "compute_recommendations", "compute_recommendations_chunk", "compute_segments",
+    "compute_segments_chunk", "delete_expired_events", "fail_clusters", "fail_recommendations",
+    "finish_clusters", "finish_clusters_if_last", "finish_recommendations", "finish_segments",
+]  # fmt: skip

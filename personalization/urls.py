@@ -2,15 +2,15 @@
 
 from django.urls import path
 
-from personalization.api import EventsIngestApi
-from personalization.api_delivery import (
+from personalization.delivery.api import (
     BlocksBatchApi,
     ProfileApi,
     RecommendationsApi,
     SimilarItemsApi,
     SlotDecideApi,
 )
-from personalization.api_segments import ProfileSegmentsApi, SegmentApi, SegmentsApi
+from personalization.segments.api import ProfileSegmentsApi, SegmentApi, SegmentsApi
+from personalization.visitors.api import EventsIngestApi
 
 app_name = "personalization"
 

@@ -53,7 +53,7 @@ def _fresh_process_caches(request) -> Iterator[None]:
     counts queries does not count this process-wide warm-up.
     """
     from consent.selectors import consent_config_clear, purposes
-    from personalization.segments import segments_cache_clear
+    from personalization.segments.selectors import segments_cache_clear
 
     segments_cache_clear()
     consent_config_clear()

@@ -2,8 +2,8 @@
 
 from consent.registry import Subject
 from consent.services import proof_hash
-from personalization.models import Visitor
-from personalization.selectors import visitor_resolve
+from personalization.visitors.models import Visitor
+from personalization.visitors.selectors import visitor_resolve
 
 
 def subject_resolve(identifier: str) -> Subject | None:

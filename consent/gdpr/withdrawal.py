@@ -17,7 +17,7 @@ from django.db import transaction
 
 from consent.registry import DELETE, PersonalData, Subject, declarations
 from consent.selectors import consent_states
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 
 PURGE_BATCH_SIZE = 5_000
 

@@ -29,13 +29,14 @@ from consent.selectors import consent_states
 from content.models import ContentItem
 from experiments.assignment import exposures_prefetch
 from experiments.services import exposures_record
-from personalization.catalogue import attributes_build
-from personalization.clusters import visitor_clusters_many
-from personalization.decisions import Decision, decide
+from personalization.clustering.selectors import visitor_clusters_many
+from personalization.decisions.engine import Decision, decide
 from personalization.delivery.links import click_token, item_target
-from personalization.models import Visitor, VisitorFeatures
-from personalization.segments import visitor_segments_many
-from personalization.selectors import visitor_resolve
+from personalization.features.models import VisitorFeatures
+from personalization.rules.catalogue import attributes_build
+from personalization.segments.selectors import visitor_segments_many
+from personalization.visitors.models import Visitor
+from personalization.visitors.selectors import visitor_resolve
 
 logger = logging.getLogger(__name__)
 

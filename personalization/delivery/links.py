@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from consent.selectors import allows
 from content.models import ContentItem
-from personalization.decisions import Decision
-from personalization.models import Event, Visitor
+from personalization.decisions.engine import Decision
+from personalization.visitors.models import Event, Visitor
 
 ANALYTICS = "analytics"
 CLICK_SALT = "tailor.click"

@@ -21,11 +21,12 @@ from django.utils.safestring import SafeString, mark_safe
 from content.html import sanitize_html
 from content.models import ContentItem
 from experiments.hooks import exposures_note, request_in_holdout, template_variation
-from personalization.decisions import Decision, recommended_items
-from personalization.delivery import related
-from personalization.devtools import toolbar_context
-from personalization.request import request_attributes, request_decide, request_in_segment
-from personalization.selectors import visitor_last_viewed_item
+from personalization.decisions.engine import Decision
+from personalization.decisions.request import request_attributes, request_decide, request_in_segment
+from personalization.delivery.devtools import toolbar_context
+from personalization.recommendations import related
+from personalization.recommendations.serving import recommended_items
+from personalization.visitors.selectors import visitor_last_viewed_item
 
 logger = logging.getLogger(__name__)
 register = template.Library()

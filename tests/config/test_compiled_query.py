@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from config.sql import CompiledQuery
-from personalization.models import Event, VisitorFeatures
-from personalization.selectors import visitor_with_features
+from personalization.features.models import VisitorFeatures
+from personalization.features.selectors import visitor_with_features
+from personalization.visitors.models import Event
 from tests.factories import ContentItemFactory, EventFactory, VisitorFactory
 
 pytestmark = pytest.mark.django_db

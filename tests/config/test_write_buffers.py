@@ -8,8 +8,8 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from config.buffers import WriteBuffer
-from personalization.models import Event, Visitor
-from personalization.services.visitors import PageView, page_views_write
+from personalization.visitors.models import Event, Visitor
+from personalization.visitors.services import PageView, page_views_write
 from tests.factories import VisitorFactory
 
 

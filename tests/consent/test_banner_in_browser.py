@@ -7,7 +7,7 @@ from django.conf import settings
 from playwright.sync_api import Page, expect
 
 from consent.selectors import allows
-from personalization.models import Event, Visitor
+from personalization.visitors.models import Event, Visitor
 
 pytestmark = pytest.mark.browser
 

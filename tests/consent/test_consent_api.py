@@ -11,8 +11,8 @@ from consent.cookies import consent_cookie_value, consent_from_cookie
 from consent.models import ConsentRecord, PolicyVersion
 from consent.request import request_allows
 from consent.selectors import allows
-from personalization.models import Event, Visitor
-from personalization.selectors import COOKIE_SALT
+from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import COOKIE_SALT
 from tests.factories import UserFactory
 from tests.factories.personalization import VisitorFactory, grant
 

@@ -19,8 +19,9 @@ from rest_framework.test import APIClient
 from config.services import api_key_create
 from consent.selectors import allows
 from consent.services import consent_record
-from personalization.models import Event, Visitor, VisitorFeatures
-from personalization.services.features import features_compute
+from personalization.features.models import VisitorFeatures
+from personalization.features.services import features_compute
+from personalization.visitors.models import Event, Visitor
 from tests.consent.test_consent_api import BROWSER, URL, granted, with_visitor_cookie
 from tests.factories import ContentItemFactory, ContentKindFactory, SlotFactory, SlotRuleFactory
 from tests.factories.personalization import EventFactory

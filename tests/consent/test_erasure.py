@@ -20,7 +20,8 @@ from consent.selectors import state_cache_key
 from consent.services import proof_hash
 from consent.tasks import erase_subject
 from content.models import ContentItem
-from personalization.models import Event, Visitor, VisitorFeatures, VisitorMerge
+from personalization.features.models import VisitorFeatures
+from personalization.visitors.models import Event, Visitor, VisitorMerge
 from tests.consent.test_export import Seeded, client_with_key, seed_subject
 from tests.factories import ContentItemFactory
 

@@ -16,18 +16,12 @@ from consent.gdpr.subjects import subject_resolve
 from consent.models import DataSubjectRequest, PrivacyAuditEntry
 from consent.registry import declarations
 from experiments.services import exposures_record
-from personalization.models import (
-    Event,
-    Impression,
-    ModelRun,
-    Recommendation,
-    Segment,
-    SegmentMembership,
-    Visitor,
-    VisitorFeatures,
-)
-from personalization.models_clusters import Cluster, ClusterMembership, ClusterRun
-from personalization.services.visitors import visitor_merge
+from personalization.clustering.models import Cluster, ClusterMembership, ClusterRun
+from personalization.features.models import VisitorFeatures
+from personalization.recommendations.models import ModelRun, Recommendation
+from personalization.segments.models import Segment, SegmentMembership
+from personalization.visitors.models import Event, Impression, Visitor
+from personalization.visitors.services import visitor_merge
 from tests.factories import ContentItemFactory, UserFactory
 from tests.factories.experiments import ExperimentFactory
 from tests.factories.personalization import grant

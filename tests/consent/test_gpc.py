@@ -7,7 +7,7 @@ from rest_framework.test import APIClient
 from consent.models import ConsentRecord
 from consent.request import request_allows
 from consent.selectors import allows
-from personalization.models import Event, Visitor
+from personalization.visitors.models import Event, Visitor
 from tests.consent.test_consent_api import BROWSER, URL, granted, with_visitor_cookie
 from tests.factories.personalization import VisitorFactory, grant
 

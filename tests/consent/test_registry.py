@@ -19,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 
 from consent import registry
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 
 
 def references_to_people() -> list[str]:

@@ -7,7 +7,8 @@ from config.schedules import DEFAULT_SCHEDULES
 from consent.gdpr.retention import consent_retention_apply
 from consent.models import Purpose
 from consent.tasks import apply_consent_retention
-from personalization.models import Event, Visitor, VisitorFeatures
+from personalization.features.models import VisitorFeatures
+from personalization.visitors.models import Event, Visitor
 
 pytestmark = pytest.mark.django_db
 

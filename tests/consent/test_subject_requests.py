@@ -14,7 +14,7 @@ from consent.gdpr.requests import (
     subject_request_reject,
 )
 from consent.models import DataSubjectRequest, PrivacyAuditEntry
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 from tests.consent.test_export import client_with_key, seed_subject
 from tests.factories import UserFactory
 

@@ -3,7 +3,9 @@
 import pytest
 
 from consent.services import consent_record
-from personalization.models import Event, Impression, Recommendation, Visitor, VisitorFeatures
+from personalization.features.models import VisitorFeatures
+from personalization.recommendations.models import Recommendation
+from personalization.visitors.models import Event, Impression, Visitor
 from tests.consent.test_export import seed_subject
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.conf import settings
 
 from content.models import ContentItem
-from personalization.models import Event
+from personalization.visitors.models import Event
 from tests.factories import (
     ContentItemFactory,
     TagFactory,

@@ -4,7 +4,7 @@ import pytest
 
 from experiments import bucketing
 from experiments.models import Experiment
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 from tests.factories import ContentItemFactory, SlotFactory, VisitorFactory, grant
 from tests.factories.experiments import ExperimentFactory
 

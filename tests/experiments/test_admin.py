@@ -7,7 +7,7 @@ from django.utils import timezone
 from content.models import SlotRule
 from experiments.models import Experiment, Exposure
 from experiments.services import ExperimentError, experiment_ship, experiment_start
-from personalization.decisions import decide
+from personalization.decisions.engine import decide
 from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, SlotFactory, UserFactory, VisitorFactory
 from tests.factories.experiments import ExperimentFactory

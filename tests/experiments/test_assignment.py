@@ -4,8 +4,8 @@ from django.utils import timezone
 
 from experiments.hooks import template_variation
 from experiments.models import Experiment, Exposure
-from personalization.decisions import decide
-from personalization.services.visitors import visitor_merge
+from personalization.decisions.engine import decide
+from personalization.visitors.services import visitor_merge
 from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, SlotRuleFactory, VisitorFactory, grant
 from tests.factories.experiments import ExperimentFactory

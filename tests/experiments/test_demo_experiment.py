@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from experiments.models import Experiment, Exposure
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 from tests.factories import visitor_cookie
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0"

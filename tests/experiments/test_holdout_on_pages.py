@@ -8,7 +8,7 @@ from rest_framework.test import APIClient
 
 from config.services import api_key_create
 from experiments.models import Exposure
-from personalization.models import VisitorFeatures
+from personalization.features.models import VisitorFeatures
 from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, ContentKindFactory, TagFactory
 from tests.factories.experiments import ExperimentFactory

@@ -7,7 +7,8 @@ from django.utils import timezone
 from consent.services import consent_grant_bulk
 from personalization.clustering.features import NUMERIC
 from personalization.clustering.synthetic import GROUPS, synthetic_frame
-from personalization.models import Visitor, VisitorFeatures
+from personalization.features.models import VisitorFeatures
+from personalization.visitors.models import Visitor
 
 
 @dataclass

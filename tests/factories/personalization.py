@@ -4,7 +4,8 @@ from django.utils import timezone
 
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 from consent.selectors import state_cache_key
-from personalization.models import Event, Segment, SegmentMembership, Visitor
+from personalization.segments.models import Segment, SegmentMembership
+from personalization.visitors.models import Event, Visitor
 
 
 class VisitorFactory(factory.django.DjangoModelFactory):
@@ -86,7 +87,7 @@ def visitor_cookie(visitor: Visitor) -> str:
     from django.conf import settings
     from django.core import signing
 
-    from personalization.selectors import COOKIE_SALT
+    from personalization.visitors.selectors import COOKIE_SALT
 
     signer = signing.get_cookie_signer(salt=settings.TAILOR_VISITOR_COOKIE + COOKIE_SALT)
     return signer.sign(str(visitor.uid))

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from personalization.models import VisitorFeatures
+from personalization.features.models import VisitorFeatures
 from tests.factories import UserFactory, VisitorFactory, grant
 
 ATTRIBUTES_URL = "/admin/tailor/attributes.json"

@@ -11,9 +11,11 @@ from rest_framework.test import APIClient
 
 from config.services import api_key_create
 from consent.models import ConsentRecord, PolicyVersion
-from personalization.delivery import click_token_read
-from personalization.models import SegmentMembership, Visitor, VisitorFeatures
-from personalization.services.visitors import visitor_merge
+from personalization.delivery.links import click_token_read
+from personalization.features.models import VisitorFeatures
+from personalization.segments.models import SegmentMembership
+from personalization.visitors.models import Visitor
+from personalization.visitors.services import visitor_merge
 from tests.factories import (
     ContentItemFactory,
     ContentKindFactory,

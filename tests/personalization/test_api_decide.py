@@ -5,9 +5,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
-from personalization.delivery import click_token_read
-from personalization.delivery.links import decision_token_read
-from personalization.models import VisitorFeatures
+from personalization.delivery.links import click_token_read, decision_token_read
+from personalization.features.models import VisitorFeatures
 from tests.factories import (
     ContentItemFactory,
     ContentKindFactory,

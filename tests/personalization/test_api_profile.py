@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
-from personalization.models import VisitorFeatures
+from personalization.features.models import VisitorFeatures
 from tests.factories import ContentItemFactory, EventFactory, VisitorFactory, grant
 from tests.factories.personalization import SegmentFactory, SegmentMembershipFactory
 

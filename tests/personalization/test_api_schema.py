@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
-from personalization.models import VisitorFeatures
+from personalization.features.models import VisitorFeatures
 from tests.factories import (
     ContentItemFactory,
     SlotFactory,

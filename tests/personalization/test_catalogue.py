@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from personalization.catalogue import (
+from personalization.rules import ConditionIssue, evaluate_condition
+from personalization.rules.catalogue import (
     ATTRIBUTE_KEYS,
     ATTRIBUTES,
     CONTEXT_KEYS,
@@ -16,7 +17,6 @@ from personalization.catalogue import (
     catalogue_check,
     condition_is_live,
 )
-from personalization.rules import ConditionIssue, evaluate_condition
 
 
 def errors(condition: Any) -> list[str]:

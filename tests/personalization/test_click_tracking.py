@@ -9,10 +9,9 @@ from django.core import signing
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
-from personalization.delivery import click_token
-from personalization.delivery.links import CLICK_SALT, decision_token
-from personalization.models import Event, Visitor
-from personalization.services.visitors import visitor_merge
+from personalization.delivery.links import CLICK_SALT, click_token, decision_token
+from personalization.visitors.models import Event, Visitor
+from personalization.visitors.services import visitor_merge
 from tests.factories import ContentItemFactory, SlotFactory, VisitorFactory, grant
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +119,7 @@ def test_a_tampered_token_is_a_404_page_not_a_redirect(client, item, reader):
 
 def decision_token_of(item, reader) -> str:
     """A genuine token of another kind (a decision's): it must not open links."""
-    from personalization.decisions import Decision
+    from personalization.decisions.engine import Decision
 
     return decision_token(Decision(slot="x", items=[item], reason="default"), reader)
 

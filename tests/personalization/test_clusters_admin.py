@@ -4,11 +4,12 @@ import re
 
 import pytest
 
-from personalization.admin_clusters import PALETTE, projection_svg
-from personalization.clusters import clusters_cache_clear
-from personalization.models import Cluster, ClusterRun, Segment
-from personalization.segments import segments_cache_clear
-from personalization.services.clusters import clusters_compute_all
+from personalization.clustering.admin import PALETTE, projection_svg
+from personalization.clustering.models import Cluster, ClusterRun
+from personalization.clustering.selectors import clusters_cache_clear
+from personalization.clustering.services import clusters_compute_all
+from personalization.segments.models import Segment
+from personalization.segments.selectors import segments_cache_clear
 from tests.factories import UserFactory
 from tests.factories.clusters import population_create
 

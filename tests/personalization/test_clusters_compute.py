@@ -7,11 +7,11 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
-from personalization.attributes import visitor_attributes
-from personalization.clusters import clusters_cache_clear
-from personalization.models import Cluster, ClusterMembership, ClusterRun
+from personalization.clustering.models import Cluster, ClusterMembership, ClusterRun
+from personalization.clustering.selectors import clusters_cache_clear
+from personalization.clustering.services import cluster_rename, clusters_compute_all
+from personalization.decisions.attributes import visitor_attributes
 from personalization.rules import evaluate_condition
-from personalization.services.clusters import cluster_rename, clusters_compute_all
 from tests.factories.clusters import population_create
 from tests.factories.personalization import grant
 

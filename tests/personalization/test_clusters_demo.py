@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from personalization.models import ClusterMembership, ClusterRun
+from personalization.clustering.models import ClusterMembership, ClusterRun
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from personalization.clusters import clusters_cache_clear
-from personalization.services.clusters import clusters_compute_all
+from personalization.clustering.selectors import clusters_cache_clear
+from personalization.clustering.services import clusters_compute_all
 from tests.factories import UserFactory
 from tests.factories.clusters import population_create
 from tests.factories.users import PASSWORD

@@ -2,16 +2,17 @@
 
 import pytest
 
-from personalization.clusters import clusters_cache_clear
-from personalization.models import Cluster, ClusterMembership, Segment, SegmentMembership
-from personalization.segments import segments_cache_clear, visitor_segments
-from personalization.services.clusters import (
+from personalization.clustering.models import Cluster, ClusterMembership
+from personalization.clustering.selectors import clusters_cache_clear
+from personalization.clustering.services import (
     ClusterError,
     cluster_rename,
     cluster_segment_create,
     clusters_compute_all,
 )
-from personalization.services.segments import segments_compute_all
+from personalization.segments.models import Segment, SegmentMembership
+from personalization.segments.selectors import segments_cache_clear, visitor_segments
+from personalization.segments.services import segments_compute_all
 from tests.factories.clusters import population_create
 from tests.factories.personalization import SegmentFactory
 

@@ -5,11 +5,11 @@ import time
 import pytest
 
 from consent.models import Purpose
-from personalization.attributes import visitor_attributes
-from personalization.clusters import clusters_cache_clear
-from personalization.models import ClusterMembership, ClusterRun
-from personalization.services.clusters import cluster_run_create, cluster_run_fit
-from personalization.tasks_clusters import assign_in_chunks, compute_clusters
+from personalization.clustering.models import ClusterMembership, ClusterRun
+from personalization.clustering.selectors import clusters_cache_clear
+from personalization.clustering.services import cluster_run_create, cluster_run_fit
+from personalization.clustering.tasks import assign_in_chunks, compute_clusters
+from personalization.decisions.attributes import visitor_attributes
 from tests.factories.clusters import population_create
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from content.models import SlotRule
-from personalization.models import VisitorFeatures
+from personalization.features.models import VisitorFeatures
 from tests.factories import SlotFactory, SlotRuleFactory, UserFactory, VisitorFactory, grant
 from tests.factories.users import PASSWORD
 

@@ -4,8 +4,9 @@ import pytest
 from django.utils import timezone
 
 from content.models import ContentItem, SlotRule
-from personalization.decisions import decide
-from personalization.models import Event, VisitorFeatures
+from personalization.decisions.engine import decide
+from personalization.features.models import VisitorFeatures
+from personalization.visitors.models import Event
 from tests.factories import (
     ContentItemFactory,
     ContentKindFactory,
@@ -134,7 +135,7 @@ def test_a_failure_while_deciding_falls_back_to_the_default(hero, fan, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("feature store unavailable")
 
-    monkeypatch.setattr("personalization.decisions.visitor_attributes", broken)
+    monkeypatch.setattr("personalization.decisions.engine.visitor_attributes", broken)
 
     decision = decide("hero", fan, MOBILE)
 

@@ -4,8 +4,9 @@ import pytest
 from django.core.management import call_command
 
 from consent.selectors import allows
-from personalization.decisions import decide
-from personalization.models import Event, Visitor, VisitorFeatures
+from personalization.decisions.engine import decide
+from personalization.features.models import VisitorFeatures
+from personalization.visitors.models import Event, Visitor
 
 
 def seed(visitors: int) -> None:

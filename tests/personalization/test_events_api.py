@@ -10,8 +10,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from config.services import api_key_create, api_key_revoke
-from personalization.models import Event, Visitor
-from personalization.selectors import COOKIE_SALT
+from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import COOKIE_SALT
 from tests.factories import ContentItemFactory
 from tests.factories.personalization import VisitorFactory, grant
 

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from consent.models import Purpose
 from consent.services import consent_record
-from personalization.models import Visitor, VisitorFeatures
-from personalization.tasks import compute_features
+from personalization.features.models import VisitorFeatures
+from personalization.features.tasks import compute_features
+from personalization.visitors.models import Visitor
 from tests.factories.personalization import EventFactory, VisitorFactory
 
 

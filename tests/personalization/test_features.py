@@ -9,8 +9,9 @@ from decimal import Decimal
 import pytest
 
 from consent.services import consent_record
-from personalization.models import Event, Visitor, VisitorFeatures
-from personalization.services.features import features_compute
+from personalization.features.models import VisitorFeatures
+from personalization.features.services import features_compute
+from personalization.visitors.models import Event, Visitor
 from tests.factories import ContentItemFactory, ContentKindFactory
 from tests.factories.personalization import EventFactory, VisitorFactory
 

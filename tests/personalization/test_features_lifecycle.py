@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from personalization.models import VisitorFeatures
+from personalization.features.models import VisitorFeatures
 from tests.personalization.test_features import NOW, consenting_visitor, event, features_of
 
 Stage = VisitorFeatures.Lifecycle

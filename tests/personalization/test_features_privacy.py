@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from consent.services import consent_record
-from personalization.models import VisitorFeatures
-from personalization.services.features import features_compute
-from personalization.services.visitors import visitor_merge
+from personalization.features.models import VisitorFeatures
+from personalization.features.services import features_compute
+from personalization.visitors.services import visitor_merge
 from tests.factories.personalization import VisitorFactory
 from tests.personalization.test_features import NOW, consenting_visitor, event
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from content.services import tags_ensure
-from personalization.services.features import features_compute, population_stats
+from personalization.features.services import features_compute, population_stats
 from tests.factories import ContentItemFactory
 from tests.personalization.test_features import NOW, consenting_visitor, event
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from personalization.models import VisitorFeatures
-from personalization.services.features import features_compute, population_stats
+from personalization.features.models import VisitorFeatures
+from personalization.features.services import features_compute, population_stats
 from tests.personalization.test_features import NOW, consenting_visitor, event
 
 

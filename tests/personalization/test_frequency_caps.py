@@ -4,8 +4,8 @@ import pytest
 from django.utils import timezone
 
 from content.models import ContentItem
-from personalization.decisions import decide
-from personalization.models import Impression
+from personalization.decisions.engine import decide
+from personalization.visitors.models import Impression
 from tests.factories import (
     ContentItemFactory,
     SlotFactory,

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from content.models import Slot
-from personalization.models import Visitor
+from personalization.visitors.models import Visitor
 from tests.factories import visitor_cookie
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from content.models import SlotRule
-from personalization.models import Event
-from personalization.selectors import visitor_interactions
+from personalization.visitors.models import Event
+from personalization.visitors.selectors import visitor_interactions
 from tests.factories import (
     ContentItemFactory,
     EventFactory,

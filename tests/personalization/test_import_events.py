@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from consent.models import ConsentRecord
 from consent.selectors import allows
-from personalization.models import Event, Visitor
+from personalization.visitors.models import Event, Visitor
 from tests.factories import ContentItemFactory
 from tests.factories.personalization import VisitorFactory, grant
 

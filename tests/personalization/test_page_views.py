@@ -6,8 +6,8 @@ from django.core import signing
 from django.utils import timezone
 
 from consent.services import consent_record
-from personalization.models import Event, Visitor
-from personalization.selectors import COOKIE_SALT
+from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import COOKIE_SALT
 
 BROWSER = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "

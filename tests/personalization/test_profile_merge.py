@@ -2,8 +2,8 @@ import pytest
 from django.utils import timezone
 
 from consent.services import consent_record
-from personalization.models import Event, Visitor, VisitorMerge
-from personalization.services.visitors import visitor_merge
+from personalization.visitors.models import Event, Visitor, VisitorMerge
+from personalization.visitors.services import visitor_merge
 from tests.factories import UserFactory
 from tests.factories.users import PASSWORD
 from tests.personalization.test_page_views import BROWSER, with_visitor_cookie

@@ -3,7 +3,12 @@
 import numpy as np
 from scipy import sparse
 
-from personalization.recommenders.filters import exclude_seen, locale_allowed, mmr, top_k
+from personalization.recommendations.algorithms.filters import (
+    exclude_seen,
+    locale_allowed,
+    mmr,
+    top_k,
+)
 
 
 def test_top_k_never_returns_an_item_the_visitor_interacted_with():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
-from personalization.recommenders.interactions import interactions_load
+from personalization.recommendations.algorithms.interactions import interactions_load
 from tests.factories.content import ContentItemFactory
 from tests.factories.personalization import EventFactory, VisitorFactory, grant
 

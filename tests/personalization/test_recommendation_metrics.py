@@ -6,10 +6,15 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from personalization.recommenders.base import Catalogue
-from personalization.recommenders.ease import ease_weights
-from personalization.recommenders.evaluation import EvaluationError, evaluate, holdout, measure
-from personalization.recommenders.interactions import from_triples
+from personalization.recommendations.algorithms.base import Catalogue
+from personalization.recommendations.algorithms.ease import ease_weights
+from personalization.recommendations.algorithms.evaluation import (
+    EvaluationError,
+    evaluate,
+    holdout,
+    measure,
+)
+from personalization.recommendations.algorithms.interactions import from_triples
 
 
 def test_precision_recall_ndcg_map_and_hit_rate_match_a_hand_computed_list():

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from personalization.models import ModelRun
+from personalization.recommendations.models import ModelRun
 from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db

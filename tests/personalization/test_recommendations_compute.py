@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from content.models import ContentItem
-from personalization.models import ModelRun, Recommendation, SimilarItem
-from personalization.services.recommendations import (
+from personalization.recommendations.models import ModelRun, Recommendation, SimilarItem
+from personalization.recommendations.services import (
     model_run_make_current,
     recommendation_run_finish,
 )
@@ -140,7 +140,7 @@ def test_evaluate_recommendations_refuses_too_little_data_without_force():
 
 
 def test_the_recommendations_api_serves_the_current_runs_list_as_hybrid():
-    from personalization.delivery import recommendations_for
+    from personalization.recommendations.related import recommendations_for
 
     _, people = shop()
     call_command("compute_recommendations", stdout=StringIO(), stderr=StringIO())
@@ -158,7 +158,7 @@ def test_the_recommendations_api_serves_the_current_runs_list_as_hybrid():
 
 
 def test_a_run_whose_chunk_failed_is_marked_failed_and_never_served():
-    from personalization.tasks_recommendations import fail_recommendations
+    from personalization.recommendations.tasks import fail_recommendations
 
     run = ModelRun.objects.create(status=ModelRun.Status.SCORING)
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from consent.services import consent_record
-from personalization.models import Recommendation
+from personalization.recommendations.models import Recommendation
 from tests.personalization.test_recommendations_compute import shop
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_after_a_withdrawal_the_api_serves_nothing_and_the_next_run_deletes_every_list(
     django_capture_on_commit_callbacks,
 ):
-    from personalization.delivery import recommendations_for
+    from personalization.recommendations.related import recommendations_for
 
     _, people = shop()
     call_command("compute_recommendations", stdout=StringIO(), stderr=StringIO())

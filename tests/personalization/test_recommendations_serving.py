@@ -7,13 +7,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from content.models import ContentItem
-from personalization.decisions import recommended_items
-from personalization.models import ModelRun, Recommendation, SimilarItem
-from personalization.services.recommendations import (
+from personalization.recommendations.models import ModelRun, Recommendation, SimilarItem
+from personalization.recommendations.services import (
     recommendation_run_train,
     visitor_chunks,
 )
-from personalization.tasks_recommendations import compute_recommendations_chunk
+from personalization.recommendations.serving import recommended_items
+from personalization.recommendations.tasks import compute_recommendations_chunk
 from tests.factories.personalization import SegmentFactory, VisitorFactory, grant
 from tests.personalization.test_api_related import client_with
 from tests.personalization.test_recommendations_compute import shop
@@ -116,7 +116,7 @@ def test_without_a_result_backend_the_last_chunk_finishes_the_run():
 
 
 def test_listed_items_beyond_the_shared_candidate_pool_are_still_served(monkeypatch):
-    from personalization import decisions
+    from personalization.recommendations import serving as decisions
 
     _, people = shop()
     compute()

@@ -5,8 +5,8 @@ import time
 import pytest
 
 from consent.models import Purpose
-from personalization.models import ModelRun, Recommendation
-from personalization.tasks_recommendations import compute_recommendations
+from personalization.recommendations.models import ModelRun, Recommendation
+from personalization.recommendations.tasks import compute_recommendations
 from tests.personalization.test_recommendations_compute import shop
 
 

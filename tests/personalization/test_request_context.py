@@ -1,7 +1,7 @@
 import pytest
 from django.test import RequestFactory
 
-from personalization.context import describe_user_agent, request_context
+from personalization.visitors.context import describe_user_agent, request_context
 
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "

@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from personalization.models import Event
-from personalization.services.retention import events_delete_expired
-from personalization.tasks import delete_expired_events
+from personalization.visitors.models import Event
+from personalization.visitors.retention import events_delete_expired
+from personalization.visitors.tasks import delete_expired_events
 from tests.factories.personalization import EventFactory, VisitorFactory
 from tests.personalization.test_features import NOW
 

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.messages import get_messages
 
-from personalization.admin import size_history_svg
-from personalization.models import Segment, SegmentSizeSnapshot
-from personalization.segments import segments_cache_clear
+from personalization.segments.admin import size_history_svg
+from personalization.segments.models import Segment, SegmentSizeSnapshot
+from personalization.segments.selectors import segments_cache_clear
 from tests.factories import UserFactory
 from tests.factories.personalization import SegmentFactory, SegmentMembershipFactory
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
-from personalization.segments import segments_cache_clear
+from personalization.segments.selectors import segments_cache_clear
 from tests.factories.personalization import (
     SegmentFactory,
     SegmentMembershipFactory,

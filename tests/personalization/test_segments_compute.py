@@ -9,19 +9,15 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from personalization.models import (
-    Segment,
-    SegmentMembership,
-    SegmentSizeSnapshot,
-    Visitor,
-    VisitorFeatures,
-)
-from personalization.segments import segment_definitions, segments_cache_clear
-from personalization.services.segments import (
+from personalization.features.models import VisitorFeatures
+from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from personalization.segments.selectors import segment_definitions, segments_cache_clear
+from personalization.segments.services import (
     segment_memberships_compute,
     segments_compute_all,
 )
-from personalization.tasks_segments import compute_segments
+from personalization.segments.tasks import compute_segments
+from personalization.visitors.models import Visitor
 from tests.factories.personalization import (
     SegmentFactory,
     SegmentMembershipFactory,

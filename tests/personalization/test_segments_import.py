@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from personalization.models import Segment, SegmentMembership, Visitor
-from personalization.segments import segments_cache_clear
+from personalization.segments.models import Segment, SegmentMembership
+from personalization.segments.selectors import segments_cache_clear
+from personalization.visitors.models import Visitor
 from tests.factories.personalization import SegmentFactory, SegmentMembershipFactory, VisitorFactory
 
 pytestmark = pytest.mark.django_db

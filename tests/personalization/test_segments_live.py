@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from personalization import segments as segments_module
-from personalization.models import Segment
 from personalization.rules import evaluate_condition
-from personalization.segments import (
+from personalization.segments import selectors as segments_module
+from personalization.segments.models import Segment
+from personalization.segments.selectors import (
     SegmentSet,
     segment_definitions,
     segments_cache_clear,
@@ -135,7 +135,7 @@ def test_a_failing_lookup_is_logged_and_counts_as_not_matched(monkeypatch, caplo
     monkeypatch.setattr(segments_module, "segment_definitions", broken)
     segments = visitor_segments(VisitorFactory(), {})
 
-    with caplog.at_level(logging.ERROR, logger="personalization.segments"):
+    with caplog.at_level(logging.ERROR, logger="personalization.segments.selectors"):
         assert "vip" not in segments
         assert list(segments) == []
     assert "Segment 'vip' failed" in caplog.text

@@ -7,9 +7,10 @@ from django.utils import timezone
 
 from consent.models import Purpose
 from consent.services import consent_record
-from personalization.models import Segment, SegmentMembership, SegmentSizeSnapshot, VisitorFeatures
-from personalization.segments import segments_cache_clear
-from personalization.tasks_segments import compute_segments
+from personalization.features.models import VisitorFeatures
+from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from personalization.segments.selectors import segments_cache_clear
+from personalization.segments.tasks import compute_segments
 from tests.factories.personalization import SegmentFactory, VisitorFactory
 
 

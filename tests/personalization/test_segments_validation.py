@@ -4,8 +4,8 @@ import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
-from personalization.models import Segment
-from personalization.segments import (
+from personalization.segments.models import Segment
+from personalization.segments.selectors import (
     SEGMENTS_VERSION_KEY,
     segment_condition_warnings,
     segment_definitions,

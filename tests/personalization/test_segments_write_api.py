@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
-from personalization.models import Segment
+from personalization.segments.models import Segment
 from tests.factories.personalization import SegmentFactory
 
 

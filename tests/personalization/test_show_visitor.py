@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from personalization.models import Event, Visitor
+from personalization.visitors.models import Event, Visitor
 
 
 @pytest.mark.django_db

@@ -3,7 +3,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
 
-from personalization.models import VisitorFeatures
+from personalization.features.models import VisitorFeatures
 from tests.factories import (
     ContentItemFactory,
     ContentKindFactory,

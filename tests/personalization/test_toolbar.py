@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from content.models import ContentItem
-from personalization.models import Event, Impression
+from personalization.visitors.models import Event, Impression
 from tests.factories import VisitorFactory, grant
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0"

@@ -4,8 +4,8 @@ import pytest
 from django.conf import settings
 from django.core import signing
 
-from personalization.models import Event, Visitor
-from personalization.selectors import COOKIE_SALT
+from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import COOKIE_SALT
 from tests.factories import ContentItemFactory
 from tests.factories.personalization import VisitorFactory, grant
 

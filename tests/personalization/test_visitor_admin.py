@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from personalization.models import Event
+from personalization.visitors.models import Event
 from tests.factories import UserFactory, VisitorFactory
 from tests.factories.personalization import SegmentFactory, SegmentMembershipFactory
 

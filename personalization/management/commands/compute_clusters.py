@@ -4,9 +4,9 @@ import argparse
 from typing import Any
 
 from personalization.clustering.model import ClusteringError, k_range_parse
+from personalization.clustering.services import SAMPLE_SIZE, clusters_compute_all
+from personalization.clustering.tasks import compute_clusters
 from personalization.management.chunked import ChunkedComputeCommand, positive_int
-from personalization.services.clusters import SAMPLE_SIZE, clusters_compute_all
-from personalization.tasks_clusters import compute_clusters
 
 
 def k_range_type(text: str) -> tuple[int, int]:

@@ -2,9 +2,9 @@
 
 from typing import Any
 
+from personalization.features.services import features_compute_all
+from personalization.features.tasks import compute_features
 from personalization.management.chunked import ChunkedComputeCommand
-from personalization.services.features import features_compute_all
-from personalization.tasks import compute_features
 
 
 class Command(ChunkedComputeCommand):

@@ -3,8 +3,8 @@
 from typing import Any
 
 from personalization.management.chunked import ChunkedComputeCommand
-from personalization.services.recommendations import recommendations_compute_all
-from personalization.tasks_recommendations import compute_recommendations
+from personalization.recommendations.services import recommendations_compute_all
+from personalization.recommendations.tasks import compute_recommendations
 
 
 class Command(ChunkedComputeCommand):

@@ -3,8 +3,8 @@
 from typing import Any
 
 from personalization.management.chunked import ChunkedComputeCommand
-from personalization.services.segments import segments_compute_all
-from personalization.tasks_segments import compute_segments
+from personalization.segments.services import segments_compute_all
+from personalization.segments.tasks import compute_segments
 
 
 class Command(ChunkedComputeCommand):

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from personalization.management.chunked import positive_int, raw_stream
-from personalization.recommenders.evaluation import SPLITS, EvaluationError
-from personalization.services.recommendations import MIN_TEST_VISITORS, recommendations_evaluate
+from personalization.recommendations.algorithms.evaluation import SPLITS, EvaluationError
+from personalization.recommendations.services import MIN_TEST_VISITORS, recommendations_evaluate
 
 
 class Command(BaseCommand):

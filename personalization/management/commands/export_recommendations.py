@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from personalization.management.chunked import positive_int, raw_stream
-from personalization.selectors_recommendations import FORMATS, recommendations_export
+from personalization.recommendations.selectors import FORMATS, recommendations_export
 
 
 class Command(BaseCommand):

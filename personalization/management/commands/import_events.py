@@ -16,9 +16,9 @@ from django.utils import timezone
 from config.errors import ApplicationError, ImportRowError
 from content.models import ContentItem
 from content.transfer.rows import FORMATS, format_for, records
-from personalization.models import Event, Visitor
-from personalization.services.event_import import EventImportError, events_import
-from personalization.services.events import occurred_at_parse, value_parse
+from personalization.visitors.event_import import EventImportError, events_import
+from personalization.visitors.events import occurred_at_parse, value_parse
+from personalization.visitors.models import Event, Visitor
 
 COLUMNS = ("visitor_id", "event_type", "item_id", "timestamp", "value", "event_id")
 REQUIRED_COLUMNS = ("visitor_id", "event_type", "timestamp")

@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from config.errors import ApplicationError, ImportRowError
-from personalization.models import Visitor
-from personalization.services.segments import segment_members_import, visitor_ids_resolve
+from personalization.segments.services import segment_members_import, visitor_ids_resolve
+from personalization.visitors.models import Visitor
 
 COLUMN = "visitor_id"
 MAX_LENGTH = Visitor._meta.get_field("external_id").max_length

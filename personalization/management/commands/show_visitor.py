@@ -2,7 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from personalization.selectors import visitor_profile, visitor_resolve
+from personalization.profiles.selectors import visitor_profile
+from personalization.visitors.selectors import visitor_resolve
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The decision engine: which items a slot shows to a visitor, and why."""

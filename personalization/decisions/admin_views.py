@@ -1,0 +1,151 @@
+"""JSON views behind the admin's condition builder: the attribute list and "test against a visitor".
+
+Mounted under `/admin/tailor/` (before the admin's own URLs), staff only, and answering JSON
+even when refusing, because the builder calls them with `fetch`. The test view is a POST
+(it reads a visitor's profile, which is personal data) and Django's CSRF check applies.
+"""
+
+import datetime
+import decimal
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_GET, require_POST
+
+from consent.selectors import allows
+from personalization.decisions.attributes import visitor_attributes
+from personalization.rules import validate_condition
+from personalization.rules.explain import explain_condition
+from personalization.visitors.selectors import visitor_resolve
+
+app_name = "tailor_admin"
+
+# The request context an editor may fill in to test a rule that reads the request.
+CONTEXT_FIELDS = ("device", "utm_source", "country")
+MAX_CONDITION_LENGTH = 100_000
+
+
+def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (user.is_authenticated and user.is_active and user.is_staff):
+            return JsonResponse({"error": "Only staff members can use this."}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _error(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def catalogue_rows() -> list[dict[str, Any]]:
+    """The attribute catalogue as plain rows for the builder; empty when there is none yet."""
+    try:
+        from personalization.rules.catalogue import ATTRIBUTES
+    except ImportError:
+        return []
+    return [
+        {
+            "name": attribute.name,
+            "type": attribute.type,
+            "source": attribute.source,
+            "description": attribute.description,
+            "example": json_safe(attribute.example),
+            "live": attribute.live,
+            "choices": list(getattr(attribute, "choices", ()) or ()),
+            "items": getattr(attribute, "items", None),
+        }
+        for attribute in ATTRIBUTES
+    ]
+
+
+def _catalogue_issues(condition: Any) -> tuple[list[str], list[str]]:
+    """Type errors and unknown-attribute warnings from the catalogue, when there is one."""
+    try:
+        from personalization.rules.catalogue import catalogue_check
+    except ImportError:
+        return [], []
+    errors, warnings = catalogue_check(condition)
+    return [str(issue) for issue in errors], [str(issue) for issue in warnings]
+
+
+def json_safe(value: Any) -> Any:
+    """The value as JSON can carry it: sets and lazy containers become sorted lists."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, Iterable):
+        # A set, or the lazy container of segment keys: order it so the output is stable.
+        items = [json_safe(item) for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return str(value)
+
+
+@require_GET
+@_staff_only
+def attributes_json(request: HttpRequest) -> JsonResponse:
+    """Every attribute a condition can read, for the builder's attribute picker."""
+    rows = catalogue_rows()
+    return JsonResponse({"catalogue": bool(rows), "attributes": rows})
+
+
+@require_POST
+@_staff_only
+def condition_test(request: HttpRequest) -> JsonResponse:
+    """Evaluate a condition for one visitor: their attributes and which part failed."""
+    text = request.POST.get("condition", "")
+    identifier = request.POST.get("visitor", "").strip()
+    if len(text) > MAX_CONDITION_LENGTH:
+        return _error("The condition is too long to test.")
+    try:
+        condition = json.loads(text or "{}")
+    except ValueError as error:
+        return _error(f"The condition is not valid JSON: {error}")
+    if not identifier:
+        return _error("Enter a visitor id (an external id or a cookie id).")
+    visitor = visitor_resolve(identifier)
+    if visitor is None:
+        return _error(f"No visitor with the id {identifier!r}.", status=404)
+    context = {
+        name: request.POST[name].strip() for name in CONTEXT_FIELDS if request.POST.get(name)
+    }
+    if "country" in context:
+        context["country"] = context["country"].upper()
+    attributes = visitor_attributes(visitor, context)
+    errors, warnings = _catalogue_issues(condition)
+    explanation = explain_condition(condition, attributes)
+    return JsonResponse(
+        {
+            "visitor": visitor.identifier,
+            "context": context,
+            "matched": explanation["matched"],
+            "first_failure": explanation["first_failure"],
+            "explanation": json_safe(explanation["tree"]),
+            "attributes": json_safe(attributes),
+            "issues": [str(issue) for issue in validate_condition(condition)] + errors,
+            "warnings": warnings,
+            "personalization_allowed": allows(visitor, "personalization"),
+        }
+    )
+
+
+urlpatterns = [
+    path("attributes.json", attributes_json, name="attributes"),
+    path("condition-test/", condition_test, name="condition_test"),
+]

@@ -1,0 +1,43 @@
+"""The attribute dict that targeting conditions see, built once per visitor and request.
+
+Its keys are exactly the attribute catalogue's (`personalization.catalogue.ATTRIBUTE_KEYS`):
+request context, traits, features, `segments` (a lazy set of segment keys), clusters, consent,
+experiment variations, `visitor_id` and `known`.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from consent.selectors import consent_state
+from personalization.clustering.selectors import visitor_clusters
+from personalization.features.models import VisitorFeatures
+from personalization.rules.catalogue import attributes_build
+from personalization.segments.selectors import visitor_segments
+from personalization.visitors.models import Visitor
+
+
+def visitor_attributes(
+    visitor: Visitor | None,
+    context: Mapping[str, Any] | None = None,
+    *,
+    features: VisitorFeatures | None = None,
+    consent: Mapping[str, bool] | None = None,
+) -> dict[str, Any]:
+    """Everything a condition can test about `visitor` in this request's `context`."""
+    if visitor is not None and features is None:
+        try:
+            features = visitor.features  # loaded with the visitor, or one query
+        except VisitorFeatures.DoesNotExist:
+            features = None
+    segments = visitor_segments(visitor)
+    consent = consent if consent is not None else consent_state(visitor)
+    attributes = attributes_build(
+        visitor=visitor,
+        features=features,
+        consent=consent,
+        segments=segments,
+        clusters=visitor_clusters(visitor.pk if visitor is not None else None, consent),
+        context=context,
+    )
+    segments.bind(attributes)  # live segments read this very dict, segments included
+    return attributes

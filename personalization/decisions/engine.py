@@ -1,0 +1,262 @@
+"""The decision engine: for a slot and a visitor, which items to show and why.
+
+`decide()` is the hot path of every personalized page and email block. Slot definitions —
+rules with compiled conditions, the items they name, the defaults — are cached per process
+and per content version (`content.cache`), so a decision for a slot of chosen items costs no
+query beyond the visitor's features and segments. It never raises: any failure is logged and
+the slot's default content is returned, so a page never breaks because personalization did.
+"""
+
+import hashlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+
+from consent.selectors import allows
+from content.cache import content_version
+from content.models import ContentItem, Slot, SlotRule
+from content.selectors import items_published, items_with_tags
+from experiments import hooks as experiment_hooks  # a module: it imports this module too
+from personalization.decisions.attributes import visitor_attributes
+from personalization.recommendations.serving import CANDIDATE_LIMIT, recommended_items
+from personalization.rules import compile_condition, condition_segment_keys
+from personalization.visitors.models import Impression, Visitor
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a slot shows to one visitor, and why."""
+
+    slot: str
+    items: list[ContentItem]
+    reason: str  # rule, segment, experiment, holdout, default, no_consent, unknown_slot, error
+    rule_id: int | None = None
+    rule_name: str = ""
+    segments: tuple[str, ...] = ()
+    capped: bool = False  # the slot has a frequency cap: showing these items counts
+    experiment: str = ""  # the experiment (or holdout) key when one chose these items
+    variation: str = ""  # …and the visitor's variation in it
+    # (visitor id, experiment id, variation id) of exposures to record if these items are shown
+    exposures: tuple[tuple[int, int, int], ...] = ()
+
+    @property
+    def is_default(self) -> bool:
+        return self.reason not in {"rule", "segment", "experiment"}
+
+    def explain(self) -> str:
+        """One sentence for people: why these items."""
+        if self.reason == "segment":
+            return f"rule '{self.rule_name}' matched (segments {', '.join(self.segments)})"
+        if self.reason == "rule":
+            return f"rule '{self.rule_name}' matched"
+        if self.reason == "experiment":
+            return f"experiment '{self.experiment}': variation '{self.variation}'"
+        return {
+            "default": "no rule matched: default content",
+            "no_consent": "no personalization consent: default content",
+            "unknown_slot": "no slot with this key",
+            "error": "personalization failed: default content (see the log)",
+            "holdout": "personalization holdout: default content",
+        }.get(self.reason, self.reason)
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    id: int
+    name: str
+    strategy: str
+    matches: Callable[[Mapping[str, Any]], bool]
+    segments: tuple[str, ...]
+    item_ids: tuple[int, ...]
+    tag_slugs: tuple[str, ...]
+    kind_keys: frozenset[str]
+    active_from: datetime | None
+    active_until: datetime | None
+
+    def active_at(self, now: datetime) -> bool:
+        return (self.active_from is None or self.active_from <= now) and (
+            self.active_until is None or self.active_until > now
+        )
+
+
+@dataclass(frozen=True)
+class SlotDefinition:
+    key: str
+    max_items: int
+    rotation: str
+    allowed_kinds: frozenset[str]
+    default_ids: tuple[int, ...]
+    rules: tuple[RuleDefinition, ...]
+    items: dict[int, ContentItem] = field(repr=False)
+    cap: int | None = None  # at most this many impressions of an item to a visitor…
+    cap_days: int | None = None  # …within this many days
+
+    def allowed(self, item: ContentItem, now: datetime) -> bool:
+        return item.is_live(now) and (not self.allowed_kinds or item.kind.key in self.allowed_kinds)
+
+
+_definitions: dict[str, tuple[int, SlotDefinition | None]] = {}
+
+
+def _load(key: str) -> SlotDefinition | None:
+    slot = (
+        Slot.objects.filter(key=key)
+        .prefetch_related("allowed_kinds", "default_items__kind", "rules__items__kind",
+                          "rules__tags", "rules__kinds")
+        .first()
+    )  # fmt: skip
+    if slot is None:
+        return None
+    items: dict[int, ContentItem] = {i.pk: i for i in slot.default_items.all()}
+    rules = []
+    for rule in sorted(slot.rules.all(), key=lambda r: (r.position, r.pk)):
+        if not rule.is_active:
+            continue
+        rule_items = sorted(rule.items.all(), key=lambda i: (-i.priority, i.pk))
+        items.update((i.pk, i) for i in rule_items)
+        rules.append(
+            RuleDefinition(
+                id=rule.pk, name=str(rule), strategy=rule.strategy,
+                matches=compile_condition(rule.condition or {}),
+                segments=tuple(sorted(condition_segment_keys(rule.condition or {}))),
+                item_ids=tuple(i.pk for i in rule_items),
+                tag_slugs=tuple(t.slug for t in rule.tags.all()),
+                kind_keys=frozenset(k.key for k in rule.kinds.all()),
+                active_from=rule.active_from, active_until=rule.active_until,
+            )
+        )  # fmt: skip
+    defaults = sorted(slot.default_items.all(), key=lambda i: (-i.priority, i.pk))
+    return SlotDefinition(
+        key=slot.key, max_items=slot.max_items, rotation=slot.rotation,
+        allowed_kinds=frozenset(k.key for k in slot.allowed_kinds.all()),
+        default_ids=tuple(i.pk for i in defaults), rules=tuple(rules), items=items,
+        cap=slot.frequency_cap, cap_days=slot.frequency_cap_days,
+    )  # fmt: skip
+
+
+def slot_definition(key: str) -> SlotDefinition | None:
+    """The slot's cached definition (None for an unknown key), reloaded when content changes."""
+    version = content_version()
+    cached = _definitions.get(key)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    definition = _load(key)
+    _definitions[key] = (version, definition)
+    return definition
+
+
+def _rotate(items: list[ContentItem], rotation: str, visitor: Visitor | None, now: datetime):
+    if rotation == Slot.Rotation.NEWEST:
+        return sorted(items, key=lambda i: i.publish_at or i.created_at, reverse=True)
+    if rotation == Slot.Rotation.RANDOM:
+        # Stable for one visitor during one day, different across visitors and days.
+        seed = f"{visitor.pk if visitor else 0}:{now.date()}"
+        rng = random.Random(hashlib.sha256(seed.encode()).digest())  # noqa: S311 - not security
+        shuffled = list(items)
+        rng.shuffle(shuffled)
+        return shuffled
+    return items  # priority: already ordered by priority
+
+
+def _defaults(slot: SlotDefinition, now: datetime) -> list[ContentItem]:
+    items = [slot.items[i] for i in slot.default_ids if slot.allowed(slot.items[i], now)]
+    return items[: slot.max_items]
+
+
+def _pick(
+    slot: SlotDefinition, rule: RuleDefinition, visitor, attributes, now
+) -> list[ContentItem]:
+    if rule.strategy == SlotRule.Strategy.ITEMS:
+        items = [slot.items[i] for i in rule.item_ids]
+    elif rule.strategy == SlotRule.Strategy.NEWEST_TAGGED:
+        items = list(
+            items_with_tags(items_published(now=now), rule.tag_slugs).order_by(
+                "-publish_at", "-created_at"
+            )[:CANDIDATE_LIMIT]
+        )
+        return [i for i in items if slot.allowed(i, now)][: slot.max_items]
+    else:
+        items = recommended_items(
+            visitor=visitor, affinity=attributes.get("affinity") or {},
+            kinds=rule.kind_keys or slot.allowed_kinds, tag_slugs=rule.tag_slugs, now=now,
+        )  # fmt: skip
+        return [i for i in items if slot.allowed(i, now)][: slot.max_items]
+    items = [i for i in items if slot.allowed(i, now)]
+    return _rotate(items, slot.rotation, visitor, now)[: slot.max_items]
+
+
+def _capped(
+    slot: SlotDefinition, visitor: Visitor, items: list[ContentItem], now: datetime
+) -> set[int]:
+    """The items the visitor has already seen as often as the slot's frequency cap allows."""
+    since = now - timedelta(days=slot.cap_days or 1)
+    return set(
+        Impression.objects.filter(
+            visitor=visitor, item_id__in=[i.pk for i in items], shown_at__gte=since
+        )
+        .values("item_id")
+        .annotate(shown=Count("pk"))
+        .filter(shown__gte=slot.cap)
+        .values_list("item_id", flat=True)
+    )
+
+
+def decide(
+    slot_key: str,
+    visitor: Visitor | None,
+    context: Mapping[str, Any] | None = None,
+    *,
+    now: datetime | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Decision:
+    """Choose a slot's items for a visitor: the first matching rule wins, else the default."""
+    now = now or timezone.now()
+    try:
+        slot = slot_definition(slot_key)
+    except Exception:  # the decision edge: log, never raise
+        logger.exception("Could not load slot %r", slot_key)
+        return Decision(slot=slot_key, items=[], reason="error")
+    if slot is None:
+        return Decision(slot=slot_key, items=[], reason="unknown_slot")
+    try:
+        # Attributes carry the consent state they were built with (a request's may be stricter
+        # than the visitor's records: Global Privacy Control, the consent cookie).
+        allowed = (
+            attributes["consent"].get("personalization", False)
+            if attributes is not None
+            else visitor is not None and allows(visitor, "personalization")
+        )
+        if visitor is None or not allowed:
+            return Decision(slot=slot.key, items=_defaults(slot, now), reason="no_consent")
+        if attributes is None:
+            attributes = visitor_attributes(visitor, context)
+        chosen = experiment_hooks.experiment_decision(slot, visitor, attributes, now)
+        if chosen is not None:
+            return chosen
+        for rule in slot.rules:
+            if not rule.active_at(now) or not rule.matches(attributes):
+                continue
+            items = _pick(slot, rule, visitor, attributes, now)
+            if items and slot.cap:
+                capped = _capped(slot, visitor, items, now)
+                items = [item for item in items if item.pk not in capped]
+            if items:
+                return Decision(
+                    slot=slot.key, items=items, reason="segment" if rule.segments else "rule",
+                    rule_id=rule.id, rule_name=rule.name, segments=rule.segments,
+                    capped=bool(slot.cap),
+                )  # fmt: skip
+        return Decision(slot=slot.key, items=_defaults(slot, now), reason="default")
+    except Exception:  # the decision edge: log, never raise
+        logger.exception(
+            "Decision failed for slot %r and visitor %s", slot_key, getattr(visitor, "pk", None)
+        )
+        return Decision(slot=slot.key, items=_defaults(slot, now), reason="error")

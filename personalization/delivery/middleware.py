@@ -1,0 +1,96 @@
+"""Identify the visitor and build the request context; record server-side page views."""
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.utils.functional import SimpleLazyObject
+
+from consent.request import request_allows
+from personalization.delivery.devtools import view_as_remember, view_as_requested, view_as_visitor
+from personalization.features.selectors import visitor_from_request
+from personalization.visitors.context import request_context
+from personalization.visitors.selectors import COOKIE_SALT
+from personalization.visitors.services import (
+    impressions_record,
+    page_view_record,
+    visitor_for_request,
+)
+
+logger = logging.getLogger(__name__)
+
+# Paths that are never personalized nor tracked.
+EXCLUDED_PREFIXES = ("/static/", "/admin/", "/healthz", "/readyz", "/api/v1/schema", "/api/v1/docs")
+
+
+class VisitorMiddleware:
+    """Puts `request.visitor` (or None) and a lazy `request.tailor_context` on every request.
+
+    A page view is stored only for a visitor who allows analytics, never for bots, and the
+    visitor cookie is set only then: without consent nothing is stored and no cookie is set.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.visitor = None
+        request.tailor_set_cookie = False
+        if request.path.startswith(EXCLUDED_PREFIXES):
+            return self.get_response(request)
+        request.tailor_context = SimpleLazyObject(lambda: request_context(request))
+        viewing_as = view_as_requested(request)  # DEBUG only: the developer toolbar
+        try:
+            if viewing_as:
+                request.visitor = view_as_visitor(viewing_as)
+                request.tailor_viewing_as = viewing_as
+            else:
+                request.visitor = visitor_from_request(request)
+        except DatabaseError:
+            logger.exception("Could not identify the visitor; serving without personalization")
+        response = self.get_response(request)
+        view_as_remember(request, response)
+        if viewing_as:
+            return response  # looking through a demo visitor's eyes records nothing
+        if self._is_page_view(request, response):
+            self._record_page_view(request)
+        if request.__dict__.get("tailor_impressions"):
+            self._record_impressions(request)
+        if request.tailor_set_cookie and request.visitor is not None:
+            response.set_signed_cookie(
+                settings.TAILOR_VISITOR_COOKIE, str(request.visitor.uid), salt=COOKIE_SALT,
+                max_age=settings.TAILOR_VISITOR_COOKIE_AGE, httponly=True, samesite="Lax",
+                secure=request.is_secure(),
+            )  # fmt: skip
+        return response
+
+    @staticmethod
+    def _is_page_view(request: HttpRequest, response: HttpResponse) -> bool:
+        return (
+            request.method == "GET"
+            and response.status_code == 200
+            and response.get("Content-Type", "").startswith("text/html")
+            and not request.path.startswith("/api/")
+            and not request.tailor_context["is_bot"]
+        )
+
+    @staticmethod
+    def _record_impressions(request: HttpRequest) -> None:
+        try:
+            impressions_record(rows=request.tailor_impressions)
+        except DatabaseError:
+            logger.exception("Could not record impressions for %s", request.path)
+
+    @staticmethod
+    def _record_page_view(request: HttpRequest) -> None:
+        try:
+            if not request_allows(request, "analytics"):
+                return
+            visitor = visitor_for_request(request)  # a new visitor is created now: the cookie
+            item = getattr(request, "tailor_item", None)
+            page_view_record(request=request, visitor=visitor, item=item)  # written in bulk
+        except DatabaseError:
+            # Tracking must never break a page.
+            logger.exception("Could not record a page view for %s", request.path)

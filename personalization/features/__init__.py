@@ -1,0 +1,1 @@
+"""Profile features of visitors, computed from their events."""

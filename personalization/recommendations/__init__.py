@@ -1,0 +1,1 @@
+"""Recommendations: models, algorithms, training runs and serving."""

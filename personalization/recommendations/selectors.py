@@ -1,0 +1,208 @@
+"""Reads of stored recommendations: the current run, a visitor's list, every list for export."""
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any, TextIO
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from tqdm import tqdm
+
+from config.sql import CompiledQuery
+from content.models import ContentItem
+from content.selectors import items_published, items_with_tags
+from personalization.recommendations.algorithms.interactions import consenting
+from personalization.recommendations.models import ModelRun, Recommendation
+from personalization.segments.models import SegmentMembership
+from personalization.visitors.models import Event, Visitor
+
+POPULARITY = "popularity"
+EXPORT_COLUMNS = ("visitor_id", "rank", "item_id", "score", "algorithm")
+FORMATS = ("csv", "jsonl")
+
+
+def model_run_current() -> ModelRun | None:
+    """The compute run whose lists are served, without its (large) artifact."""
+    return ModelRun.objects.defer("artifact").filter(is_current=True).first()
+
+
+def visitors_with_history() -> QuerySet[Visitor]:
+    """Non-merged visitors with at least one event on an item, by pk (consent not checked)."""
+    with_items = Event.objects.filter(item__isnull=False).values("visitor_id")
+    return Visitor.objects.filter(merged_into__isnull=True, pk__in=with_items).order_by("pk")
+
+
+def _cold_start(run: ModelRun | None, segment_keys: list[str]) -> list[int]:
+    popular = (run.popular or {}) if run is not None else {}
+    ordered: list[int] = []
+    for key in segment_keys:
+        ordered += popular.get("segments", {}).get(key, [])
+    return ordered + list(popular.get("global", []))
+
+
+def recommendation_rows(
+    *,
+    k: int = 10,
+    chunk_size: int = 2000,
+    now: datetime | None = None,
+    progress: TextIO | None = None,
+) -> Iterator[dict[str, Any]]:
+    """K rows per consenting visitor with history: the current run's list, then fallbacks.
+
+    Fallbacks fill lists the model left short: the visitor's segments' popular items, then the
+    most popular items, then published items by priority. Every item is published now and
+    none is one the visitor interacted with. Cost per chunk of visitors: 5 queries plus
+    consent; memory holds one chunk's lists and the published items' ids.
+    """
+    now = now or timezone.now()
+    run = model_run_current()
+    published = dict(items_published(now=now).values_list("pk", "external_id"))
+    by_priority = list(
+        items_published(now=now).order_by("-priority", "-pk").values_list("pk", flat=True)
+    )
+    ids = list(visitors_with_history().values_list("pk", "external_id", "uid"))
+    bar = tqdm(
+        total=len(ids), file=progress, disable=None if progress else True, unit="visitor",
+        desc="export", dynamic_ncols=True,
+    )  # fmt: skip
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size]
+        bar.update(len(chunk))
+        allowed = consenting(pk for pk, _, _ in chunk)
+        chunk = [row for row in chunk if row[0] in allowed]
+        pks = [pk for pk, _, _ in chunk]
+        seen: dict[int, set[int]] = {}
+        for visitor_id, item_id in (
+            Event.objects.filter(visitor_id__in=pks, item__isnull=False)
+            .values_list("visitor_id", "item_id")
+            .distinct()
+        ):
+            seen.setdefault(visitor_id, set()).add(item_id)
+        stored: dict[int, list[tuple[int, float, str]]] = {}
+        if run is not None:
+            for visitor_id, item_id, score, algorithm in (
+                Recommendation.objects.filter(run=run, visitor_id__in=pks)
+                .order_by("visitor_id", "rank")
+                .values_list("visitor_id", "item_id", "score", "algorithm")
+            ):
+                stored.setdefault(visitor_id, []).append((item_id, score, algorithm))
+        segments: dict[int, list[str]] = {}
+        for visitor_id, key in SegmentMembership.objects.filter(visitor_id__in=pks).values_list(
+            "visitor_id", "segment__key"
+        ):
+            segments.setdefault(visitor_id, []).append(key)
+        for pk, external_id, uid in chunk:
+            excluded = seen.get(pk, set())
+            picked: list[tuple[int, float, str]] = []
+            taken: set[int] = set()
+            fallback = _cold_start(run, segments.get(pk, [])) + by_priority
+            candidates = stored.get(pk, []) + [(item, 0.0, POPULARITY) for item in fallback]
+            for item_id, score, algorithm in candidates:
+                if item_id in taken or item_id in excluded or item_id not in published:
+                    continue
+                taken.add(item_id)
+                picked.append((item_id, score, algorithm))
+                if len(picked) == k:
+                    break
+            for rank, (item_id, score, algorithm) in enumerate(picked, start=1):
+                yield {
+                    "visitor_id": external_id or str(uid), "rank": rank,
+                    "item_id": published[item_id] or _slug(item_id), "score": round(score, 6),
+                    "algorithm": algorithm,
+                }  # fmt: skip
+    bar.close()
+
+
+def _slug(item_id: int) -> str:
+    return ContentItem.objects.values_list("slug", flat=True).get(pk=item_id)
+
+
+def recommendations_export(
+    *, k: int, fmt: str, now: datetime | None = None, progress: TextIO | None = None
+) -> Iterator[str]:
+    """The rows of `recommendation_rows` as CSV (with a header) or JSON lines, chunk by chunk."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        yield buffer.getvalue()
+        for row in recommendation_rows(k=k, now=now, progress=progress):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(row)
+            yield buffer.getvalue()
+    else:
+        for row in recommendation_rows(k=k, now=now, progress=progress):
+            yield json.dumps(row) + "\n"
+
+
+_STORED_RANKS = CompiledQuery(
+    lambda visitor_id: Recommendation.objects.filter(
+        visitor_id=visitor_id, run__is_current=True
+    ).values_list("item_id", "rank", "score", "algorithm")
+)
+
+
+def stored_ranks(visitor_id: int) -> dict[int, tuple[int, float, str]]:
+    """Item pk → (rank, score, algorithm) in the visitor's list of the current run: one query."""
+    return {
+        item_id: (rank, score, algorithm)
+        for item_id, rank, score, algorithm in _STORED_RANKS.rows(visitor_id)
+    }
+
+
+def stored_similar(item_id: int, *, k: int, now: datetime | None = None) -> list[tuple[Any, float]]:
+    """The current run's similar items of `item_id` that are published now, best first."""
+    from personalization.recommendations.models import SimilarItem
+
+    rows = (
+        SimilarItem.objects.filter(item_id=item_id, run__is_current=True)
+        .order_by("rank")
+        .values_list("similar_id", "score")[: k * 2]
+    )
+    scores = dict(rows)
+    found = items_published(now=now or timezone.now()).in_bulk(list(scores))
+    ranked = [(found[pk], score) for pk, score in scores.items() if pk in found]
+    return ranked[:k]
+
+
+def cold_start_ranks(visitor_id: int) -> dict[int, int]:
+    """Item pk → rank for a visitor without a list: their segments' popular items, then the
+    most popular overall, from the current run (two queries; empty without a current run)."""
+    run = ModelRun.objects.filter(is_current=True).values_list("popular", flat=True).first()
+    if not run:
+        return {}
+    keys = list(
+        SegmentMembership.objects.filter(visitor_id=visitor_id, segment__is_active=True)
+        .order_by("segment__key")
+        .values_list("segment__key", flat=True)
+    )
+    ranks: dict[int, int] = {}
+    for pk in [pk for key in keys for pk in run.get("segments", {}).get(key, [])] + list(
+        run.get("global", [])
+    ):
+        ranks.setdefault(pk, len(ranks) + 1)
+    return ranks
+
+
+def stored_candidates(
+    item_ids: Iterable[int], kinds: Iterable[str], tag_slugs: Iterable[str]
+) -> list[tuple[ContentItem, frozenset[str]]]:
+    """Published items of `item_ids` of the kinds and tags asked, with their tag slugs."""
+    items = ContentItem.objects.filter(
+        pk__in=list(item_ids), status=ContentItem.Status.PUBLISHED
+    ).select_related("kind")
+    kinds, tag_slugs = list(kinds), list(tag_slugs)
+    if kinds:
+        items = items.filter(kind__key__in=kinds)
+    if tag_slugs:
+        items = items_with_tags(items, tag_slugs)
+    return [
+        (item, frozenset(tag.slug for tag in item.tags.all()))
+        for item in items.prefetch_related("tags")
+    ]

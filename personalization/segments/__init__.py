@@ -1,0 +1,1 @@
+"""Segments: rule, static and cluster segments, their members and sizes."""

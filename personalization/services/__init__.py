@@ -1,1 +1,0 @@
-"""Writes of the personalization app, split by sub-domain."""

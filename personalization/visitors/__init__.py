@@ -1,0 +1,1 @@
+"""Visitors: profiles, identity, events, their import and retention, the request context."""

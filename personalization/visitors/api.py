@@ -1,0 +1,204 @@
+"""`POST /api/v1/events`: batches of events from machine clients (API key) and the tracker."""
+
+import json
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.auth import ApiKeyAuthentication, HasScope, api_key, scope
+from consent.request import request_allows
+from personalization.visitors.context import request_context
+from personalization.visitors.events import (
+    ANALYTICS,
+    NO_CONSENT,
+    IngestResult,
+    events_ingest,
+    occurred_at_parse,
+)
+from personalization.visitors.models import Visitor
+from personalization.visitors.services import visitor_for_request
+
+MAX_EVENTS = 500
+MAX_PROPERTIES_BYTES = 10 * 1024
+EventsWrite = scope("events:write")
+PURCHASE_EXAMPLE = {
+    "events": [
+        {
+            "event_id": "order-1042",
+            "visitor_id": "crm-123",
+            "type": "purchase",
+            "item_id": "sku-1",
+            "value": "49.90",
+            "occurred_at": "2025-05-01T12:00:00Z",
+        }
+    ]
+}
+
+
+class EventsWriteOrBrowser(BasePermission):
+    """An API key with the `events:write` scope, or a browser that sends no key at all."""
+
+    message = HasScope.message
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return api_key(request) is None or EventsWrite().has_permission(request, view)
+
+
+@extend_schema_field({"oneOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]})
+class OccurredAtField(serializers.Field):
+    """ISO 8601 text or epoch seconds, at most 5 minutes in the future."""
+
+    def to_internal_value(self, data: Any) -> datetime:
+        try:
+            return occurred_at_parse(data, now=timezone.now())
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def to_representation(self, value: datetime) -> str:
+        return value.isoformat()
+
+
+@extend_schema_serializer(component_name="EventInput")
+class EventSerializer(serializers.Serializer):
+    event_id = serializers.CharField(
+        max_length=100, required=False, help_text="Your id; an event sent again is ignored."
+    )
+    visitor_id = serializers.CharField(
+        max_length=200, required=False,
+        help_text="The visitor's external id: required with an API key, ignored from a browser.",
+    )  # fmt: skip
+    type = serializers.SlugField(
+        max_length=50,
+        help_text="view, click, add_to_cart, purchase, search, rating, or a slug of your own.",
+    )
+    item_id = serializers.CharField(
+        max_length=200, required=False, allow_null=True, help_text="An item's external id."
+    )
+    value = serializers.DecimalField(
+        max_digits=14, decimal_places=4, required=False, allow_null=True,
+        help_text="An amount, e.g. the price of a purchase or a rating.",
+    )  # fmt: skip
+    properties = serializers.DictField(
+        required=False, default=dict, help_text="A JSON object of at most 10 KB."
+    )
+    occurred_at = OccurredAtField(default=timezone.now, help_text="Default: when received.")
+
+    def validate_properties(self, value: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(value, separators=(",", ":")).encode())
+        if size > MAX_PROPERTIES_BYTES:
+            raise serializers.ValidationError(f"{size} bytes; at most {MAX_PROPERTIES_BYTES}")
+        return value
+
+
+class EventsIngestApi(APIView):
+    """Store a batch of events; each is checked on its own and refused with its reasons."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [EventsWriteOrBrowser]
+
+    class InputSerializer(serializers.Serializer):
+        # Each event is validated on its own, so that one bad event does not refuse the batch.
+        events = serializers.ListField(min_length=1, max_length=MAX_EVENTS)
+
+    @extend_schema_serializer(component_name="EventBatchResult")
+    class OutputSerializer(serializers.Serializer):
+        accepted = serializers.IntegerField(help_text="Events stored now.")
+        duplicates = serializers.IntegerField(help_text="Events already stored, ignored.")
+        errors = inline_serializer(
+            "EventError",
+            {
+                "index": serializers.IntegerField(help_text="The event's position in `events`."),
+                "errors": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()),
+                    help_text="Field name → what is wrong with it.",
+                ),
+            },
+            many=True,
+        )
+
+    @extend_schema(
+        summary="Send events",
+        description=(
+            "1 to 500 events. With an API key (scope `events:write`) every event names its "
+            "visitor; from a browser (no key) the visitor cookie does, and nothing is stored "
+            "without analytics consent. Invalid events are listed by index; the others are "
+            "stored. Events are idempotent by `event_id`."
+        ),
+        request=inline_serializer(
+            "EventBatchInput",
+            {"events": EventSerializer(many=True, min_length=1, max_length=MAX_EVENTS)},
+        ),
+        responses={
+            202: OutputSerializer,
+            400: OpenApiResponse(description="Not JSON, or not 1 to 500 events."),
+            401: OpenApiResponse(description="Unknown or revoked API key."),
+            403: OpenApiResponse(description="The API key lacks the `events:write` scope."),
+        },
+        examples=[OpenApiExample("A purchase", value=PURCHASE_EXAMPLE, request_only=True)],
+        tags=["events"],
+    )
+    def post(self, request: Request) -> Response:
+        envelope = self.InputSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        keyed = api_key(request) is not None
+        valid, errors = self._events_validate(envelope.validated_data["events"], keyed=keyed)
+        events = [event for _, event in valid]
+        if keyed:
+            result = events_ingest(events=events, visitor=None, source="api")
+        else:
+            result = self._browser_ingest(request, events)
+        errors += [{"index": valid[i][0], "errors": why} for i, why in result.refused.items()]
+        errors.sort(key=lambda error: error["index"])
+        body = {"accepted": result.accepted, "duplicates": result.duplicates, "errors": errors}
+        return Response(self.OutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+    @staticmethod
+    def _events_validate(
+        raw: list[Any], *, keyed: bool
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+        """(index, event) of the valid events, and the errors of the others by index."""
+        valid, errors = [], []
+        # One serializer for every event: building its fields is most of the cost of one.
+        serializer = EventSerializer()
+        for index, data in enumerate(raw):
+            try:
+                event = dict(serializer.run_validation(data))
+            except serializers.ValidationError as exc:
+                errors.append({"index": index, "errors": exc.detail})
+                continue
+            if keyed and not event.get("visitor_id"):
+                message = "This field is required with an API key."
+                errors.append({"index": index, "errors": {"visitor_id": [message]}})
+                continue
+            if not keyed:
+                event.pop("visitor_id", None)  # a browser speaks only for its own cookie
+            valid.append((index, event))
+        return valid, errors
+
+    @staticmethod
+    def _browser_ingest(request: Request, events: list[dict[str, Any]]) -> IngestResult:
+        """A browser's events: stored for its cookie's visitor when analytics is allowed."""
+        http = request._request
+        context = dict(getattr(http, "tailor_context", None) or request_context(http))
+        if context["is_bot"] or not events:
+            return IngestResult()  # bots are neither tracked nor told why
+        visitor: Visitor | None = getattr(http, "visitor", None)
+        if visitor is None and request_allows(http, ANALYTICS):
+            visitor = visitor_for_request(http)  # the middleware then sets the cookie
+        if visitor is None:
+            return IngestResult(refused={i: {"consent": [NO_CONSENT]} for i in range(len(events))})
+        return events_ingest(events=events, visitor=visitor, source="browser", context=context)

@@ -1,0 +1,243 @@
+"""Storing events in bulk: the API, the tracker and `import_events`.
+
+Cost of `events_ingest`: a fixed number of queries whatever the number of events — the visitors
+(one select; an insert and a select more when some are new), the items (one select), consent
+(`consent_states`: one cache read, three selects on a miss), the event ids stored before (one
+select), one insert of events and one update of the visitors. Memory holds the events passed in.
+"""
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Greatest, Least
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from consent.selectors import consent_states, default_state
+from consent.selectors import purposes as all_purposes
+from content.models import ContentItem
+from personalization.visitors.models import Event, Visitor
+
+ANALYTICS = "analytics"
+NO_CONSENT = "no analytics consent"
+MAX_FUTURE = timedelta(minutes=5)
+# Epoch seconds; anything this large was almost surely sent in milliseconds.
+_EPOCH = re.compile(r"-?\d+(\.\d+)?")
+_MILLISECONDS = 10**11
+_VALUE_STEP = Decimal("0.0001")  # Event.value keeps 4 decimal places of 14 digits
+_VALUE_LIMIT = Decimal(10) ** 10
+INSERT_BATCH_SIZE = 5000
+
+
+@dataclass
+class IngestResult:
+    """New events stored, duplicates ignored, and the refused events by index with why."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    refused: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+
+def occurred_at_parse(value: Any, *, now: datetime) -> datetime:
+    """An ISO 8601 time or epoch seconds as an aware datetime; ValueError says what is wrong."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("expected an ISO 8601 time or epoch seconds")
+    text = value.strip() if isinstance(value, str) else ""
+    if not isinstance(value, str) or _EPOCH.fullmatch(text):
+        seconds = float(value)
+        if abs(seconds) >= _MILLISECONDS:
+            raise ValueError(f"{value} is too large for epoch seconds (milliseconds?)")
+        try:
+            moment = datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, ValueError, OSError) as exc:
+            raise ValueError(f"{value} is not a time in epoch seconds") from exc
+    else:
+        try:
+            moment = parse_datetime(text)
+        except ValueError:  # well formed, but no such day or hour
+            moment = None
+        if moment is None:
+            raise ValueError(f"{text[:40]!r} is not an ISO 8601 time or epoch seconds")
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+    if moment > now + MAX_FUTURE:
+        raise ValueError("more than 5 minutes in the future")
+    return moment
+
+
+def value_parse(value: Any) -> Decimal | None:
+    """An event value (number or numeric text; empty is None); ValueError says what is wrong."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError("must be a number")
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"{str(value)[:40]!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError("must be a finite number")
+    if number != number.quantize(_VALUE_STEP):
+        raise ValueError("at most 4 decimal places")
+    if abs(number) >= _VALUE_LIMIT:
+        raise ValueError("must be less than 10,000,000,000 in size")
+    return number
+
+
+def event_id_derive(
+    *, visitor: str, type: str, item_id: str | None, occurred_at: datetime, value: Decimal | None
+) -> str:
+    """A deterministic id for an event sent without one, so that sending it again adds nothing."""
+    amount = "" if value is None else format(value.quantize(_VALUE_STEP), "f")
+    parts = (visitor, type, item_id or "", occurred_at.astimezone(UTC).isoformat(), amount)
+    return "sha256-" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def events_ingest(
+    *,
+    events: list[dict[str, Any]],
+    visitor: Visitor | None,
+    source: str,
+    context: Mapping[str, Any] | None = None,
+) -> IngestResult:
+    """Store validated events in bulk: only known items, only visitors who allow analytics.
+
+    Each event is a dict with `type`, `occurred_at` (aware), optional `event_id`, `item_id`
+    (an item's external id), `value`, `properties`; and `visitor_id` (an external id) unless
+    `visitor` is given, which then owns every event. Duplicates by `event_id` are ignored.
+    """
+    result = IngestResult()
+    if not events:
+        return result
+    item_keys = {event["item_id"] for event in events if event.get("item_id")}
+    items = dict(
+        ContentItem.objects.filter(external_id__in=item_keys).values_list("external_id", "pk")
+        if item_keys
+        else ()
+    )
+    keys = [str(visitor.uid) if visitor else event["visitor_id"] for event in events]
+    now = timezone.now()
+    with transaction.atomic():
+        owners, allowed = owners_allowed(set(keys), visitor)
+        if creatable := {key for key, ok in allowed.items() if ok and key not in owners}:
+            # Consent allows a profile without any record (opt-out): create it.
+            owners |= visitors_ensure(visitor_spans(events, keys, only=creatable))
+        pending: dict[str, tuple[dict[str, Any], int]] = {}
+        for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+            errors: dict[str, list[str]] = {}
+            if event.get("item_id") and event["item_id"] not in items:
+                errors["item_id"] = [f"unknown item {event['item_id']!r}"]
+            if not allowed[key]:
+                errors["consent"] = [NO_CONSENT]
+            if errors:
+                result.refused[index] = errors
+                continue
+            event_id = event.get("event_id") or event_id_derive(
+                visitor=key, type=event["type"], item_id=event.get("item_id"),
+                occurred_at=event["occurred_at"], value=event.get("value"),
+            )  # fmt: skip
+            if event_id in pending:
+                result.duplicates += 1
+                continue
+            pending[event_id] = (event, owners[key])
+        existing = set(
+            Event.objects.filter(event_id__in=list(pending)).values_list("event_id", flat=True)
+            if pending
+            else ()
+        )
+        extra = {**(context or {}), "source": source}
+        new = [
+            _event_row(event_id, event, owner, items, extra, now)
+            for event_id, (event, owner) in pending.items()
+            if event_id not in existing
+        ]
+        Event.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
+        _visitors_seen(new)
+    result.accepted = len(new)
+    result.duplicates += len(pending) - len(new)
+    return result
+
+
+def _event_row(
+    event_id: str,
+    event: Mapping[str, Any],
+    owner: int,
+    items: Mapping[str, int],
+    context: dict[str, Any],
+    now: datetime,
+) -> Event:
+    return Event(
+        event_id=event_id, visitor_id=owner, type=event["type"],
+        item_id=items.get(event.get("item_id") or ""), value=event.get("value"),
+        properties=event.get("properties") or {}, context=context,
+        occurred_at=event["occurred_at"], received_at=now,
+    )  # fmt: skip
+
+
+def visitor_spans(
+    events: list[dict[str, Any]], keys: list[str], only: set[str] | None = None
+) -> dict[str, tuple[datetime, datetime]]:
+    """First and last event time per visitor key (of the keys in `only`, when given)."""
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    for event, key in zip(events, keys, strict=True):
+        if only is not None and key not in only:
+            continue
+        moment = event["occurred_at"]
+        first, last = spans.get(key, (moment, moment))
+        spans[key] = (min(first, moment), max(last, moment))
+    return spans
+
+
+def _visitors_find(external_ids: set[str]) -> dict[str, int]:
+    """External id → the id of the visitor that owns its events (a merged profile's survivor)."""
+    found = Visitor.objects.filter(external_id__in=external_ids).values_list(
+        "external_id", "pk", "merged_into_id"
+    )
+    return {external_id: merged or pk for external_id, pk, merged in found}
+
+
+def owners_allowed(
+    keys: set[str], visitor: Visitor | None
+) -> tuple[dict[str, int], dict[str, bool]]:
+    """Visitor id by key, and whether each key's visitor allows analytics (unknown: the default)."""
+    owners = {str(visitor.uid): visitor.pk} if visitor else _visitors_find(keys)
+    states = consent_states(set(owners.values()))
+    allowed = {key: states[pk].get(ANALYTICS, False) for key, pk in owners.items()}
+    if len(owners) < len(keys):
+        default = default_state(all_purposes()).get(ANALYTICS, False)
+        allowed |= {key: default for key in keys if key not in owners}
+    return owners, allowed
+
+
+def visitors_ensure(spans: Mapping[str, tuple[datetime, datetime]]) -> dict[str, int]:
+    """Visitor ids by external id, creating the missing ones (first and last seen from `spans`)."""
+    found = _visitors_find(set(spans))
+    new = [
+        Visitor(external_id=key, first_seen=first, last_seen=last)
+        for key, (first, last) in spans.items()
+        if key not in found
+    ]
+    if new:
+        # ignore_conflicts: another request may create the same visitor in the meantime.
+        Visitor.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
+        found |= _visitors_find({visitor.external_id for visitor in new})
+    return found
+
+
+def _visitors_seen(events: list[Event]) -> None:
+    """Widen the visitors' first and last seen to their events' times, in one update."""
+    if not events:
+        return
+    # One look up the (visitor, -occurred_at) index per visitor, whatever their event count.
+    timeline = Event.objects.filter(visitor=OuterRef("pk")).values("occurred_at")
+    Visitor.objects.filter(pk__in={event.visitor_id for event in events}).update(
+        first_seen=Least(F("first_seen"), Subquery(timeline.order_by("occurred_at")[:1])),
+        last_seen=Greatest(F("last_seen"), Subquery(timeline.order_by("-occurred_at")[:1])),
+    )

@@ -1,0 +1,112 @@
+"""Visitors (profiles), their merges, their events and the impressions they were shown."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Visitor(models.Model):
+    """A person as Tailor knows them: anonymous (cookie), known to a CRM, or a logged-in user."""
+
+    uid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The anonymous id in the cookie."
+    )
+    external_id = models.CharField(
+        max_length=200, unique=True, null=True, blank=True, help_text="The id in your CRM or shop."
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="visitor",
+    )  # fmt: skip
+    traits = models.JSONField(
+        default=dict, blank=True, help_text="Country, language, age band and your own traits."
+    )
+    first_seen = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now, db_index=True)
+    sessions = models.PositiveIntegerField(default=0, help_text="Visits, 30 minutes apart or more.")
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from",
+        help_text="Set when this anonymous profile was merged into another on login.",
+    )  # fmt: skip
+
+    class Meta:
+        indexes = [models.Index(fields=["merged_into"])]
+
+    def __str__(self) -> str:
+        return self.external_id or (self.user and self.user.get_username()) or str(self.uid)[:8]
+
+    @property
+    def identifier(self) -> str:
+        """The id used in URLs, exports and commands: the external id, else the cookie id."""
+        return self.external_id or str(self.uid)
+
+
+class VisitorMerge(models.Model):
+    """A record that an anonymous profile was merged into another (on login)."""
+
+    source_uid = models.UUIDField(help_text="The cookie id of the profile that was merged away.")
+    target = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="merges")
+    events_moved = models.PositiveIntegerField(default=0)
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source_uid"], name="visitor_merge_once_per_source")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_uid} → {self.target}"
+
+
+class Event(models.Model):
+    """Something a visitor did: a view, a click, a purchase, … Idempotent by `event_id`."""
+
+    class Type(models.TextChoices):
+        VIEW = "view", "View"
+        CLICK = "click", "Click"
+        ADD_TO_CART = "add_to_cart", "Add to cart"
+        PURCHASE = "purchase", "Purchase"
+        SEARCH = "search", "Search"
+        RATING = "rating", "Rating"
+
+    event_id = models.CharField(max_length=100, unique=True, help_text="Client-supplied id.")
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="events")
+    type = models.SlugField(max_length=50, help_text="One of the standard types or your own slug.")
+    item = models.ForeignKey(
+        "content.ContentItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    properties = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True, help_text="Request context at the time.")
+    occurred_at = models.DateTimeField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["visitor", "-occurred_at"], name="event_visitor_timeline"),
+            models.Index(fields=["item", "type", "occurred_at"], name="event_item_counts"),
+            models.Index(fields=["occurred_at"], name="event_occurred_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} by {self.visitor_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Impression(models.Model):
+    """An item shown to a visitor in a slot; counted for the slot's frequency cap."""
+
+    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="impressions")
+    item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+")
+    slot = models.SlugField(max_length=100)
+    shown_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["visitor", "item", "shown_at"], name="impression_cap_lookup"),
+            models.Index(fields=["shown_at"], name="impression_shown_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.item_id} to {self.visitor_id} in {self.slot}"

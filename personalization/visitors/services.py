@@ -1,0 +1,172 @@
+"""Writes of visitor profiles: identification from a request, page views, merge on login."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from config.buffers import WriteBuffer
+from consent.models import ConsentRecord
+from experiments.services import exposures_merge
+from personalization.features.models import VisitorFeatures
+from personalization.segments.models import Segment, SegmentMembership
+from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
+
+
+def _new_session(visitor: Visitor, at: datetime) -> bool:
+    """A visit starts a new session when it is the first, or 30 minutes or more after the last."""
+    gap = timedelta(minutes=settings.TAILOR_SESSION_GAP_MINUTES)
+    return visitor.sessions == 0 or at - visitor.last_seen >= gap
+
+
+def visitor_for_request(request: HttpRequest) -> Visitor:
+    """The request's visitor, created (and its cookie set on the response) when there is none.
+
+    Call only once the visitor's consent allows storing a profile.
+    """
+    visitor = getattr(request, "visitor", None)
+    if visitor is not None:
+        return visitor
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        visitor, _ = Visitor.objects.get_or_create(user=user)
+    else:
+        visitor = Visitor.objects.create()
+    request.visitor = visitor
+    request.tailor_set_cookie = True
+    return visitor
+
+
+@dataclass(frozen=True)
+class PageView:
+    """A page view waiting in the write buffer."""
+
+    visitor_id: int
+    item_id: int | None
+    path: str
+    context: dict[str, Any]
+    occurred_at: datetime
+
+
+@transaction.atomic
+def page_views_write(views: list[PageView]) -> int:
+    """Store page views in bulk: the events, and each visitor's last seen and sessions.
+
+    Three queries whatever the number of views: the visitors locked (another process may be
+    writing views of the same visitor), their new counts in one UPDATE, the events in one
+    INSERT. A view of a visitor erased meanwhile is dropped; one merged meanwhile goes to the
+    profile it was merged into.
+    """
+    ids = {view.visitor_id for view in views}
+    fields = ("pk", "last_seen", "sessions", "merged_into_id")
+    locked = Visitor.objects.select_for_update().only(*fields).order_by("pk")
+    visitors = {v.pk: v for v in locked.filter(pk__in=ids)}
+    survivors = {v.merged_into_id for v in visitors.values() if v.merged_into_id} - set(visitors)
+    visitors |= {v.pk: v for v in locked.filter(pk__in=survivors)}
+    events = []
+    for view in sorted(views, key=lambda v: v.occurred_at):
+        visitor = visitors.get(view.visitor_id)
+        if visitor is not None and visitor.merged_into_id is not None:
+            visitor = visitors.get(visitor.merged_into_id)
+        if visitor is None:
+            continue
+        if _new_session(visitor, view.occurred_at):
+            visitor.sessions += 1
+        visitor.last_seen = max(visitor.last_seen, view.occurred_at)
+        context = {**view.context, "session": visitor.sessions, "visit_count": visitor.sessions}
+        events.append(
+            Event(
+                event_id=f"pv-{uuid.uuid4().hex}", visitor_id=visitor.pk, type=Event.Type.VIEW,
+                item_id=view.item_id, properties={"path": view.path}, context=context,
+                occurred_at=view.occurred_at, received_at=view.occurred_at,
+            )
+        )  # fmt: skip
+    Visitor.objects.bulk_update(list(visitors.values()), ["last_seen", "sessions"])
+    Event.objects.bulk_create(events)
+    return len(events)
+
+
+def impressions_write(rows: list[tuple[int, int, str, datetime]]) -> int:
+    """Store (visitor id, item id, slot, shown at) impressions in one insert."""
+    Impression.objects.bulk_create(
+        Impression(visitor_id=visitor_id, item_id=item_id, slot=slot, shown_at=shown_at)
+        for visitor_id, item_id, slot, shown_at in rows
+    )
+    return len(rows)
+
+
+PAGE_VIEWS: WriteBuffer[PageView] = WriteBuffer("page view", page_views_write)
+IMPRESSIONS: WriteBuffer[tuple[int, int, str, datetime]] = WriteBuffer(
+    "impression", impressions_write
+)
+
+
+def page_view_record(*, request: HttpRequest, visitor: Visitor, item=None) -> None:
+    """Record a server-side page view with the request context (written in bulk, later)."""
+    PAGE_VIEWS.add(
+        PageView(
+            visitor_id=visitor.pk, item_id=getattr(item, "pk", None), path=request.path,
+            context=dict(request.tailor_context), occurred_at=timezone.now(),
+        )
+    )  # fmt: skip
+
+
+def impressions_record(*, rows: list[tuple[int, int, str]], now: datetime | None = None) -> None:
+    """Record (visitor id, item id, slot) impressions, written in bulk; they feed frequency caps."""
+    now = now or timezone.now()
+    IMPRESSIONS.add(*((visitor_id, item_id, slot, now) for visitor_id, item_id, slot in rows))
+
+
+@transaction.atomic
+def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
+    """Merge an anonymous profile into another: events, consent and traits move. Idempotent."""
+    if source.pk == target.pk:
+        return None
+    existing = VisitorMerge.objects.filter(source_uid=source.uid).first()
+    if existing is not None or source.merged_into_id is not None:
+        return existing
+    moved = Event.objects.filter(visitor=source).update(visitor=target)
+    ConsentRecord.objects.filter(visitor=source).update(visitor=target)
+    Impression.objects.filter(visitor=source).update(visitor=target)
+    exposures_merge(source=source, target=target)  # keeps variations sticky across the merge
+    VisitorFeatures.objects.filter(visitor=source).delete()
+    # Static lists follow the person; rule memberships are recomputed for the survivor.
+    kept = SegmentMembership.objects.filter(visitor=target).values("segment_id")
+    SegmentMembership.objects.filter(visitor=source, segment__kind=Segment.Kind.STATIC).exclude(
+        segment_id__in=kept
+    ).update(visitor=target)
+    SegmentMembership.objects.filter(visitor=source).delete()
+    target.traits = {**source.traits, **target.traits}  # what the known profile says wins
+    target.first_seen = min(target.first_seen, source.first_seen)
+    target.last_seen = max(target.last_seen, source.last_seen)
+    target.sessions += source.sessions
+    target.save(update_fields=["traits", "first_seen", "last_seen", "sessions"])
+    source.merged_into = target
+    source.traits = {}
+    source.save(update_fields=["merged_into", "traits"])
+    return VisitorMerge.objects.create(source_uid=source.uid, target=target, events_moved=moved)
+
+
+def visitor_login(*, request: HttpRequest, user) -> Visitor | None:
+    """On login the cookie's anonymous profile merges into the user's, which the cookie names."""
+    anonymous = getattr(request, "visitor", None)
+    own = Visitor.objects.filter(user=user).first()
+    if anonymous is None:
+        if own is not None:
+            request.visitor = own
+            request.tailor_set_cookie = True
+        return own
+    if own is None:
+        if anonymous.user_id is None:
+            anonymous.user = user
+            anonymous.save(update_fields=["user"])
+        return anonymous
+    visitor_merge(source=anonymous, target=own)
+    request.visitor = own
+    request.tailor_set_cookie = True
+    return own
