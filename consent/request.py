@@ -156,6 +156,8 @@ def request_consent_record(*, request: HttpRequest, choices: Mapping[str, bool])
         consent_record(visitor=visitor, choices=choices, source="banner", request=request)
     forget = visitor is not None and not identifying
     if forget:
-        request.tailor_set_cookie = False
+        page = getattr(request, "tailor", None)  # the page's personalization state, if any
+        if page is not None:
+            page.set_cookie = False
     summary = consent_summary(all_purposes=all_purposes, state=state, decided=True, gpc=gpc)
     return BrowserChoice(state=state, visitor=visitor, forget_visitor=forget, summary=summary)

@@ -15,7 +15,9 @@ PAGE_SIZE = 24
 def item_page(request: HttpRequest, slug: str) -> HttpResponse:
     """A published item; the page view is stored against it (for visitors who allow analytics)."""
     item = get_object_or_404(items_published().prefetch_related("tags"), slug=slug)
-    request.tailor_item = item  # VisitorMiddleware records the view of this item
+    state = getattr(request, "tailor", None)  # personalization's, when its middleware runs
+    if state is not None:
+        state.item = item  # the page view names the item it shows
     return render(request, "site/item.html", {"item": item, "tags": list(item.tags.all())})
 
 

@@ -11,7 +11,13 @@ class ExperimentsConfig(AppConfig):
 
         from experiments import models
         from experiments.cache import experiments_version_bump
+        from experiments.override import ExperimentsOverride, exposures_follow_merge
+        from personalization.decisions.registry import override_register
+        from personalization.visitors.services import merge_participant_register
 
+        # Personalization decides slots; experiments plug in without it importing them.
+        override_register(ExperimentsOverride())
+        merge_participant_register("exposures", exposures_follow_merge)
         # Cache invalidation only: assignment caches running experiments per version.
         for model in (models.Experiment, models.Variation):
             for signal in (post_save, post_delete):

@@ -36,7 +36,7 @@ def visitor_attributes(
         features=features,
         consent=consent,
         segments=segments,
-        clusters=visitor_clusters(visitor.pk if visitor is not None else None, consent),
+        sourced={"clusters": visitor_clusters(visitor.pk if visitor else None, consent)},
         context=context,
     )
     segments.bind(attributes)  # live segments read this very dict, segments included

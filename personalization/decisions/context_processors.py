@@ -5,12 +5,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from personalization.decisions.request import request_attributes
+from personalization.decisions.request import request_state
 
 
 def _segments(request: HttpRequest) -> frozenset[str]:
     # The attribute dict's `segments` answers `in` lazily; a template wants a plain set.
-    attributes = request_attributes(request)
+    attributes = request_state(request).attributes
     return frozenset(attributes["segments"]) if attributes is not None else frozenset()
 
 

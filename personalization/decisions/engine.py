@@ -11,7 +11,7 @@ import hashlib
 import logging
 import random
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from consent.selectors import allows
 from content.cache import content_version
 from content.models import ContentItem, Slot, SlotRule
 from content.selectors import items_published, items_with_tags
-from experiments import hooks as experiment_hooks  # a module: it imports this module too
+from personalization.decisions import registry
 from personalization.decisions.attributes import visitor_attributes
 from personalization.recommendations.serving import CANDIDATE_LIMIT, recommended_items
 from personalization.rules import compile_condition, condition_segment_keys
@@ -44,8 +44,9 @@ class Decision:
     capped: bool = False  # the slot has a frequency cap: showing these items counts
     experiment: str = ""  # the experiment (or holdout) key when one chose these items
     variation: str = ""  # …and the visitor's variation in it
-    # (visitor id, experiment id, variation id) of exposures to record if these items are shown
+    # Exposures to record if these items are shown, and the override they belong to
     exposures: tuple[tuple[int, int, int], ...] = ()
+    source: str = ""
 
     @property
     def is_default(self) -> bool:
@@ -209,6 +210,91 @@ def _capped(
     )
 
 
+def _first_rule(
+    slot: SlotDefinition,
+    visitor: Visitor | None,
+    attributes: Mapping[str, Any],
+    now: datetime,
+    only: frozenset[int] | None = None,
+) -> Decision | None:
+    """The decision of the first active, matching rule with items to show (of `only`, if given)."""
+    for rule in slot.rules:
+        if only is not None and rule.id not in only:
+            continue
+        if not rule.active_at(now) or not rule.matches(attributes):
+            continue
+        items = _pick(slot, rule, visitor, attributes, now)
+        if items and slot.cap and visitor is not None:
+            capped = _capped(slot, visitor, items, now)
+            items = [item for item in items if item.pk not in capped]
+        if items:
+            return Decision(
+                slot=slot.key, items=items, reason="segment" if rule.segments else "rule",
+                rule_id=rule.id, rule_name=rule.name, segments=rule.segments,
+                capped=bool(slot.cap),
+            )  # fmt: skip
+    return None
+
+
+def _usual(
+    slot: SlotDefinition, visitor: Visitor | None, attributes: Mapping[str, Any], now: datetime
+) -> Decision:
+    return _first_rule(slot, visitor, attributes, now) or Decision(
+        slot=slot.key, items=_defaults(slot, now), reason="default"
+    )
+
+
+def _overridden(
+    slot: SlotDefinition,
+    override: registry.Override,
+    visitor: Visitor | None,
+    attributes: Mapping[str, Any],
+    now: datetime,
+) -> Decision:
+    """Apply an override: its items, else its rules, else the default; or the usual decision."""
+    arm = override.arm
+    tagged = {"experiment": arm.test, "variation": arm.variation, "exposures": arm.exposures,
+              "source": arm.source}  # fmt: skip
+    if override.shows == registry.USUAL:
+        return replace(_usual(slot, visitor, attributes, now), **tagged)
+    items = [i for i in override.items if slot.allowed(i, now)][: slot.max_items]
+    if items:
+        return Decision(slot=slot.key, items=items, reason="experiment", **tagged)
+    if override.rule_ids:
+        chosen = _first_rule(slot, visitor, attributes, now, only=override.rule_ids)
+        if chosen is not None:
+            return replace(chosen, reason="experiment", **tagged)
+    return Decision(slot=slot.key, items=_defaults(slot, now), reason="experiment", **tagged)
+
+
+def _guarded(what: str, slot: SlotDefinition, visitor: Visitor | None, call: Callable[[], Any]):
+    """An override's answer, or None when it fails: the slot then decides as usual."""
+    try:
+        return call()
+    except Exception:  # an override's failure must not cost the slot its content
+        logger.exception("%s failed for slot %r and visitor %s", what, slot.key,
+                         getattr(visitor, "pk", None))  # fmt: skip
+        return None
+
+
+def visitor_holdout(visitor: Visitor, now: datetime | None = None) -> registry.Arm | None:
+    """For callers without a page (the API): the visitor's holdout arm, or None.
+
+    Never raises: out of the holdout on any error, so that personalization goes on as usual.
+    """
+    try:
+        attributes = visitor_attributes(visitor, {})
+        return registry.holdout_assign(
+            visitor=visitor, attributes=attributes, now=now or timezone.now()
+        )
+    except Exception:  # the decision edge: personalization as usual rather than an error
+        logger.exception("Could not check the personalization holdout for %s", visitor.pk)
+        return None
+
+
+_ASSIGN = object()  # decide() assigns the holdout arm itself
+
+
 def decide(
     slot_key: str,
     visitor: Visitor | None,
@@ -216,8 +302,17 @@ def decide(
     *,
     now: datetime | None = None,
     attributes: Mapping[str, Any] | None = None,
+    forced: Mapping[str, int] | None = None,
+    holdout: Any = _ASSIGN,
 ) -> Decision:
-    """Choose a slot's items for a visitor: the first matching rule wins, else the default."""
+    """Choose a slot's items for a visitor: an override, else the first matching rule, else the
+    default. Never raises: on any failure the slot's default content, with reason "error".
+
+    `attributes` carry the consent state they were built with (a request's may be stricter than
+    the visitor's records: Global Privacy Control, the consent cookie). `forced` are the
+    variations staff force from the query string (parsed at the edge); `holdout` the visitor's
+    holdout arm when the caller has assigned it already (once per request).
+    """
     now = now or timezone.now()
     try:
         slot = slot_definition(slot_key)
@@ -227,36 +322,49 @@ def decide(
     if slot is None:
         return Decision(slot=slot_key, items=[], reason="unknown_slot")
     try:
-        # Attributes carry the consent state they were built with (a request's may be stricter
-        # than the visitor's records: Global Privacy Control, the consent cookie).
-        allowed = (
-            attributes["consent"].get("personalization", False)
-            if attributes is not None
-            else visitor is not None and allows(visitor, "personalization")
-        )
-        if visitor is None or not allowed:
-            return Decision(slot=slot.key, items=_defaults(slot, now), reason="no_consent")
-        if attributes is None:
-            attributes = visitor_attributes(visitor, context)
-        chosen = experiment_hooks.experiment_decision(slot, visitor, attributes, now)
-        if chosen is not None:
-            return chosen
-        for rule in slot.rules:
-            if not rule.active_at(now) or not rule.matches(attributes):
-                continue
-            items = _pick(slot, rule, visitor, attributes, now)
-            if items and slot.cap:
-                capped = _capped(slot, visitor, items, now)
-                items = [item for item in items if item.pk not in capped]
-            if items:
-                return Decision(
-                    slot=slot.key, items=items, reason="segment" if rule.segments else "rule",
-                    rule_id=rule.id, rule_name=rule.name, segments=rule.segments,
-                    capped=bool(slot.cap),
-                )  # fmt: skip
-        return Decision(slot=slot.key, items=_defaults(slot, now), reason="default")
+        return _decide(slot, visitor, context, now, attributes, forced or {}, holdout)
     except Exception:  # the decision edge: log, never raise
         logger.exception(
             "Decision failed for slot %r and visitor %s", slot_key, getattr(visitor, "pk", None)
         )
         return Decision(slot=slot.key, items=_defaults(slot, now), reason="error")
+
+
+def _decide(slot, visitor, context, now, attributes, forced, holdout) -> Decision:
+    if forced:
+        chosen = _guarded(
+            "Forcing a variation",
+            slot,
+            visitor,
+            lambda: registry.forced_override(slot=slot, forced=forced, now=now),
+        )
+        if chosen is not None:  # staff QA: shown whoever the visitor is, recorded nowhere
+            return _overridden(slot, chosen, visitor, attributes or {}, now)
+    allowed = (
+        attributes["consent"].get("personalization", False)
+        if attributes is not None
+        else visitor is not None and allows(visitor, "personalization")
+    )
+    if visitor is None or not allowed:
+        return Decision(slot=slot.key, items=_defaults(slot, now), reason="no_consent")
+    if attributes is None:
+        attributes = visitor_attributes(visitor, context)
+    if holdout is _ASSIGN:
+        holdout = _guarded("The holdout", slot, visitor, lambda: registry.holdout_assign(
+            visitor=visitor, attributes=attributes, now=now))  # fmt: skip
+    if holdout is not None and holdout.in_control:
+        return Decision(
+            slot=slot.key, items=_defaults(slot, now), reason="holdout", experiment=holdout.test,
+            variation=holdout.variation, exposures=holdout.exposures, source=holdout.source,
+        )  # fmt: skip
+    override = _guarded("An experiment", slot, visitor, lambda: registry.slot_override(
+        slot=slot, visitor=visitor, attributes=attributes, forced=forced, now=now))  # fmt: skip
+    if override is not None:
+        decision = _overridden(slot, override, visitor, attributes, now)
+    else:
+        decision = _usual(slot, visitor, attributes, now)
+    if holdout is not None and holdout.exposures:  # first time in the holdout: counted
+        decision = replace(
+            decision, exposures=(*holdout.exposures, *decision.exposures), source=holdout.source
+        )
+    return decision

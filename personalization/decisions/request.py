@@ -1,55 +1,175 @@
-"""Personalization for the current request: attributes built once, decisions that never raise."""
+"""Personalization for one request: `request.tailor`, everything computed once and never raising.
+
+`VisitorMiddleware` puts a `RequestState` on every page request; template tags, the context
+processor, the developer toolbar and the views read it. The visitor's attributes, the request
+context, its consent state, the variations staff force and the holdout arm are each computed at
+most once, when first needed. What the page shows is noted here as it renders — decisions for
+the toolbar, impressions for frequency caps, exposures for experiments — and written once, in
+bulk, when the response is done (`flush`).
+"""
+
+from __future__ import annotations
 
 import logging
+from collections import defaultdict
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils import timezone
 
 from consent.request import request_allows, request_consent_state
-from experiments import hooks as experiment_hooks
+from personalization.decisions import registry
 from personalization.decisions.attributes import visitor_attributes
 from personalization.decisions.engine import Decision, decide
+from personalization.visitors.context import request_context
+from personalization.visitors.models import Visitor
+from personalization.visitors.services import impressions_record
 
 logger = logging.getLogger(__name__)
 
+Row = tuple[int, int, int]
 
-def request_attributes(request: HttpRequest) -> dict[str, Any] | None:
-    """The attribute dict of the request's visitor, built once per request (None: no visitor)."""
-    if not hasattr(request, "_tailor_attributes"):
-        visitor = getattr(request, "visitor", None)
-        context = getattr(request, "tailor_context", None) or {}
-        request._tailor_attributes = (
-            visitor_attributes(visitor, dict(context), consent=request_consent_state(request))
-            if visitor is not None and request_allows(request, "personalization")
-            else None
+
+def forced_variations(request: HttpRequest) -> dict[str, int]:
+    """`?<test key>=<variation number>` parameters, for staff only (QA of a variation).
+
+    Only plain ASCII digits count, as in GrowthBook's SDKs; whether the number names a
+    variation is the override's to check. Reading `request.user` may cost a session lookup, so
+    a request without a query string never asks.
+    """
+    if not request.GET:
+        return {}
+    user = getattr(request, "user", None)
+    if user is None or not (user.is_authenticated and user.is_staff):
+        return {}
+    forced = {}
+    for key in request.GET:
+        raw = request.GET.getlist(key)[0]
+        if raw.isascii() and raw.isdigit() and len(raw) < 10:
+            forced[key] = int(raw)
+    return forced
+
+
+class RequestState:
+    """What personalization knows about one request and what its page has shown."""
+
+    def __init__(self, request: HttpRequest, *, context: dict[str, Any] | None = None) -> None:
+        self.request = request
+        self.viewing_as = ""  # the demo visitor the developer toolbar shows the site as
+        self.set_cookie = False  # the response sets the visitor cookie (a new profile)
+        self.item: Any = None  # the content item the page is about (its page view names it)
+        self.decisions: list[Decision] = []
+        self.impressions: list[tuple[int, int, str]] = []
+        self.pending: defaultdict[str, set[Row]] = defaultdict(set)
+        if context is not None:
+            self.__dict__["context"] = context
+
+    @property
+    def visitor(self) -> Visitor | None:
+        """The request's visitor: `request.visitor`, set by the middleware, login and consent."""
+        return getattr(self.request, "visitor", None)
+
+    @cached_property
+    def context(self) -> dict[str, Any]:
+        """Device, browser, campaign, country, local time: no database access."""
+        return request_context(self.request)
+
+    @cached_property
+    def attributes(self) -> dict[str, Any] | None:
+        """The attribute dict of the visitor (None: no visitor, or no personalization consent)."""
+        if self.visitor is None or not request_allows(self.request, "personalization"):
+            return None
+        consent = request_consent_state(self.request)
+        return visitor_attributes(self.visitor, dict(self.context), consent=consent)
+
+    @cached_property
+    def forced(self) -> dict[str, int]:
+        return forced_variations(self.request)
+
+    @cached_property
+    def holdout(self) -> registry.Arm | None:
+        """The visitor's arm in the personalization holdout, assigned once per request."""
+        attributes = self.attributes
+        if attributes is None:
+            return None
+        return registry.holdout_assign(
+            visitor=self.visitor, attributes=attributes, now=timezone.now()
         )
-    return request._tailor_attributes
 
+    @property
+    def exposures(self) -> set[Row]:
+        """Every exposure noted so far, whichever override made it."""
+        return set().union(*self.pending.values())
 
-def request_decide(request: HttpRequest, slot_key: str) -> Decision:
-    """The decision for a slot on this page; never raises (see `decide`)."""
-    try:
-        attributes = request_attributes(request)
-    except Exception:  # the page edge: personalization must not break the page
-        logger.exception("Could not build attributes for slot %r", slot_key)
-        attributes = None
-    visitor = getattr(request, "visitor", None) if attributes else None
-    decision = decide(slot_key, visitor, attributes=attributes)
-    decision = experiment_hooks.experiment_force(request, decision)  # staff QA only
-    # What the developer toolbar lists (DEBUG): every slot of the page and why it chose.
-    request.__dict__.setdefault("tailor_decisions", []).append(decision)
-    if visitor is not None and not decision.is_default and decision.capped:
-        # Recorded once the response is done, then written in bulk (see VisitorMiddleware).
-        pending = request.__dict__.setdefault("tailor_impressions", [])
-        pending.extend((visitor.pk, item.pk, decision.slot) for item in decision.items)
-    return decision
+    def note(self, source: str, rows: tuple[Row, ...]) -> None:
+        """Remember exposures of what this response shows, to be recorded when it is done."""
+        if rows:
+            self.pending[source].update(rows)
 
+    def decide(self, slot_key: str, now: datetime | None = None) -> Decision:
+        """The decision for a slot on this page (see `decide`); never raises."""
+        try:
+            attributes = self.attributes
+            holdout = self.holdout if attributes is not None else None
+        except Exception:  # the page edge: personalization must not break the page
+            logger.exception("Could not build attributes for slot %r", slot_key)
+            attributes = holdout = None
+        visitor = self.visitor if attributes is not None else None
+        decision = decide(
+            slot_key, visitor, attributes=attributes, forced=self.forced, holdout=holdout, now=now
+        )
+        self.decisions.append(decision)
+        if visitor is not None and not decision.is_default and decision.capped:
+            self.impressions.extend((visitor.pk, item.pk, decision.slot) for item in decision.items)
+        return decision
 
-def request_in_segment(request: HttpRequest, key: str) -> bool:
-    """Whether the request's visitor is in segment `key` (False without consent or on error)."""
-    try:
-        attributes = request_attributes(request)
+    def in_segment(self, key: str) -> bool:
+        """Whether the visitor is in segment `key` (False without consent)."""
+        attributes = self.attributes
         return attributes is not None and key in attributes["segments"]
-    except Exception:  # the page edge
-        logger.exception("Could not evaluate segment %r", key)
-        return False
+
+    def in_holdout(self) -> bool:
+        """Whether the visitor is in the holdout's control group: no personalized parts then.
+
+        For personalized parts of a page that are not slots (recommendation rails, segment
+        blocks). Notes the holdout exposure either way.
+        """
+        arm = self.holdout
+        if arm is None:
+            return False
+        self.note(arm.source, arm.exposures)
+        return arm.in_control
+
+    def variation(self, key: str) -> str | None:
+        """The variation of test `key` a template shows (the control when not enrolled).
+
+        None for a test that does not exist. The exposure is noted: the tag renders it.
+        """
+        arm = registry.template_variation(
+            key=key, visitor=self.visitor, attributes=self.attributes, forced=self.forced,
+            holdout=self.holdout, now=timezone.now(),
+        )  # fmt: skip
+        if arm is None:
+            return registry.control_key(key)
+        self.note(arm.source, arm.exposures)
+        return arm.variation
+
+    def flush(self) -> None:
+        """Write what the response showed: impressions and exposures, in bulk, once."""
+        if self.impressions:
+            impressions_record(rows=self.impressions)
+            self.impressions = []
+        if self.pending:
+            registry.exposures_record(self.pending)
+            self.pending = defaultdict(set)
+
+
+def request_state(request: HttpRequest) -> RequestState:
+    """`request.tailor`, made on first use for a request the middleware did not see."""
+    state = getattr(request, "tailor", None)
+    if state is None:
+        state = RequestState(request)
+        request.tailor = state
+    return state

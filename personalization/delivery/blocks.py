@@ -15,6 +15,7 @@ import contextlib
 import logging
 import re
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,9 +28,8 @@ from django.utils.safestring import mark_safe
 
 from consent.selectors import consent_states
 from content.models import ContentItem
-from experiments.assignment import exposures_prefetch
-from experiments.services import exposures_record
 from personalization.clustering.selectors import visitor_clusters_many
+from personalization.decisions import registry
 from personalization.decisions.engine import Decision, decide
 from personalization.delivery.links import click_token, item_target
 from personalization.features.models import VisitorFeatures
@@ -184,7 +184,7 @@ def recipients_decide(
         else {}
     )
     segments = visitor_segments_many(eligible)
-    exposures_prefetch(eligible)  # experiments read every visitor's exposures in one query
+    registry.overrides_prefetch(eligible)  # e.g. every visitor's exposures in one query
     clusters = visitor_clusters_many(v.pk for v in eligible)
     defaults: dict[str, tuple[Decision, ...]] = {}
     chosen: dict[int, tuple[Decision, ...]] = {}
@@ -214,7 +214,7 @@ def recipients_decide(
         if visitor.pk not in chosen:
             attributes = attributes_build(
                 visitor=visitor, features=features.get(visitor.pk), consent=state,
-                segments=segments[visitor.pk], clusters=clusters.get(visitor.pk),
+                segments=segments[visitor.pk], sourced={"clusters": clusters.get(visitor.pk, [])},
             )  # fmt: skip
             segments[visitor.pk].bind(attributes)
             chosen[visitor.pk] = tuple(
@@ -247,7 +247,7 @@ def blocks_batch(
 ) -> list[RecipientBlocks]:
     """Each recipient's blocks, links through `link_base` + a signed click token."""
     rendered: dict[tuple[str, tuple[int, ...]], RenderedBlock] = {}
-    exposed: set[tuple[int, int, int]] = set()
+    exposed: defaultdict[str, set[tuple[int, int, int]]] = defaultdict(set)
     results = []
     for entry in recipients_decide(slots=slots, recipients=recipients, now=now):
         blocks = {}
@@ -267,9 +267,10 @@ def blocks_batch(
                 reason=decision.reason,
             )  # fmt: skip
         results.append(RecipientBlocks(entry.recipient, entry.personalized, entry.note, blocks))
-        exposed.update(row for decision in entry.decisions for row in decision.exposures)
-    if exposed:  # the blocks are rendered for sending: that is the exposure, written once
-        exposures_record(rows=exposed)
+        for decision in entry.decisions:
+            exposed[decision.source].update(decision.exposures)
+    # The blocks are rendered for sending: that is the exposure, written once.
+    registry.exposures_record(exposed)
     return results
 
 

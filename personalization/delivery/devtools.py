@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from personalization.decisions.request import request_attributes
+from personalization.decisions.request import request_state
 from personalization.visitors.models import Visitor
 
 VIEW_AS = "tailor_as"  # the query parameter and the cookie
@@ -49,11 +49,8 @@ def view_as_remember(request: HttpRequest, response: HttpResponse) -> None:
 
 def toolbar_context(request: HttpRequest) -> dict[str, Any]:
     """What the toolbar shows: who the page is for, their segments, and each slot's decision."""
-    visitor = getattr(request, "visitor", None)
-    try:
-        attributes = request_attributes(request)
-    except Exception:  # the toolbar must not break the page it explains
-        attributes = None
+    state = request_state(request)
+    attributes = state.attributes
     decisions = [
         {
             "slot": decision.slot,
@@ -61,11 +58,11 @@ def toolbar_context(request: HttpRequest) -> dict[str, Any]:
             "why": decision.explain(),
             "items": [item.external_id or str(item.pk) for item in decision.items],
         }
-        for decision in request.__dict__.get("tailor_decisions", [])
+        for decision in state.decisions
     ]
     return {
-        "visitor": visitor,
-        "viewing_as": getattr(request, "tailor_viewing_as", ""),
+        "visitor": state.visitor,
+        "viewing_as": state.viewing_as,
         "segments": sorted(attributes["segments"]) if attributes is not None else [],
         "personalized": attributes is not None,
         "decisions": decisions,

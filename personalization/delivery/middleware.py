@@ -1,4 +1,4 @@
-"""Identify the visitor and build the request context; record server-side page views."""
+"""Identify the visitor, give the request its personalization state, write what the page showed."""
 
 import logging
 from collections.abc import Callable
@@ -6,18 +6,13 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.utils.functional import SimpleLazyObject
 
 from consent.request import request_allows
+from personalization.decisions.request import RequestState
 from personalization.delivery.devtools import view_as_remember, view_as_requested, view_as_visitor
 from personalization.features.selectors import visitor_from_request
-from personalization.visitors.context import request_context
 from personalization.visitors.selectors import COOKIE_SALT
-from personalization.visitors.services import (
-    impressions_record,
-    page_view_record,
-    visitor_for_request,
-)
+from personalization.visitors.services import page_view_record, visitor_for_request
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +21,12 @@ EXCLUDED_PREFIXES = ("/static/", "/admin/", "/healthz", "/readyz", "/api/v1/sche
 
 
 class VisitorMiddleware:
-    """Puts `request.visitor` (or None) and a lazy `request.tailor_context` on every request.
+    """Puts `request.visitor` (or None) and `request.tailor` (a `RequestState`) on every request.
 
-    A page view is stored only for a visitor who allows analytics, never for bots, and the
-    visitor cookie is set only then: without consent nothing is stored and no cookie is set.
+    When the response is done it writes, once and in bulk, what the page showed: the page view
+    (only for a visitor who allows analytics, never for bots), impressions and exposures. The
+    visitor cookie is set only when a profile is kept: without consent nothing is stored and no
+    cookie is set.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -37,15 +34,14 @@ class VisitorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.visitor = None
-        request.tailor_set_cookie = False
         if request.path.startswith(EXCLUDED_PREFIXES):
             return self.get_response(request)
-        request.tailor_context = SimpleLazyObject(lambda: request_context(request))
+        state = request.tailor = RequestState(request)
         viewing_as = view_as_requested(request)  # DEBUG only: the developer toolbar
         try:
             if viewing_as:
                 request.visitor = view_as_visitor(viewing_as)
-                request.tailor_viewing_as = viewing_as
+                state.viewing_as = viewing_as
             else:
                 request.visitor = visitor_from_request(request)
         except DatabaseError:
@@ -55,10 +51,12 @@ class VisitorMiddleware:
         if viewing_as:
             return response  # looking through a demo visitor's eyes records nothing
         if self._is_page_view(request, response):
-            self._record_page_view(request)
-        if request.__dict__.get("tailor_impressions"):
-            self._record_impressions(request)
-        if request.tailor_set_cookie and request.visitor is not None:
+            self._record_page_view(request, state)
+        try:
+            state.flush()
+        except DatabaseError:  # tracking must never break a page
+            logger.exception("Could not record what %s showed", request.path)
+        if state.set_cookie and request.visitor is not None:
             response.set_signed_cookie(
                 settings.TAILOR_VISITOR_COOKIE, str(request.visitor.uid), salt=COOKIE_SALT,
                 max_age=settings.TAILOR_VISITOR_COOKIE_AGE, httponly=True, samesite="Lax",
@@ -73,24 +71,17 @@ class VisitorMiddleware:
             and response.status_code == 200
             and response.get("Content-Type", "").startswith("text/html")
             and not request.path.startswith("/api/")
-            and not request.tailor_context["is_bot"]
+            and not request.tailor.context["is_bot"]
         )
 
     @staticmethod
-    def _record_impressions(request: HttpRequest) -> None:
-        try:
-            impressions_record(rows=request.tailor_impressions)
-        except DatabaseError:
-            logger.exception("Could not record impressions for %s", request.path)
-
-    @staticmethod
-    def _record_page_view(request: HttpRequest) -> None:
+    def _record_page_view(request: HttpRequest, state: RequestState) -> None:
         try:
             if not request_allows(request, "analytics"):
                 return
             visitor = visitor_for_request(request)  # a new visitor is created now: the cookie
-            item = getattr(request, "tailor_item", None)
-            page_view_record(request=request, visitor=visitor, item=item)  # written in bulk
-        except DatabaseError:
-            # Tracking must never break a page.
+            page_view_record(
+                visitor=visitor, path=request.path, context=state.context, item=state.item
+            )  # written in bulk
+        except DatabaseError:  # tracking must never break a page
             logger.exception("Could not record a page view for %s", request.path)

@@ -47,13 +47,21 @@ from personalization.features.compute import (
     features_compute_all,
     visitor_id_chunks,
 )
+from personalization.features.models import VisitorFeatures
 from personalization.features.population import PopulationStats, population_stats
+
+
+def features_follow_merge(*, source_id: int, target_id: int) -> None:
+    """On a profile merge the merged profile's features go: the survivor's are recomputed."""
+    VisitorFeatures.objects.filter(visitor_id=source_id).delete()
+
 
 __all__ = [
     "PopulationStats",
     "features_chunk_compute",
     "features_compute",
     "features_compute_all",
+    "features_follow_merge",
     "population_stats",
     "visitor_id_chunks",
 ]

@@ -9,6 +9,7 @@ from consent.admin_requests import visitors_erasure_request, visitors_export
 from consent.selectors import consent_state
 from personalization.clustering.selectors import visitor_clusters
 from personalization.features.selectors import features_as_dict
+from personalization.recommendations.admin import CurrentRecommendationInline
 from personalization.segments.selectors import (
     visitor_segments_profile,
 )
@@ -28,6 +29,7 @@ class VisitorAdmin(admin.ModelAdmin):
         "traits_pretty", "features_table", "segments_list", "clusters_list", "timeline",
     ]  # fmt: skip
     readonly_fields = fields
+    inlines = [CurrentRecommendationInline]
     actions = [visitors_export, visitors_erasure_request]
 
     def has_add_permission(self, request) -> bool:

@@ -3,7 +3,6 @@
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from personalization.profiles.admin import VisitorAdmin
 from personalization.recommendations.algorithms.evaluation import METRICS
 from personalization.recommendations.models import ModelRun, Recommendation
 from personalization.recommendations.services import model_run_make_current
@@ -125,6 +124,3 @@ class CurrentRecommendationInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-
-VisitorAdmin.inlines = [*VisitorAdmin.inlines, CurrentRecommendationInline]

@@ -7,7 +7,7 @@ without tag affinities get their segments' popular items, then the most popular 
 current run ("popularity"). The rest get:
 
 * `recommendations_for` ("affinity"): the decision engine's candidates
-  (`personalization.decisions.recommended_items`): published items the visitor has not
+  (`personalization.recommendations.serving.recommended_items`): published items the visitor has not
   interacted with, ranked by the visitor's time-decayed affinity to each item's tags, then
   priority. Two queries for the candidates, one for the features, consent from its cache.
 * `similar_items` ("tag_overlap"): published items sharing the most of the item's tags, a tag
@@ -25,8 +25,6 @@ from django.utils import timezone
 from consent.selectors import allows
 from content.models import ContentItem
 from content.selectors import items_published, live_q, tag_subtree
-from experiments.hooks import visitor_holdout
-from experiments.services import exposures_record
 from personalization.features.models import VisitorFeatures
 from personalization.recommendations.algorithms.hybrid import HYBRID
 from personalization.recommendations.selectors import (
@@ -41,7 +39,6 @@ from personalization.visitors.models import Visitor
 AFFINITY = "affinity"
 TAG_OVERLAP = "tag_overlap"
 NO_PERSONALIZATION = "no personalization consent: no recommendations"
-HOLDOUT = "personalization holdout: no recommendations"
 
 
 @dataclass(frozen=True)
@@ -59,11 +56,6 @@ def recommendations_for(
     """The visitor's top `k` items by tag affinity, and a note when none may be given."""
     if not allows(visitor, "personalization"):
         return [], NO_PERSONALIZATION
-    held_out, exposures = visitor_holdout(visitor)
-    if exposures:
-        exposures_record(rows=exposures)
-    if held_out:
-        return [], HOLDOUT
     features = VisitorFeatures.objects.filter(visitor=visitor).first()
     affinity = dict(features.tag_affinities or {}) if features is not None else {}
     items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())

@@ -374,7 +374,7 @@ def attributes_build(
     features: Any,
     consent: Mapping[str, bool],
     segments: Any,
-    clusters: list[str] | None = None,
+    sourced: Mapping[str, Any] | None = None,
     experiment: Mapping[str, int] | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -392,8 +392,11 @@ def attributes_build(
     attributes.update(feature_attributes(features))
     attributes.update(
         segments=segments,
-        clusters=list(clusters or []),
+        clusters=[],
         consent=dict(consent),
         experiment=dict(experiment or {}),
     )
+    for key, value in (sourced or {}).items():  # e.g. clusters (see `rules.sources`)
+        if key in attributes:
+            attributes[key] = value
     return attributes

@@ -31,10 +31,10 @@ from tqdm import tqdm
 
 from config.errors import ApplicationError
 from consent.selectors import consent_states
-from personalization.clustering.selectors import visitor_clusters_many
 from personalization.features.models import VisitorFeatures
 from personalization.features.services import visitor_id_chunks
 from personalization.rules.catalogue import attributes_build
+from personalization.rules.sources import attribute_sources_many
 from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from personalization.segments.selectors import SegmentDefinitions, segment_definitions
 from personalization.visitors.models import Visitor
@@ -48,6 +48,15 @@ BATCH = 5000
 
 class SegmentError(ApplicationError):
     """A segment operation that cannot be done as asked."""
+
+
+def memberships_follow_merge(*, source_id: int, target_id: int) -> None:
+    """On a profile merge static lists follow the person; rule memberships are recomputed."""
+    kept = SegmentMembership.objects.filter(visitor_id=target_id).values("segment_id")
+    SegmentMembership.objects.filter(
+        visitor_id=source_id, segment__kind=Segment.Kind.STATIC
+    ).exclude(segment_id__in=kept).update(visitor_id=target_id)
+    SegmentMembership.objects.filter(visitor_id=source_id).delete()
 
 
 def segment_memberships_compute(
@@ -87,7 +96,7 @@ def segment_memberships_compute(
             current[(visitor_id, segment_id)] = pk
         elif (definition := definitions.by_id.get(segment_id)) is not None:
             held[visitor_id].add(definition.key)
-    clusters = visitor_clusters_many(allowed) if allowed and definitions.stored_rules else {}
+    sourced = attribute_sources_many(allowed) if allowed and definitions.stored_rules else {}
     wanted: set[tuple[int, int]] = set()
     for pk in allowed:
         keys = set(held[pk])  # grows as segments match, for the $inSegment of later ones
@@ -96,7 +105,7 @@ def segment_memberships_compute(
             features=features.get(pk),
             consent=states[pk],
             segments=keys,
-            clusters=clusters.get(pk),
+            sourced=sourced.get(pk),
         )
         for definition in definitions.stored_rules:
             if definition.evaluate(attributes):  # type: ignore[misc]

@@ -5,25 +5,28 @@
 `{% recommendations limit=6 kinds="product" as recs %}` and `{% similar_items item limit=4 %}`
 give rails; `{% last_viewed as item %}` the item the visitor viewed last;
 `{% if_segment "vip" %}…{% else %}…{% endif_segment %}` shows a part to a segment only;
+`{% experiment "key" as variation %}` the visitor's variation of a template test;
 `{% tailor_toolbar %}` is the developer toolbar (only with DEBUG on).
 None of them ever breaks a page: on any error the slot's default content shows.
 """
 
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import Any
 
 from django import template
 from django.conf import settings
-from django.template.loader import render_to_string, select_template
-from django.utils.html import format_html, format_html_join
+from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
 from content.html import sanitize_html
 from content.models import ContentItem
-from experiments.hooks import exposures_note, request_in_holdout, template_variation
-from personalization.decisions.engine import Decision
-from personalization.decisions.request import request_attributes, request_decide, request_in_segment
+from personalization.decisions import registry as decisions_registry
+from personalization.decisions.engine import decide
+from personalization.decisions.request import RequestState, request_state
 from personalization.delivery.devtools import toolbar_context
+from personalization.delivery.rendering import ItemsRendering, SlotRendering
 from personalization.recommendations import related
 from personalization.recommendations.serving import recommended_items
 from personalization.visitors.selectors import visitor_last_viewed_item
@@ -38,101 +41,68 @@ def sanitized(html: str) -> SafeString:
     return mark_safe(sanitize_html(html or ""))  # noqa: S308 - nh3 has just removed unsafe markup
 
 
-class ItemsRendering:
-    """Items chosen for a page: render as HTML blocks, or iterate over them with `as`."""
+def page_edge(fallback: Callable[..., Any]):
+    """The one catching edge of a tag: on any failure, log it with the visitor and render
+    `fallback(context, *args)` instead, so that personalization never breaks a page."""
 
-    css_class = "tailor-items"
-
-    def __init__(self, items: list[ContentItem], request, **data: str) -> None:
-        self.items = items
-        self.request = request
-        self.data = data
-
-    def __iter__(self) -> Iterator[ContentItem]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __html__(self) -> str:
-        parts = []
-        for item in self.items:
+    def wrap(tag: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(tag)
+        def guarded(context, *args: Any, **kwargs: Any) -> Any:
             try:
-                block = select_template(item.kind.template_names)
-                parts.append(block.render({"item": item, **self.data}, self.request))
-            except Exception:  # the page edge: one broken block must not break the page
-                logger.exception("Could not render item %s (%s)", item.pk, self.data)
-        attributes = format_html_join(" ", 'data-{}="{}"', self.data.items())
-        return format_html(
-            '<div class="{}" {}>{}</div>',
-            self.css_class,
-            attributes,
-            mark_safe("".join(parts)),  # noqa: S308
-        )
+                return tag(context, *args, **kwargs)
+            except Exception:  # the page edge
+                visitor = getattr(context.get("request"), "visitor", None)
+                logger.exception(
+                    "{%% %s %%} failed for visitor %s with %r", tag.__name__,
+                    getattr(visitor, "pk", None), args,
+                )  # fmt: skip
+                return fallback(context, *args, **kwargs)
 
-    __str__ = __html__
+        return guarded
+
+    return wrap
 
 
-class SlotRendering(ItemsRendering):
-    """A slot's decision: renders as HTML, and iterates over its items with `as`."""
-
-    css_class = "tailor-slot"
-
-    def __init__(self, decision: Decision, request) -> None:
-        super().__init__(decision.items, request, slot=decision.slot, reason=decision.reason)
-        self.decision = decision
-
-    def _expose(self) -> None:
-        # An experiment's exposure counts when its variation is rendered, not when assigned.
-        exposures_note(self.request, self.decision.exposures)
-
-    def __iter__(self) -> Iterator[ContentItem]:
-        self._expose()
-        return super().__iter__()
-
-    def __html__(self) -> str:
-        self._expose()
-        return super().__html__()
-
-    __str__ = __html__
+def _state(context) -> RequestState | None:
+    request = context.get("request")
+    return request_state(request) if request is not None else None
 
 
 @register.simple_tag(takes_context=True)
 def slot(context, key: str) -> SlotRendering:
     """The slot's personalized items for this request (default content on any failure)."""
-    return SlotRendering(request_decide(context.get("request"), key), context.get("request"))
+    state = _state(context)
+    decision = state.decide(key) if state is not None else decide(key, None)
+    return SlotRendering(decision, context.get("request"))
+
+
+def _no_items(rail: str) -> Callable[..., ItemsRendering]:
+    return lambda context, *args, **kwargs: ItemsRendering([], context.get("request"), rail=rail)
 
 
 @register.simple_tag(takes_context=True)
+@page_edge(_no_items("recommendations"))
 def recommendations(context, limit: int = 6, kinds: str = "") -> ItemsRendering:
     """`{% recommendations limit=6 kinds="product" as recs %}`: items for this visitor.
 
     Nothing without a visitor who allows personalization, and nothing on any error.
     """
-    request = context.get("request")
+    state = _state(context)
     items: list[ContentItem] = []
-    try:
-        attributes = request_attributes(request) if request is not None else None
-        if attributes is not None and not request_in_holdout(request):
-            items = recommended_items(
-                visitor=request.visitor, affinity=attributes.get("affinity") or {},
-                kinds=[k.strip() for k in kinds.split(",") if k.strip()],
-            )[: int(limit)]  # fmt: skip
-    except Exception:  # the page edge: no recommendations rather than a broken page
-        logger.exception("Could not recommend for this request")
-    return ItemsRendering(items, request, rail="recommendations")
+    if state is not None and state.attributes is not None and not state.in_holdout():
+        items = recommended_items(
+            visitor=state.visitor, affinity=state.attributes.get("affinity") or {},
+            kinds=[k.strip() for k in kinds.split(",") if k.strip()],
+        )[: int(limit)]  # fmt: skip
+    return ItemsRendering(items, context.get("request"), rail="recommendations")
 
 
 @register.simple_tag(takes_context=True)
+@page_edge(_no_items("similar"))
 def similar_items(context, item: ContentItem, limit: int = 4) -> ItemsRendering:
     """`{% similar_items item limit=4 %}`: published items sharing the most tags with `item`."""
-    request = context.get("request")
-    try:
-        similar = [scored.item for scored in related.similar_items(item=item, k=int(limit))]
-    except Exception:  # the page edge
-        logger.exception("Could not find items similar to %s", getattr(item, "pk", item))
-        similar = []
-    return ItemsRendering(similar, request, rail="similar")
+    similar = [scored.item for scored in related.similar_items(item=item, k=int(limit))]
+    return ItemsRendering(similar, context.get("request"), rail="similar")
 
 
 class IfSegmentNode(template.Node):
@@ -140,13 +110,18 @@ class IfSegmentNode(template.Node):
         self.key, self.inside, self.otherwise = key, inside, otherwise
 
     def render(self, context) -> str:
-        request = context.get("request")
-        matched = (
-            request is not None
-            and request_in_segment(request, self.key.resolve(context))
-            and not request_in_holdout(request)  # the holdout sees what everyone else sees
-        )
+        matched = _shown_to_segment(context, self.key.resolve(context))
         return (self.inside if matched else self.otherwise).render(context)
+
+
+@page_edge(lambda context, key: False)
+def _shown_to_segment(context, key: str) -> bool:
+    state = _state(context)
+    return (
+        state is not None
+        and state.in_segment(key)
+        and not state.in_holdout()  # the holdout sees what everyone else sees
+    )
 
 
 @register.tag("if_segment")
@@ -164,19 +139,17 @@ def if_segment(parser, token) -> IfSegmentNode:
 
 
 @register.simple_tag(takes_context=True)
+@page_edge(lambda context: None)
 def last_viewed(context) -> ContentItem | None:
     """`{% last_viewed as item %}`: the published item the visitor viewed last, if they allow it."""
-    request = context.get("request")
-    try:
-        if request is None or request_attributes(request) is None:
-            return None
-        return visitor_last_viewed_item(request.visitor)
-    except Exception:  # the page edge: no "because you viewed" rather than a broken page
-        logger.exception("Could not find the last viewed item")
+    state = _state(context)
+    if state is None or state.attributes is None:
         return None
+    return visitor_last_viewed_item(state.visitor)
 
 
 @register.simple_tag(takes_context=True)
+@page_edge(lambda context: "")
 def tailor_toolbar(context) -> str:
     """With DEBUG on: view the site as a demo visitor, and why each slot chose what it chose."""
     request = context.get("request")
@@ -185,23 +158,22 @@ def tailor_toolbar(context) -> str:
     return render_to_string("tailor/toolbar.html", toolbar_context(request), request)
 
 
+def _control(context, key: str) -> str | None:
+    try:
+        return decisions_registry.control_key(str(key))
+    except Exception:  # the page edge, second line: no variation rather than a broken page
+        logger.exception("Could not find the control of %r", key)
+        return None
+
+
 @register.simple_tag(takes_context=True)
+@page_edge(_control)
 def experiment(context, key: str) -> str | None:
     """`{% experiment "key" as variation %}`: the visitor's variation key in a template.
 
-    The control's key when the visitor is not in the experiment (no consent, targeting,
-    coverage, not running) and on any error; None for an experiment that does not exist.
-    The exposure is recorded when the tag renders.
+    The control's key when the visitor is not in the test (no consent, targeting, coverage,
+    not running) and on any error; None for a test that does not exist. The exposure is
+    recorded when the tag renders.
     """
-    request = context.get("request")
-    try:
-        return template_variation(request, str(key))
-    except Exception:  # the page edge: the control rather than a broken page
-        logger.exception("Could not assign experiment %r", key)
-        try:
-            from experiments.assignment import running_experiments
-
-            return running_experiments().control_keys.get(str(key))
-        except Exception:
-            logger.exception("Could not find the control of experiment %r", key)
-            return None
+    state = _state(context)
+    return state.variation(str(key)) if state is not None else _control(context, key)

@@ -193,7 +193,7 @@ class EventsIngestApi(APIView):
     def _browser_ingest(request: Request, events: list[dict[str, Any]]) -> IngestResult:
         """A browser's events: stored for its cookie's visitor when analytics is allowed."""
         http = request._request
-        context = dict(getattr(http, "tailor_context", None) or request_context(http))
+        context = request_context(http)
         if context["is_bot"] or not events:
             return IngestResult()  # bots are neither tracked nor told why
         visitor: Visitor | None = getattr(http, "visitor", None)

@@ -1,6 +1,7 @@
 """Writes of visitor profiles: identification from a request, page views, merge on login."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,10 +13,25 @@ from django.utils import timezone
 
 from config.buffers import WriteBuffer
 from consent.models import ConsentRecord
-from experiments.services import exposures_merge
-from personalization.features.models import VisitorFeatures
-from personalization.segments.models import Segment, SegmentMembership
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
+
+# What else follows a profile merge, registered by the packages and apps that keep it (from
+# their `AppConfig.ready()`): name → function(source_id=, target_id=), run inside the merge.
+MergeParticipant = Callable[..., object]
+_merge_participants: dict[str, MergeParticipant] = {}
+
+
+def merge_participant_register(name: str, participant: MergeParticipant) -> None:
+    """Have `participant(source_id=, target_id=)` run in every profile merge (idempotent)."""
+    _merge_participants[name] = participant
+
+
+def visitor_cookie_wanted(request: HttpRequest, wanted: bool) -> None:
+    """Whether the response sets the visitor cookie: yes for a profile this request made or
+    switched to. Kept on the request's personalization state when it has one."""
+    state = getattr(request, "tailor", None)
+    if state is not None:
+        state.set_cookie = wanted
 
 
 def _new_session(visitor: Visitor, at: datetime) -> bool:
@@ -38,7 +54,7 @@ def visitor_for_request(request: HttpRequest) -> Visitor:
     else:
         visitor = Visitor.objects.create()
     request.visitor = visitor
-    request.tailor_set_cookie = True
+    visitor_cookie_wanted(request, True)
     return visitor
 
 
@@ -106,12 +122,14 @@ IMPRESSIONS: WriteBuffer[tuple[int, int, str, datetime]] = WriteBuffer(
 )
 
 
-def page_view_record(*, request: HttpRequest, visitor: Visitor, item=None) -> None:
+def page_view_record(
+    *, visitor: Visitor, path: str, context: dict[str, Any], item: Any = None
+) -> None:
     """Record a server-side page view with the request context (written in bulk, later)."""
     PAGE_VIEWS.add(
         PageView(
-            visitor_id=visitor.pk, item_id=getattr(item, "pk", None), path=request.path,
-            context=dict(request.tailor_context), occurred_at=timezone.now(),
+            visitor_id=visitor.pk, item_id=getattr(item, "pk", None), path=path,
+            context=dict(context), occurred_at=timezone.now(),
         )
     )  # fmt: skip
 
@@ -124,7 +142,10 @@ def impressions_record(*, rows: list[tuple[int, int, str]], now: datetime | None
 
 @transaction.atomic
 def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
-    """Merge an anonymous profile into another: events, consent and traits move. Idempotent."""
+    """Merge an anonymous profile into another: events, consent, traits move. Idempotent.
+
+    What other packages keep about a visitor follows through their merge participants.
+    """
     if source.pk == target.pk:
         return None
     existing = VisitorMerge.objects.filter(source_uid=source.uid).first()
@@ -133,14 +154,8 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     moved = Event.objects.filter(visitor=source).update(visitor=target)
     ConsentRecord.objects.filter(visitor=source).update(visitor=target)
     Impression.objects.filter(visitor=source).update(visitor=target)
-    exposures_merge(source=source, target=target)  # keeps variations sticky across the merge
-    VisitorFeatures.objects.filter(visitor=source).delete()
-    # Static lists follow the person; rule memberships are recomputed for the survivor.
-    kept = SegmentMembership.objects.filter(visitor=target).values("segment_id")
-    SegmentMembership.objects.filter(visitor=source, segment__kind=Segment.Kind.STATIC).exclude(
-        segment_id__in=kept
-    ).update(visitor=target)
-    SegmentMembership.objects.filter(visitor=source).delete()
+    for participant in _merge_participants.values():
+        participant(source_id=source.pk, target_id=target.pk)
     target.traits = {**source.traits, **target.traits}  # what the known profile says wins
     target.first_seen = min(target.first_seen, source.first_seen)
     target.last_seen = max(target.last_seen, source.last_seen)
@@ -159,7 +174,7 @@ def visitor_login(*, request: HttpRequest, user) -> Visitor | None:
     if anonymous is None:
         if own is not None:
             request.visitor = own
-            request.tailor_set_cookie = True
+            visitor_cookie_wanted(request, True)
         return own
     if own is None:
         if anonymous.user_id is None:
@@ -168,5 +183,5 @@ def visitor_login(*, request: HttpRequest, user) -> Visitor | None:
         return anonymous
     visitor_merge(source=anonymous, target=own)
     request.visitor = own
-    request.tailor_set_cookie = True
+    visitor_cookie_wanted(request, True)
     return own

@@ -2,9 +2,9 @@ import pytest
 from django.test import RequestFactory
 from django.utils import timezone
 
-from experiments.hooks import template_variation
 from experiments.models import Experiment, Exposure
 from personalization.decisions.engine import decide
+from personalization.decisions.request import RequestState
 from personalization.visitors.services import visitor_merge
 from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, SlotRuleFactory, VisitorFactory, grant
@@ -198,10 +198,11 @@ def test_experiments_in_separate_slices_of_a_namespace_never_share_a_visitor():
     for visitor in VisitorFactory.create_batch(120):
         grant(visitor, "personalization")
         request = RequestFactory().get("/")
-        request.visitor, request.tailor_context = visitor, {}
-        template_variation(request, first.key)
-        template_variation(request, second.key)
-        experiments = {e for _, e, _ in getattr(request, "tailor_exposures", set())}
+        request.visitor = visitor
+        request.tailor = RequestState(request, context={})
+        request.tailor.variation(first.key)
+        request.tailor.variation(second.key)
+        experiments = {e for _, e, _ in request.tailor.exposures}
         assert len(experiments) <= 1
         for experiment in (first, second):
             enrolled[experiment.key] += experiment.pk in experiments

@@ -3,6 +3,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 
 from experiments.models import Exposure
+from personalization.decisions.request import RequestState
 from tests.experiments.conftest import visitor_in
 from tests.factories import UserFactory
 from tests.factories.experiments import ExperimentFactory
@@ -89,7 +90,7 @@ def render_tag(request, key: str = "cta-test") -> str:
 def tag_request(visitor):
     request = RequestFactory().get("/")
     request.visitor = visitor
-    request.tailor_context = {}
+    request.tailor = RequestState(request, context={})
     return request
 
 
@@ -102,7 +103,7 @@ def test_the_experiment_tag_gives_the_visitors_variation_and_records_it_when_ren
     html = render_tag(request)
 
     assert html == "[treatment]"
-    assert request.tailor_exposures == {
+    assert request.tailor.exposures == {
         (visitor.pk, experiment.pk, experiment.variations.get(key="treatment").pk)
     }
 
@@ -128,7 +129,7 @@ def test_the_experiment_tag_falls_back_to_the_control_when_assignment_fails(monk
     def broken(**kwargs):
         raise RuntimeError("cache down")
 
-    monkeypatch.setattr("experiments.hooks.variation_assign", broken)
+    monkeypatch.setattr("experiments.override.variation_assign", broken)
 
     assert render_tag(tag_request(visitor)) == "[control]"
 
@@ -137,11 +138,12 @@ def test_the_experiment_tag_falls_back_to_the_control_when_assignment_fails(monk
 def test_staff_force_a_template_experiments_variation_with_the_query_string():
     ExperimentFactory(key="cta-test", status="running")
     request = RequestFactory().get("/", {"cta-test": "1"})
-    request.visitor, request.tailor_context = None, {}
+    request.visitor = None
+    request.tailor = RequestState(request, context={})
     request.user = UserFactory(staff=True)
 
     assert render_tag(request) == "[treatment]"
-    assert not getattr(request, "tailor_exposures", None)
+    assert not request.tailor.exposures
 
 
 @pytest.mark.django_db

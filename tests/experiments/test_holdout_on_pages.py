@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from config.services import api_key_create
 from experiments.models import Exposure
+from personalization.decisions.request import RequestState
 from personalization.features.models import VisitorFeatures
 from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, ContentKindFactory, TagFactory
@@ -17,9 +18,10 @@ from tests.factories.personalization import SegmentFactory, SegmentMembershipFac
 
 def render(source: str, visitor) -> tuple[str, set]:
     request = RequestFactory().get("/")
-    request.visitor, request.tailor_context = visitor, {"device": "desktop"}
+    request.visitor = visitor
+    request.tailor = RequestState(request, context={"device": "desktop"})
     html = Template("{% load tailor %}" + source).render(Context({"request": request}))
-    return html, getattr(request, "tailor_exposures", set())
+    return html, request.tailor.exposures
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from content.models import SlotRule
+from personalization.decisions.request import RequestState
 from personalization.visitors.models import Event
 from personalization.visitors.selectors import visitor_interactions
 from tests.factories import (
@@ -65,7 +66,7 @@ def test_templates_read_the_visitor_and_their_segments_from_the_tailor_context()
     SegmentMembershipFactory(segment=SegmentFactory(key="vip", kind="static"), visitor=visitor)
     request = RequestFactory().get("/")
     request.visitor = visitor
-    request.tailor_context = {"device": "desktop"}
+    request.tailor = RequestState(request, context={"device": "desktop"})
 
     html = Template("{{ tailor.visitor.external_id }}: {{ tailor.segments|join:',' }}").render(
         RequestContext(request)

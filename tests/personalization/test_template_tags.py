@@ -3,6 +3,7 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
 
+from personalization.decisions.request import RequestState
 from personalization.features.models import VisitorFeatures
 from tests.factories import (
     ContentItemFactory,
@@ -29,7 +30,7 @@ def hero():
 def render(source: str, visitor=None, context=None, context_extra=None) -> str:
     request = RequestFactory().get("/")
     request.visitor = visitor
-    request.tailor_context = context or {"device": "desktop"}
+    request.tailor = RequestState(request, context=context or {"device": "desktop"})
     template_context = Context({"request": request, **(context_extra or {})})
     return Template("{% load tailor %}" + source).render(template_context)
 

@@ -12,7 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consent.selectors import allows
 from content.models import ContentItem
+from personalization.decisions.engine import visitor_holdout
+from personalization.decisions.request import request_state
 from personalization.delivery.api.common import (
     MAX_K,
     DecideRead,
@@ -25,12 +28,17 @@ from personalization.profiles.selectors import visitor_profile
 from personalization.recommendations.algorithms.hybrid import HYBRID
 from personalization.recommendations.related import (
     AFFINITY,
+    NO_PERSONALIZATION,
     TAG_OVERLAP,
     recommendations_for,
     similar_items,
 )
 from personalization.recommendations.selectors import POPULARITY
+from personalization.visitors.models import Visitor
 from personalization.visitors.selectors import visitor_resolve
+
+PERSONALIZATION = "personalization"
+HOLDOUT = "personalization holdout: no recommendations"
 
 
 class ProfileApi(APIView):
@@ -131,6 +139,19 @@ class RecommendationsApi(APIView):
         note = serializers.CharField(required=False, help_text="Why the list is empty.")
         items = scored_items("RecommendedItem")
 
+    @staticmethod
+    def _recommended(request: Request, visitor: Visitor | None, k: int) -> tuple[list, str]:
+        if visitor is None:
+            return [], "unknown visitor: no recommendations"
+        if not allows(visitor, PERSONALIZATION):
+            return [], NO_PERSONALIZATION
+        arm = visitor_holdout(visitor)
+        if arm is not None:  # the holdout's exposure counts whether its arm sees any or not
+            request_state(request._request).note(arm.source, arm.exposures)
+            if arm.in_control:
+                return [], HOLDOUT
+        return recommendations_for(visitor=visitor, k=k)
+
     @extend_schema(
         summary="Recommendations for a visitor",
         description=(
@@ -148,10 +169,7 @@ class RecommendationsApi(APIView):
         params.is_valid(raise_exception=True)
         identifier = params.validated_data["visitor"]
         visitor = visitor_resolve(identifier)
-        if visitor is None:
-            scored, note = [], "unknown visitor: no recommendations"
-        else:
-            scored, note = recommendations_for(visitor=visitor, k=params.validated_data["k"])
+        scored, note = self._recommended(request, visitor, params.validated_data["k"])
         body = {
             "visitor": visitor.identifier if visitor else identifier,
             "algorithm": scored[0].algorithm if scored else AFFINITY,

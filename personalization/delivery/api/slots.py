@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from experiments.hooks import exposures_note
 from personalization.decisions.engine import slot_definition
+from personalization.decisions.request import request_state
 from personalization.delivery.api.common import (
     MAX_RECIPIENTS,
     MAX_SLOTS,
@@ -30,7 +30,7 @@ from personalization.delivery.api.common import (
 )
 from personalization.delivery.blocks import blocks_batch, explanation, visitor_decide
 from personalization.delivery.links import click_token, decision_token, item_target
-from personalization.templatetags.tailor import SlotRendering
+from personalization.delivery.rendering import SlotRendering
 
 
 class SlotDecideApi(APIView):
@@ -102,7 +102,7 @@ class SlotDecideApi(APIView):
         if slot_definition(key) is None:
             raise NotFound(f"No slot with key {key!r}.")
         visitor, decision = visitor_decide(slot=key, identifier=params.validated_data["visitor"])
-        exposures_note(request._request, decision.exposures)  # written after the answer
+        request_state(request._request).note(decision.source, decision.exposures)  # at the end
         base = tracking_base(request)
         rule = {"id": decision.rule_id, "name": decision.rule_name, "segments": decision.segments}
         body: dict[str, Any] = {
