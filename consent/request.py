@@ -19,6 +19,7 @@ from django.http import HttpRequest
 
 from consent.cookies import consent_from_cookie
 from consent.models import ConsentRecord, Purpose
+from consent.purposes import ANALYTICS, MARKETING, PERSONALIZATION
 from consent.selectors import (
     consent_state,
     default_state,
@@ -30,9 +31,6 @@ from consent.services import consent_record
 from personalization.visitors.models import Visitor
 from personalization.visitors.services import visitor_for_request
 
-ANALYTICS = "analytics"
-PERSONALIZATION = "personalization"
-MARKETING = "marketing"
 # Purposes whose data needs the visitor cookie: without either, a browser is not identified.
 IDENTIFYING = (ANALYTICS, PERSONALIZATION)
 
