@@ -9,8 +9,12 @@ class ExperimentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        from content import registry as content_registry
         from experiments import models
         from experiments.cache import experiments_version_bump
+        from experiments.demo import experiment_demo_seed
+
+        content_registry.demo_seeder_register("experiment", experiment_demo_seed, order=300)
 
         # Cache invalidation only: assignment caches running experiments per version.
         for model in (models.Experiment, models.Variation):

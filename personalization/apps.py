@@ -17,14 +17,41 @@ class PersonalizationConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from consent import registry as privacy
+        user_logged_in.connect(merge_profiles_on_login, dispatch_uid="tailor.visitor_login")
+        # Consent and content sit below personalization: it plugs into their registries.
+        self.visitors_register()
+        self.conditions_register()
+        self.demo_register()
+
+    @staticmethod
+    def visitors_register() -> None:
+        """Consent finds the visitors it keeps consent and personal data for through these."""
+        from consent import registry
         from personalization.visitors.selectors import visitor_ids_merged_into, visitor_resolve
         from personalization.visitors.services import visitor_for_request
 
-        user_logged_in.connect(merge_profiles_on_login, dispatch_uid="tailor.visitor_login")
-        # Consent sits below personalization: it finds the visitors it keeps consent for here.
-        privacy.subject_resolver_register(
+        registry.subject_resolver_register(
             resolve=visitor_resolve,
             merged_ids=visitor_ids_merged_into,
             for_request=visitor_for_request,
         )
+
+    @staticmethod
+    def conditions_register() -> None:
+        """Slot rules speak the targeting condition language: checked and edited as ours."""
+        from content import registry
+        from personalization.rules import validate_condition
+        from personalization.rules.catalogue import catalogue_errors
+        from personalization.rules.widgets import ConditionWidget
+
+        registry.condition_validator_register(validate_condition)
+        registry.condition_validator_register(catalogue_errors)
+        registry.condition_widget_register(ConditionWidget)
+
+    @staticmethod
+    def demo_register() -> None:
+        """Demo visitors with histories, after content's demo catalogue they refer to."""
+        from content import registry
+        from personalization.demo import visitors_demo_seed
+
+        registry.demo_seeder_register("visitors", visitors_demo_seed, order=200)
