@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.apps import apps
+from django.db.models import Model
 from django.middleware.csrf import get_token
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import (
@@ -21,6 +23,7 @@ from rest_framework.views import APIView
 
 from config.auth import ApiKeyAuthentication, HasScope, api_key, scope
 from consent.cookies import consent_cookie_set, visitor_cookie_delete
+from consent.registry import VISITOR, subject_resolver
 from consent.request import (
     consent_summary,
     request_consent_record,
@@ -29,8 +32,6 @@ from consent.request import (
 )
 from consent.selectors import consent_state, purposes
 from consent.services import consent_record
-from personalization.visitors.models import Visitor
-from personalization.visitors.selectors import visitor_resolve
 
 PrivacyAdmin = scope("privacy:admin")
 CHOICE_EXAMPLE = {"purposes": {"analytics": True, "personalization": False, "marketing": False}}
@@ -75,18 +76,18 @@ class BrowserCsrfScheme(OpenApiAuthenticationExtension):
         }
 
 
-def _visitor_named(identifier: str, *, create: bool) -> Visitor:
+def _visitor_named(identifier: str, *, create: bool) -> Model:
     """The visitor with this external or cookie id; a machine client may name a new one."""
-    visitor = visitor_resolve(identifier)
+    visitor = subject_resolver().resolve(identifier)
     if visitor is not None:
         return visitor
     if not create:
         raise exceptions.NotFound(f"no visitor {identifier!r}")
-    visitor, _ = Visitor.objects.get_or_create(external_id=identifier)
+    visitor, _ = apps.get_model(VISITOR).objects.get_or_create(external_id=identifier)
     return visitor
 
 
-def _visitor_summary(visitor: Visitor, choices: dict[str, bool] | None = None) -> dict[str, Any]:
+def _visitor_summary(visitor: Model, choices: dict[str, bool] | None = None) -> dict[str, Any]:
     """A named visitor's consent as the API shows it, with `choices` just recorded on top."""
     all_purposes = purposes()
     optional = {p.key for p in all_purposes if not p.is_required}

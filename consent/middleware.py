@@ -7,7 +7,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
 from consent.models import ConsentRecord
-from consent.request import MARKETING, gpc_enabled
+from consent.purposes import MARKETING
+from consent.request import gpc_enabled
 from consent.selectors import allows
 from consent.services import consent_record
 

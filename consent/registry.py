@@ -12,9 +12,16 @@ and erasure (`consent.gdpr`) and retention walk the declarations, so a model reg
 exported, erased and expired without more code. References to visitors or users that are not the
 subject's data (an editor's authorship, say) are declared with `exempt()` and a reason.
 `tests/consent/test_registry.py` fails when a model refers to a visitor or a user and is neither.
+
+Visitor profiles belong to the app above consent that owns `VISITOR`. Consent finds them through
+the subject resolver that app registers from its `AppConfig.ready()`::
+
+    registry.subject_resolver_register(
+        resolve=visitor_resolve, merged_ids=visitor_ids_merged_into, for_request=visitor_for_request
+    )
 """
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -25,6 +32,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils.module_loading import autodiscover_modules
 
 DELETE = "delete"
@@ -155,9 +163,22 @@ class Exemption:
     reason: str
 
 
+@dataclass(frozen=True)
+class SubjectResolver:
+    """How consent finds visitor profiles, which only the app that owns them knows how to."""
+
+    # An external id or cookie id → its visitor (the survivor when it was merged), or None.
+    resolve: Callable[[str], models.Model | None]
+    # Visitor pks → the pks of the profiles merged directly into any of them.
+    merged_ids: Callable[[Collection[int]], Iterable[int]]
+    # A browser's request → its visitor, created (and its cookie set) when it has none yet.
+    for_request: Callable[[HttpRequest], models.Model]
+
+
 _declarations: dict[str, PersonalData] = {}
 _exemptions: dict[str, Exemption] = {}
 _cache_keys: list[Callable[[Subject], Iterable[str]]] = []
+_subject_resolver: SubjectResolver | None = None
 _discovered = False
 
 
@@ -181,6 +202,30 @@ def register_cache_keys(keys: Callable[[Subject], Iterable[str]]) -> None:
     """Declare cache entries that hold a subject's data; erasure deletes them."""
     if keys not in _cache_keys:
         _cache_keys.append(keys)
+
+
+def subject_resolver_register(
+    *,
+    resolve: Callable[[str], models.Model | None],
+    merged_ids: Callable[[Collection[int]], Iterable[int]],
+    for_request: Callable[[HttpRequest], models.Model],
+) -> SubjectResolver:
+    """Declare how visitors are found; the app owning `VISITOR` calls it from `ready()`."""
+    global _subject_resolver
+    _subject_resolver = SubjectResolver(
+        resolve=resolve, merged_ids=merged_ids, for_request=for_request
+    )
+    return _subject_resolver
+
+
+def subject_resolver() -> SubjectResolver:
+    """The registered resolver: without one consent cannot name a subject, so it says so."""
+    if _subject_resolver is None:
+        raise ImproperlyConfigured(
+            f"consent has no subject resolver: the app owning {VISITOR} must call "
+            "consent.registry.subject_resolver_register() from its AppConfig.ready()"
+        )
+    return _subject_resolver
 
 
 def autodiscover() -> None:

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Model
 from django.http import HttpRequest
 
 from consent.cookies import consent_from_cookie
 from consent.models import ConsentRecord, Purpose
+from consent.purposes import ANALYTICS, MARKETING, PERSONALIZATION
+from consent.registry import subject_resolver
 from consent.selectors import (
     consent_state,
     default_state,
@@ -27,12 +30,7 @@ from consent.selectors import (
     purposes,
 )
 from consent.services import consent_record
-from personalization.visitors.models import Visitor
-from personalization.visitors.services import visitor_for_request
 
-ANALYTICS = "analytics"
-PERSONALIZATION = "personalization"
-MARKETING = "marketing"
 # Purposes whose data needs the visitor cookie: without either, a browser is not identified.
 IDENTIFYING = (ANALYTICS, PERSONALIZATION)
 
@@ -44,7 +42,7 @@ def gpc_enabled(request: HttpRequest) -> bool:
 
 def request_consent_state(request: HttpRequest) -> dict[str, bool]:
     """Purpose key → allowed for this request."""
-    visitor: Visitor | None = getattr(request, "visitor", None)
+    visitor: Model | None = getattr(request, "visitor", None)
     if visitor is not None:
         state = dict(consent_state(visitor))
     else:
@@ -63,7 +61,7 @@ def request_allows(request: HttpRequest, purpose: str) -> bool:
     return request_consent_state(request).get(purpose, False)
 
 
-def visitor_decided_purposes(visitor: Visitor) -> set[str]:
+def visitor_decided_purposes(visitor: Model) -> set[str]:
     """Keys of the purposes the visitor has decided about under the policy that counts now."""
     records = ConsentRecord.objects.filter(visitor=visitor)
     fresh_since = policy_fresh_since()
@@ -84,7 +82,7 @@ def request_consent_decided(
     stored = consent_from_cookie(request)
     if stored is not None and pending <= set(stored):
         return True
-    visitor: Visitor | None = getattr(request, "visitor", None)
+    visitor: Model | None = getattr(request, "visitor", None)
     return visitor is not None and pending <= visitor_decided_purposes(visitor)
 
 
@@ -127,7 +125,7 @@ class BrowserChoice:
     """The outcome of a banner choice, for the response to carry."""
 
     state: dict[str, bool]  # optional purpose key → allowed, from now on
-    visitor: Visitor | None
+    visitor: Model | None
     forget_visitor: bool  # nothing allowed needs the visitor cookie any more: delete it
     summary: dict[str, Any]
 
@@ -149,9 +147,9 @@ def request_consent_record(*, request: HttpRequest, choices: Mapping[str, bool])
     identifying = any(state.get(key, False) for key in IDENTIFYING)
     user = getattr(request, "user", None)
     logged_in = bool(user is not None and user.is_authenticated)
-    visitor: Visitor | None = getattr(request, "visitor", None)
+    visitor: Model | None = getattr(request, "visitor", None)
     if visitor is None and (identifying or (logged_in and any(state.values()))):
-        visitor = visitor_for_request(request)
+        visitor = subject_resolver().for_request(request)
     if visitor is not None and choices:
         consent_record(visitor=visitor, choices=choices, source="banner", request=request)
     forget = visitor is not None and not identifying

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from content import services
 from content.models import ContentItem, ContentKind, ContentRevision, Slot, SlotRule, Tag
-from personalization.rules.widgets import ConditionWidget
+from content.registry import condition_widget
 
 
 def _as_lines(value: object) -> list[str]:
@@ -224,12 +224,18 @@ class SlotRuleInline(admin.StackedInline):
     ordering = ["position", "pk"]
     autocomplete_fields = ["items", "tags"]
     filter_horizontal = ["kinds"]
-    formfield_overrides = {models.JSONField: {"widget": ConditionWidget}}
     fieldsets = [
         (None, {"fields": [("position", "name", "is_active"), "condition"]}),
         ("What to show", {"fields": ["strategy", "items", "tags", "kinds"]}),
         ("Active window", {"fields": [("active_from", "active_until")]}),
     ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # Asked per form, not at import: this module loads before the condition language's app
+        # has registered its widget.
+        if isinstance(db_field, models.JSONField):
+            kwargs.setdefault("widget", condition_widget())
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(Slot)

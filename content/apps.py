@@ -9,8 +9,11 @@ class ContentConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
-        from content import models
+        from content import models, registry
         from content.cache import content_version_bump
+        from content.demo import content_demo_seed
+
+        registry.demo_seeder_register("content", content_demo_seed, order=100)
 
         # Cache invalidation only: decisions cache slot definitions per content version.
         for model in (

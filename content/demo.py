@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from content.models import ContentItem, ContentKind, Slot, SlotRule
+from content.registry import DemoOptions
 from content.services import content_item_save, tags_ensure
 
 TAG_TREE = {
@@ -207,3 +208,9 @@ def _slot(key, name, kind_keys, max_items, defaults, rules) -> Slot:
             rule.save()
             rule.items.set(target)
     return slot
+
+
+def content_demo_seed(options: DemoOptions) -> None:
+    """`seed_demo`'s first step: the catalogue and slots everything else builds on."""
+    content = seed_content(seed=options.seed)
+    options.write(f"demo content: {content.items} items, {content.slots} slots")

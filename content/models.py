@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from content.html import sanitize_html, summarize
+from content.registry import condition_errors
 
 
 class ContentKind(models.Model):
@@ -253,13 +254,10 @@ class SlotRule(models.Model):
         return self.name or f"rule {self.position}"
 
     def clean(self) -> None:
-        # The condition language lives in personalization, which builds on content.
-        from personalization.rules import validate_condition
-        from personalization.rules.catalogue import catalogue_check
-
-        issues = validate_condition(self.condition) or catalogue_check(self.condition)[0]
-        if issues:
-            raise ValidationError({"condition": [str(issue) for issue in issues]})
+        # The condition language belongs to personalization, which registers its checks.
+        errors = condition_errors(self.condition)
+        if errors:
+            raise ValidationError({"condition": errors})
         if self.active_from and self.active_until and self.active_until <= self.active_from:
             raise ValidationError({"active_until": "The rule must end after it starts."})
 

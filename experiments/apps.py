@@ -9,11 +9,15 @@ class ExperimentsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import m2m_changed, post_delete, post_save
 
+        from content import registry as content_registry
         from experiments import models
         from experiments.cache import experiments_version_bump
+        from experiments.demo import experiment_demo_seed
         from experiments.override import ExperimentsOverride, exposures_follow_merge
         from personalization.decisions.registry import override_register
         from personalization.visitors.services import merge_participant_register
+
+        content_registry.demo_seeder_register("experiment", experiment_demo_seed, order=300)
 
         # Personalization decides slots; experiments plug in without it importing them.
         override_register(ExperimentsOverride())

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
+from content.registry import DemoOptions
 from experiments.assignment import experiment_definition, hash_assign
 from experiments.models import Experiment, Exposure, Metric, Variation
 from experiments.services import experiment_start
@@ -57,7 +59,7 @@ def seed_experiment(*, now: datetime | None = None) -> bool:
     states = consent_states([v.pk for v in visitors])
     exposures = []
     for visitor in visitors:
-        if not states[visitor.pk].get("personalization"):
+        if not states[visitor.pk].get(PERSONALIZATION):
             continue
         variation = hash_assign(definition, str(visitor.uid))
         if variation is not None:
@@ -69,3 +71,9 @@ def seed_experiment(*, now: datetime | None = None) -> bool:
             )  # fmt: skip
     Exposure.objects.bulk_create(exposures, ignore_conflicts=True)
     return True
+
+
+def experiment_demo_seed(options: DemoOptions) -> None:
+    """`seed_demo`'s experiment, once the demo visitors exist: their exposures are its results."""
+    if seed_experiment():
+        options.write(f"demo experiment: {KEY} (running)")

@@ -17,14 +17,55 @@ class PersonalizationConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        user_logged_in.connect(merge_profiles_on_login, dispatch_uid="tailor.visitor_login")
+        # Consent and content sit below personalization: it plugs into their registries.
+        self.visitors_register()
+        self.conditions_register()
+        self.demo_register()
+        self.packages_register()
+
+    @staticmethod
+    def packages_register() -> None:
+        """Packages higher up plug into lower ones, so that no package imports a higher one."""
         from personalization.clustering.selectors import visitor_clusters_many
         from personalization.features.services import features_follow_merge
         from personalization.rules.sources import attribute_source_register
         from personalization.segments.services import memberships_follow_merge
         from personalization.visitors.services import merge_participant_register
 
-        user_logged_in.connect(merge_profiles_on_login, dispatch_uid="tailor.visitor_login")
-        # Packages higher up plug into lower ones here, so that no package imports a higher one.
         merge_participant_register("features", features_follow_merge)
         merge_participant_register("segment memberships", memberships_follow_merge)
         attribute_source_register("clusters", visitor_clusters_many)
+
+    @staticmethod
+    def visitors_register() -> None:
+        """Consent finds the visitors it keeps consent and personal data for through these."""
+        from consent import registry
+        from personalization.visitors.selectors import visitor_ids_merged_into, visitor_resolve
+        from personalization.visitors.services import visitor_for_request
+
+        registry.subject_resolver_register(
+            resolve=visitor_resolve,
+            merged_ids=visitor_ids_merged_into,
+            for_request=visitor_for_request,
+        )
+
+    @staticmethod
+    def conditions_register() -> None:
+        """Slot rules speak the targeting condition language: checked and edited as ours."""
+        from content import registry
+        from personalization.rules import validate_condition
+        from personalization.rules.catalogue import catalogue_errors
+        from personalization.rules.widgets import ConditionWidget
+
+        registry.condition_validator_register(validate_condition)
+        registry.condition_validator_register(catalogue_errors)
+        registry.condition_widget_register(ConditionWidget)
+
+    @staticmethod
+    def demo_register() -> None:
+        """Demo visitors with histories, after content's demo catalogue they refer to."""
+        from content import registry
+        from personalization.demo import visitors_demo_seed
+
+        registry.demo_seeder_register("visitors", visitors_demo_seed, order=200)

@@ -26,8 +26,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from consent.purposes import ANALYTICS, MARKETING, PERSONALIZATION
 from consent.services import consent_grant_bulk
 from content.models import ContentItem
+from content.registry import DemoOptions
 from personalization.clustering.services import clusters_compute_all
 from personalization.features.services import features_compute_all
 from personalization.recommendations.services import recommendations_compute_all
@@ -215,8 +217,8 @@ def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) ->
     Event.objects.bulk_create(events, batch_size=2000, ignore_conflicts=True)
     by_purposes: dict[tuple[str, ...], list[int]] = {}
     for n, visitor in zip(missing, visitors, strict=True):
-        purposes = ("analytics",) if n % 10 == NO_PERSONALIZATION else (
-            "analytics", "personalization", "marketing"
+        purposes = (ANALYTICS,) if n % 10 == NO_PERSONALIZATION else (
+            ANALYTICS, PERSONALIZATION, MARKETING
         )  # fmt: skip
         by_purposes.setdefault(purposes, []).append(visitor.pk)
     for purposes, ids in by_purposes.items():
@@ -227,3 +229,12 @@ def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) ->
         clusters_compute_all()
     recommendations_compute_all(now=now)
     return VisitorsSummary(created=len(visitors), events=len(events))
+
+
+def visitors_demo_seed(options: DemoOptions) -> None:
+    """`seed_demo`'s visitors, once the demo catalogue exists: their histories refer to it."""
+    people = seed_visitors(count=options.visitors, seed=options.seed)
+    options.write(
+        f"demo visitors: {people.created} new (demo-1 … demo-{options.visitors}), "
+        f"{people.events} events"
+    )

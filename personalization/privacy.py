@@ -1,6 +1,7 @@
 """Personal data held by personalization: profiles, merges, events and computed features."""
 
 from consent import registry
+from consent.purposes import ANALYTICS, PERSONALIZATION
 
 registry.register(
     "personalization.Visitor",
@@ -23,7 +24,7 @@ registry.register(
     path="visitor",
     erase=registry.DELETE,
     extra={"item_external_id": "item__external_id"},
-    purposes=("analytics",),
+    purposes=(ANALYTICS,),
     retention_field="occurred_at",
     description="Everything the visitor did: views, clicks, purchases, searches, ratings.",
 )
@@ -31,7 +32,7 @@ registry.register(
     "personalization.VisitorFeatures",
     path="visitor",
     erase=registry.DELETE,
-    purposes=("personalization",),
+    purposes=(PERSONALIZATION,),
     retention_field="computed_at",
     description="Features computed from the events: recency, RFM, lifecycle, affinities.",
 )
@@ -40,7 +41,7 @@ registry.register(
     path="visitor",
     erase=registry.DELETE,
     extra={"item_external_id": "item__external_id"},
-    purposes=("personalization",),
+    purposes=(PERSONALIZATION,),
     retention_field="shown_at",
     description="Items shown to the visitor in slots with a frequency cap.",
 )
@@ -57,7 +58,7 @@ registry.register(
     path="visitor",
     erase=registry.DELETE,
     extra={"item_external_id": "item__external_id", "model_run": "run_id"},
-    purposes=("personalization",),
+    purposes=(PERSONALIZATION,),
     retention_field="run__started_at",
     description="Recommendations served: the items a model run ranked for the visitor.",
 )
@@ -66,7 +67,7 @@ registry.register(
     path="visitor",
     erase=registry.DELETE,
     extra={"cluster_number": "cluster__number", "cluster_name": "cluster__name"},
-    purposes=("personalization",),
+    purposes=(PERSONALIZATION,),
     retention_field="assigned_at",
     # Runs and clusters hold counts and means over many visitors, no link to anyone.
     description="The cluster the visitor fell into in the current clustering run.",

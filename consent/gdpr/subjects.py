@@ -1,29 +1,31 @@
 """Resolving the data subject behind a visitor id: the visitor, its merged profiles, its user."""
 
-from consent.registry import Subject
+from django.apps import apps
+from django.db import models
+
+from consent.registry import VISITOR, Subject, subject_resolver
 from consent.services import proof_hash
-from personalization.visitors.models import Visitor
-from personalization.visitors.selectors import visitor_resolve
 
 
 def subject_resolve(identifier: str) -> Subject | None:
     """The subject named by an external id or cookie id (of any of its merged profiles)."""
-    visitor = visitor_resolve(identifier) if identifier else None
+    visitor = subject_resolver().resolve(identifier) if identifier else None
     return subject_of(visitor) if visitor is not None else None
 
 
-def subject_of(visitor: Visitor) -> Subject:
+def subject_of(visitor: models.Model) -> Subject:
     """A visitor with every profile merged into it, at any depth, and their user accounts."""
+    merged_ids = subject_resolver().merged_ids
     ids = [visitor.pk]
     frontier = [visitor.pk]
     while frontier:
-        frontier = list(
-            Visitor.objects.filter(merged_into_id__in=frontier)
-            .exclude(pk__in=ids)
-            .values_list("pk", flat=True)
-        )
+        frontier = [pk for pk in merged_ids(frontier) if pk not in ids]
         ids += frontier
-    rows = Visitor.objects.filter(pk__in=ids).values_list("pk", "uid", "external_id", "user_id")
+    rows = (
+        apps.get_model(VISITOR)
+        .objects.filter(pk__in=ids)
+        .values_list("pk", "uid", "external_id", "user_id")
+    )
     by_pk = {pk: (str(uid), external_id, user_id) for pk, uid, external_id, user_id in rows}
     identifiers: list[str] = []
     for pk in ids:

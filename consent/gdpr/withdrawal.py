@@ -15,9 +15,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from consent.registry import DELETE, PersonalData, Subject, declarations
+from consent.registry import DELETE, PersonalData, Subject, declarations, subject_resolver
 from consent.selectors import consent_states
-from personalization.visitors.models import Visitor
 
 PURGE_BATCH_SIZE = 5_000
 
@@ -33,10 +32,7 @@ def withdrawn_data_purge(*, visitor_id: int, batch_size: int = PURGE_BATCH_SIZE)
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     state = consent_states([visitor_id])[visitor_id]
-    ids = (
-        visitor_id,
-        *Visitor.objects.filter(merged_into_id=visitor_id).values_list("pk", flat=True),
-    )
+    ids = (visitor_id, *subject_resolver().merged_ids([visitor_id]))
     subject = Subject(visitor_ids=ids)
     deleted: dict[str, int] = {}
     for declaration in declarations():

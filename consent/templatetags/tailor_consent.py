@@ -6,7 +6,8 @@ from django import template
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from consent.request import MARKETING, request_consent_summary
+from consent.purposes import MARKETING
+from consent.request import request_consent_summary
 
 register = template.Library()
 logger = logging.getLogger(__name__)

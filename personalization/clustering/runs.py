@@ -35,6 +35,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from tqdm import tqdm
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from personalization.clustering.describe import clusters_describe, projection_2d
 from personalization.clustering.features import NUMERIC, FeatureFrame
@@ -58,7 +59,6 @@ from personalization.segments.services import BATCH
 
 logger = logging.getLogger(__name__)
 
-PURPOSE = "personalization"
 SAMPLE_SIZE = 50_000
 MINIBATCH_ABOVE = 20_000  # "auto" picks mini-batch k-means for samples larger than this
 
@@ -102,7 +102,7 @@ def cluster_frame_load(visitor_ids: Iterable[int]) -> tuple[FeatureFrame, int]:
         .values_list("visitor_id", *NUMERIC, "lifecycle", "tag_affinities", "visitor__traits")
     )
     states = consent_states([row[0] for row in rows]) if rows else {}
-    allowed = [row for row in rows if states[row[0]].get(PURPOSE, False)]
+    allowed = [row for row in rows if states[row[0]].get(PERSONALIZATION, False)]
     width = len(NUMERIC)
     frame = FeatureFrame(
         ids=np.array([row[0] for row in allowed], dtype=np.int64),

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from config.versioning import SharedVersion
+from consent.purposes import PERSONALIZATION
 from personalization.clustering.models import Cluster, ClusterMembership, ClusterRun
 
-PERSONALIZATION = "personalization"
 # Read at most once a second per process (every decision asks).
 CLUSTERS_VERSION = SharedVersion("tailor:clusters:version")
 

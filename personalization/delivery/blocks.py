@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from consent.purposes import MARKETING, PERSONALIZATION
 from consent.selectors import consent_states
 from content.models import ContentItem
 from personalization.clustering.selectors import visitor_clusters_many
@@ -40,7 +41,6 @@ from personalization.visitors.selectors import visitor_resolve
 
 logger = logging.getLogger(__name__)
 
-MARKETING, PERSONALIZATION = "marketing", "personalization"
 UNKNOWN_VISITOR = "unknown_visitor"
 NO_MARKETING = "no_marketing_consent"
 EXPLANATIONS = {

@@ -16,12 +16,12 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from consent.purposes import ANALYTICS
 from consent.selectors import allows
 from content.models import ContentItem
 from personalization.decisions.engine import Decision
 from personalization.visitors.models import Event, Visitor
 
-ANALYTICS = "analytics"
 CLICK_SALT = "tailor.click"
 DECISION_SALT = "tailor.decision"
 CLICK_MAX_AGE = timedelta(days=90)

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, TextIO
 from django.db import transaction
 from tqdm import tqdm
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from content.models import ContentItem
 from personalization.features.models import VisitorFeatures
@@ -35,7 +36,6 @@ from personalization.features.scores import (
 )
 from personalization.visitors.models import Event, Visitor
 
-PURPOSE = "personalization"
 TOP_TAGS = 50
 TOP_KINDS = 3
 UPDATE_FIELDS = [
@@ -160,7 +160,7 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
     visitors = Visitor.objects.filter(pk__in=ids, merged_into__isnull=True)
     first_seen = dict(visitors.values_list("pk", "first_seen"))
     states = consent_states(first_seen) if first_seen else {}
-    allowed = [pk for pk in first_seen if states[pk].get(PURPOSE, False)]
+    allowed = [pk for pk in first_seen if states[pk].get(PERSONALIZATION, False)]
     rows: list[VisitorFeatures] = []
     if allowed:
         chunk = _Chunk(

@@ -319,6 +319,11 @@ def catalogue_check(condition: Any) -> tuple[list[ConditionIssue], list[Conditio
     return checker.errors, checker.warnings
 
 
+def catalogue_errors(condition: Any) -> list[ConditionIssue]:
+    """`catalogue_check`'s errors alone: what an editor must fix before a condition is saved."""
+    return catalogue_check(condition)[0]
+
+
 def condition_attributes(condition: Any) -> Iterator[str]:
     """Every attribute path the condition tests at the condition level, in reading order."""
     pending = [condition]

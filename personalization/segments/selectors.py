@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from config.versioning import SharedVersion
+from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_state
 from personalization.features.models import VisitorFeatures
 from personalization.rules import compile_condition, condition_segment_keys
@@ -39,7 +40,6 @@ SEGMENTS_VERSION_KEY = "tailor:segments:version"
 # Read at most once a second per process (every request asks).
 SEGMENTS_VERSION = SharedVersion(SEGMENTS_VERSION_KEY)
 DEFINITIONS_MAX_AGE = 60.0
-PERSONALIZATION = "personalization"
 Evaluator = Callable[[dict[str, Any]], bool]
 
 

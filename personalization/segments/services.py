@@ -30,6 +30,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from config.errors import ApplicationError
+from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from personalization.features.models import VisitorFeatures
 from personalization.features.services import visitor_id_chunks
@@ -41,7 +42,6 @@ from personalization.visitors.models import Visitor
 
 logger = logging.getLogger(__name__)
 
-PURPOSE = "personalization"
 RULE = Segment.Kind.RULE.value
 BATCH = 5000
 
@@ -80,7 +80,7 @@ def segment_memberships_compute(
         )
     }
     states = consent_states(visitors) if visitors else {}
-    allowed = [pk for pk in visitors if states[pk].get(PURPOSE, False)]
+    allowed = [pk for pk in visitors if states[pk].get(PERSONALIZATION, False)]
     features = (
         {f.visitor_id: f for f in VisitorFeatures.objects.filter(visitor_id__in=allowed)}
         if allowed and definitions.stored_rules

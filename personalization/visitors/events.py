@@ -20,12 +20,12 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from consent.purposes import ANALYTICS
 from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
 from personalization.visitors.models import Event, Visitor
 
-ANALYTICS = "analytics"
 NO_CONSENT = "no analytics consent"
 MAX_FUTURE = timedelta(minutes=5)
 # Epoch seconds; anything this large was almost surely sent in milliseconds.

@@ -1,6 +1,7 @@
 """Reads of visitors and their data."""
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Case, Max, When
@@ -24,6 +25,11 @@ def visitor_resolve(identifier: str) -> Visitor | None:
     while visitor is not None and visitor.merged_into_id is not None:
         visitor = Visitor.objects.get(pk=visitor.merged_into_id)
     return visitor
+
+
+def visitor_ids_merged_into(visitor_ids: Collection[int]) -> list[int]:
+    """Pks of the profiles merged directly into any of these (one step: callers walk deeper)."""
+    return list(Visitor.objects.filter(merged_into_id__in=visitor_ids).values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from content.demo import seed_content
-from experiments.demo import seed_experiment
-from personalization.demo import seed_visitors
+from content.registry import DemoOptions, demo_seeders
 
 
 class Command(BaseCommand):
@@ -19,13 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, visitors: int, seed: int, **options) -> None:
         if visitors < 0:
             raise CommandError("--visitors must be 0 or more")
-        content = seed_content(seed=seed)
-        self.stdout.write(f"demo content: {content.items} items, {content.slots} slots")
-        people = seed_visitors(count=visitors, seed=seed)
-        self.stdout.write(
-            f"demo visitors: {people.created} new (demo-1 … demo-{visitors}), "
-            f"{people.events} events"
-        )
-        if seed_experiment():
-            self.stdout.write("demo experiment: home-rail-title (running)")
+        # Each app seeds its own data: content, then the apps above it register theirs.
+        demo = DemoOptions(visitors=visitors, seed=seed, write=self.stdout.write)
+        for seeder in demo_seeders():
+            seeder.seed(demo)
         self.stdout.write(self.style.SUCCESS("demo data ready"))
