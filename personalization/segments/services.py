@@ -38,6 +38,7 @@ from personalization.rules.catalogue import attributes_build
 from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from personalization.segments.selectors import SegmentDefinitions, segment_definitions
 from personalization.visitors.models import Visitor
+from personalization.visitors.selectors import visitors_survivors
 
 logger = logging.getLogger(__name__)
 
@@ -201,31 +202,18 @@ def _batches(values: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 def visitor_ids_resolve(external_ids: Collection[str]) -> dict[str, int]:
     """External id → visitor pk for the ids that exist; a merged profile gives its survivor."""
-    found: dict[str, int] = {}
-    merged: dict[str, int] = {}
+    rows: dict[str, tuple[int, int | None]] = {}
     for batch in _batches(external_ids):
-        rows = Visitor.objects.filter(external_id__in=batch).values_list(
+        found = Visitor.objects.filter(external_id__in=batch).values_list(
             "external_id", "pk", "merged_into_id"
         )
-        for external_id, pk, merged_into in rows:
-            if merged_into is None:
-                found[external_id] = pk
-            else:
-                merged[external_id] = merged_into
-    while merged:  # merges chain rarely; each round follows one step for all of them
-        targets = dict(
-            Visitor.objects.filter(pk__in=set(merged.values())).values_list("pk", "merged_into_id")
-        )
-        pending = {}
-        for external_id, pk in merged.items():
-            if pk not in targets:
-                continue
-            if targets[pk] is None:
-                found[external_id] = pk
-            else:
-                pending[external_id] = targets[pk]
-        merged = pending
-    return found
+        rows |= {external_id: (pk, merged) for external_id, pk, merged in found}
+    survivors = visitors_survivors({merged for _, merged in rows.values() if merged})
+    return {
+        key: survivors[merged] if merged else pk
+        for key, (pk, merged) in rows.items()
+        if not merged or merged in survivors
+    }
 
 
 @transaction.atomic

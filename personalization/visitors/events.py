@@ -24,6 +24,7 @@ from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
 from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import visitors_survivors
 
 ANALYTICS = "analytics"
 NO_CONSENT = "no analytics consent"
@@ -200,7 +201,9 @@ def _visitors_find(external_ids: set[str]) -> dict[str, int]:
     found = Visitor.objects.filter(external_id__in=external_ids).values_list(
         "external_id", "pk", "merged_into_id"
     )
-    return {external_id: merged or pk for external_id, pk, merged in found}
+    rows = {external_id: (pk, merged) for external_id, pk, merged in found}
+    survivors = visitors_survivors({merged for _, merged in rows.values() if merged})
+    return {key: survivors.get(merged, pk) for key, (pk, merged) in rows.items()}
 
 
 def owners_allowed(
