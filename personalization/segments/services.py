@@ -78,16 +78,7 @@ def segment_memberships_compute(
         if allowed and definitions.stored_rules
         else {}
     )
-    held: defaultdict[int, set[str]] = defaultdict(set)  # static lists and clusters
-    current: dict[tuple[int, int], int] = {}  # (visitor, rule segment) → membership pk
-    rows = SegmentMembership.objects.filter(visitor_id__in=ids).values_list(
-        "pk", "visitor_id", "segment_id", "segment__kind"
-    )
-    for pk, visitor_id, segment_id, kind in rows:
-        if kind == RULE:
-            current[(visitor_id, segment_id)] = pk
-        elif (definition := definitions.by_id.get(segment_id)) is not None:
-            held[visitor_id].add(definition.key)
+    held, current = _memberships_current(ids, definitions)
     clusters = visitor_clusters_many(allowed) if allowed and definitions.stored_rules else {}
     wanted: set[tuple[int, int]] = set()
     for pk in allowed:
@@ -103,6 +94,40 @@ def segment_memberships_compute(
             if definition.evaluate(attributes):  # type: ignore[misc]
                 keys.add(definition.key)
                 wanted.add((pk, definition.id))
+    joined, left = _memberships_rewrite(current=current, wanted=wanted, now=now)
+    return {
+        "computed": len(allowed),
+        "skipped_consent": len(visitors) - len(allowed),
+        "skipped_merged": len(ids) - len(visitors),
+        "joined": joined,
+        "left": left,
+    }
+
+
+def _memberships_current(
+    ids: list[int], definitions: SegmentDefinitions
+) -> tuple[defaultdict[int, set[str]], dict[tuple[int, int], int]]:
+    """The visitors' static and cluster segment keys, and their rule memberships' pks."""
+    held: defaultdict[int, set[str]] = defaultdict(set)  # static lists and clusters
+    current: dict[tuple[int, int], int] = {}  # (visitor, rule segment) → membership pk
+    rows = SegmentMembership.objects.filter(visitor_id__in=ids).values_list(
+        "pk", "visitor_id", "segment_id", "segment__kind"
+    )
+    for pk, visitor_id, segment_id, kind in rows:
+        if kind == RULE:
+            current[(visitor_id, segment_id)] = pk
+        elif (definition := definitions.by_id.get(segment_id)) is not None:
+            held[visitor_id].add(definition.key)
+    return held, current
+
+
+def _memberships_rewrite(
+    *, current: dict[tuple[int, int], int], wanted: set[tuple[int, int]], now: datetime
+) -> tuple[int, int]:
+    """Delete the rule memberships no longer wanted, add the new ones; (joined, left) counts.
+
+    Only the difference is written, so that `since` keeps the day a visitor entered.
+    """
     left = [pk for pair, pk in current.items() if pair not in wanted]
     joined = [
         SegmentMembership(visitor_id=v, segment_id=s, since=now)
@@ -114,13 +139,7 @@ def segment_memberships_compute(
             SegmentMembership.objects.filter(pk__in=left).delete()
         if joined:
             SegmentMembership.objects.bulk_create(joined, ignore_conflicts=True)
-    return {
-        "computed": len(allowed),
-        "skipped_consent": len(visitors) - len(allowed),
-        "skipped_merged": len(ids) - len(visitors),
-        "joined": len(joined),
-        "left": len(left),
-    }
+    return len(joined), len(left)
 
 
 def segment_sizes_snapshot(*, now: datetime | None = None) -> dict[str, int]:
