@@ -37,7 +37,7 @@ from personalization.features.models import VisitorFeatures
 from personalization.rules.catalogue import attributes_build
 from personalization.segments.selectors import visitor_segments_many
 from personalization.visitors.models import Visitor
-from personalization.visitors.selectors import visitor_resolve
+from personalization.visitors.selectors import visitor_resolve, visitors_survivor_profiles
 
 logger = logging.getLogger(__name__)
 
@@ -130,21 +130,8 @@ def visitors_resolve_many(identifiers: Iterable[str]) -> dict[str, Visitor]:
         visitor = by_external.get(identifier) or by_uid.get(uids.get(identifier))
         if visitor is not None:
             found[identifier] = visitor
-    survivors: dict[int, Visitor] = {}
-    pending = {v.merged_into_id for v in found.values() if v.merged_into_id}
-    while pending:  # one query per level of merging; none when nobody was merged
-        loaded = Visitor.objects.in_bulk(pending)
-        survivors.update(loaded)
-        pending = {
-            v.merged_into_id for v in loaded.values()
-            if v.merged_into_id and v.merged_into_id not in survivors
-        }  # fmt: skip
-    for identifier, visitor in found.items():
-        hops = 0
-        while visitor.merged_into_id in survivors and hops < 100:
-            visitor, hops = survivors[visitor.merged_into_id], hops + 1
-        found[identifier] = visitor
-    return found
+    survivors = visitors_survivor_profiles(found.values())
+    return {key: survivors[v.pk] for key, v in found.items() if v.pk in survivors}
 
 
 @dataclass(frozen=True)

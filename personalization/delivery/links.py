@@ -21,6 +21,7 @@ from consent.selectors import allows
 from content.models import ContentItem
 from personalization.decisions.engine import Decision
 from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import visitor_survivor
 
 CLICK_SALT = "tailor.click"
 DECISION_SALT = "tailor.decision"
@@ -81,11 +82,7 @@ def decision_token_read(token: str) -> dict[str, Any] | None:
 def _survivor(visitor_id: int) -> Visitor | None:
     """The visitor, or the profile it was merged into; None once erased."""
     visitor = Visitor.objects.filter(pk=visitor_id).first()
-    seen = set()
-    while visitor is not None and visitor.merged_into_id is not None and visitor.pk not in seen:
-        seen.add(visitor.pk)
-        visitor = Visitor.objects.filter(pk=visitor.merged_into_id).first()
-    return visitor
+    return visitor_survivor(visitor) if visitor is not None else None
 
 
 def click_record(*, click: Click, token: str, now: datetime | None = None) -> bool:

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from config.sql import CompiledQuery
 from personalization.features.models import VisitorFeatures
 from personalization.visitors.models import Visitor
-from personalization.visitors.selectors import COOKIE_SALT, visitor_resolve
+from personalization.visitors.selectors import COOKIE_SALT, visitor_survivor
 
 _VISITOR_FIELDS = [f.attname for f in Visitor._meta.concrete_fields]
 _FEATURE_FIELDS = [f.attname for f in VisitorFeatures._meta.concrete_fields]
@@ -52,9 +52,7 @@ def visitor_from_request(request: HttpRequest) -> Visitor | None:
     except (KeyError, ValueError, signing.BadSignature):
         return None
     visitor = visitor_with_features(uid)
-    if visitor is not None and visitor.merged_into_id is not None:
-        return visitor_resolve(str(visitor.uid))
-    return visitor
+    return visitor_survivor(visitor) if visitor is not None else None
 
 
 def features_as_dict(features: VisitorFeatures | None) -> dict[str, Any] | None:

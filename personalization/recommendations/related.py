@@ -3,11 +3,11 @@
 Visitors and items with stored lists from the current model run (`compute_recommendations`)
 get those, filtered at serve time (published now, not interacted with since, the rule's kinds
 and tags; frequency caps in `decide`), reported as "hybrid". Visitors without a list and
-without tag affinities get their segments' popular items, then the most popular ones, from the
-current run ("popularity"). The rest get:
+without tag affinities get the cold-start ranking (`visitor_cold_start_ranks`: their segments'
+popular items, then the most popular ones, from the current run), as "popularity". The rest get:
 
-* `recommendations_for` ("affinity"): the decision engine's candidates
-  (`personalization.recommendations.serving.recommended_items`): published items the visitor has not
+* `recommendations_for` ("affinity"): the decision engine's candidates (`recommended_items`
+  in `personalization.recommendations.serving`): published items the visitor has not
   interacted with, ranked by the visitor's time-decayed affinity to each item's tags, then
   priority. Two queries for the candidates, one for the features, consent from its cache.
 * `similar_items` ("tag_overlap"): published items sharing the most of the item's tags, a tag
@@ -29,9 +29,9 @@ from personalization.features.models import VisitorFeatures
 from personalization.recommendations.algorithms.hybrid import HYBRID
 from personalization.recommendations.selectors import (
     POPULARITY,
-    cold_start_ranks,
     stored_ranks,
     stored_similar,
+    visitor_cold_start_ranks,
 )
 from personalization.recommendations.serving import recommended_items
 from personalization.visitors.models import Visitor
@@ -60,23 +60,24 @@ def recommendations_for(
     affinity = dict(features.tag_affinities or {}) if features is not None else {}
     items = recommended_items(visitor=visitor, affinity=affinity, now=now or timezone.now())
     stored = stored_ranks(visitor.pk)  # the current model run's list, ranked first above
-    if not stored and not affinity:
-        # Cold start: the visitor's segments' popular items, then the most popular ones.
-        popular = cold_start_ranks(visitor.pk)
-        if popular:
-            ranked = sorted(items, key=lambda item: popular.get(item.pk, len(popular) + 1))[:k]
-            return [
-                Scored(item, round(1 / popular[item.pk], 6), POPULARITY)
-                if item.pk in popular
-                else Scored(item, 0.0)
-                for item in ranked
-            ], ""
-    return [
-        Scored(item, round(stored[item.pk][1], 6), stored[item.pk][2])
-        if item.pk in stored
-        else Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
-        for item in items[:k]
-    ], ""
+    popular = visitor_cold_start_ranks(visitor=visitor, stored=stored, affinity=affinity)
+    return [_scored(item, stored, popular, affinity) for item in items[:k]], ""
+
+
+def _scored(
+    item: ContentItem,
+    stored: dict[int, tuple[int, float, str]],
+    popular: dict[int, int],
+    affinity: dict[str, float],
+) -> Scored:
+    """An item's score by what ranked it: the stored list, the cold start, or tag affinity."""
+    if item.pk in stored:
+        return Scored(item, round(stored[item.pk][1], 6), stored[item.pk][2])
+    if popular:
+        if item.pk in popular:
+            return Scored(item, round(1 / popular[item.pk], 6), POPULARITY)
+        return Scored(item, 0.0)
+    return Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
 
 
 def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> list[Scored]:

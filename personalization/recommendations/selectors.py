@@ -3,7 +3,8 @@
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -35,12 +36,54 @@ def visitors_with_history() -> QuerySet[Visitor]:
     return Visitor.objects.filter(merged_into__isnull=True, pk__in=with_items).order_by("pk")
 
 
-def _cold_start(run: ModelRun | None, segment_keys: list[str]) -> list[int]:
-    popular = (run.popular or {}) if run is not None else {}
-    ordered: list[int] = []
+def cold_start_ranks(
+    *, popular: Mapping[str, Any] | None, segment_keys: Iterable[str]
+) -> dict[int, int]:
+    """Item pk → rank for a visitor with no stored list and no affinities (a cold start).
+
+    Their segments' popular items in the order of `segment_keys`, then the most popular
+    overall, from a run's `popular` lists. The one ranking that serving, the API and the export
+    share, so that a newcomer sees the same items wherever they are asked for.
+    """
+    popular = popular or {}
+    by_segment = popular.get("segments", {})
+    ranks: dict[int, int] = {}
     for key in segment_keys:
-        ordered += popular.get("segments", {}).get(key, [])
-    return ordered + list(popular.get("global", []))
+        for pk in by_segment.get(key, []):
+            ranks.setdefault(pk, len(ranks) + 1)
+    for pk in popular.get("global", []):
+        ranks.setdefault(pk, len(ranks) + 1)
+    return ranks
+
+
+COLD_START_MEMO = "_tailor_cold_start"
+
+
+def visitor_cold_start_ranks(
+    *, visitor: Visitor, stored: Mapping[int, Any], affinity: Mapping[str, float]
+) -> dict[int, int]:
+    """`cold_start_ranks` for a visitor without a stored list (`stored`) nor affinities.
+
+    Empty for anyone else, and without a current run. Two queries (the run's lists, the
+    visitor's active segments), once per Visitor object: it lives for one request, and a page
+    or an API call may rank for the same visitor twice.
+    """
+    if stored or any(affinity.values()):
+        return {}
+    memo = visitor.__dict__.get(COLD_START_MEMO)
+    if memo is None:
+        lists = ModelRun.objects.filter(is_current=True).values_list("popular", flat=True)
+        popular = lists.first()
+        keys = (
+            SegmentMembership.objects.filter(visitor_id=visitor.pk, segment__is_active=True)
+            .order_by("segment__key")
+            .values_list("segment__key", flat=True)
+            if popular
+            else ()
+        )
+        memo = cold_start_ranks(popular=popular, segment_keys=keys)
+        visitor.__dict__[COLD_START_MEMO] = memo
+    return memo
 
 
 def recommendation_rows(
@@ -52,10 +95,10 @@ def recommendation_rows(
 ) -> Iterator[dict[str, Any]]:
     """K rows per consenting visitor with history: the current run's list, then fallbacks.
 
-    Fallbacks fill lists the model left short: the visitor's segments' popular items, then the
-    most popular items, then published items by priority. Every item is published now and
-    none is one the visitor interacted with. Cost per chunk of visitors: 5 queries plus
-    consent; memory holds one chunk's lists and the published items' ids.
+    Fallbacks fill lists the model left short: the cold-start ranking (`cold_start_ranks`),
+    then published items by priority. Every item is published now and none is one the visitor
+    interacted with. Cost per chunk of visitors: 5 queries plus consent; memory holds one
+    chunk's lists and the published items' ids.
     """
     now = now or timezone.now()
     run = model_run_current()
@@ -73,7 +116,36 @@ def recommendation_rows(
         bar.update(len(chunk))
         allowed = consenting(pk for pk, _, _ in chunk)
         chunk = [row for row in chunk if row[0] in allowed]
-        pks = [pk for pk, _, _ in chunk]
+        lists = _ChunkLists.load(run, [pk for pk, _, _ in chunk])
+        for pk, external_id, uid in chunk:
+            keys = lists.segment_keys.get(pk, [])
+            fallback = cold_start_ranks(popular=lists.popular, segment_keys=keys)
+            candidates = lists.stored.get(pk, []) + [
+                (item, 0.0, POPULARITY) for item in [*fallback, *by_priority]
+            ]
+            picked = _picked(
+                candidates, excluded=lists.seen.get(pk, set()), published=published, k=k
+            )
+            for rank, (item_id, score, algorithm) in enumerate(picked, start=1):
+                yield {
+                    "visitor_id": external_id or str(uid), "rank": rank,
+                    "item_id": published[item_id] or _slug(item_id), "score": round(score, 6),
+                    "algorithm": algorithm,
+                }  # fmt: skip
+    bar.close()
+
+
+@dataclass(frozen=True)
+class _ChunkLists:
+    """What the export needs of a chunk of visitors: their items, stored lists and segments."""
+
+    popular: Mapping[str, Any] | None
+    seen: dict[int, set[int]]
+    stored: dict[int, list[tuple[int, float, str]]]
+    segment_keys: dict[int, list[str]]
+
+    @classmethod
+    def load(cls, run: ModelRun | None, pks: list[int]) -> "_ChunkLists":
         seen: dict[int, set[int]] = {}
         for visitor_id, item_id in (
             Event.objects.filter(visitor_id__in=pks, item__isnull=False)
@@ -89,31 +161,34 @@ def recommendation_rows(
                 .values_list("visitor_id", "item_id", "score", "algorithm")
             ):
                 stored.setdefault(visitor_id, []).append((item_id, score, algorithm))
-        segments: dict[int, list[str]] = {}
-        for visitor_id, key in SegmentMembership.objects.filter(visitor_id__in=pks).values_list(
-            "visitor_id", "segment__key"
+        keys: dict[int, list[str]] = {}
+        for visitor_id, key in (
+            SegmentMembership.objects.filter(visitor_id__in=pks, segment__is_active=True)
+            .order_by("visitor_id", "segment__key")
+            .values_list("visitor_id", "segment__key")
         ):
-            segments.setdefault(visitor_id, []).append(key)
-        for pk, external_id, uid in chunk:
-            excluded = seen.get(pk, set())
-            picked: list[tuple[int, float, str]] = []
-            taken: set[int] = set()
-            fallback = _cold_start(run, segments.get(pk, [])) + by_priority
-            candidates = stored.get(pk, []) + [(item, 0.0, POPULARITY) for item in fallback]
-            for item_id, score, algorithm in candidates:
-                if item_id in taken or item_id in excluded or item_id not in published:
-                    continue
-                taken.add(item_id)
-                picked.append((item_id, score, algorithm))
-                if len(picked) == k:
-                    break
-            for rank, (item_id, score, algorithm) in enumerate(picked, start=1):
-                yield {
-                    "visitor_id": external_id or str(uid), "rank": rank,
-                    "item_id": published[item_id] or _slug(item_id), "score": round(score, 6),
-                    "algorithm": algorithm,
-                }  # fmt: skip
-    bar.close()
+            keys.setdefault(visitor_id, []).append(key)
+        return cls(run.popular if run is not None else None, seen, stored, keys)
+
+
+def _picked(
+    candidates: Iterable[tuple[int, float, str]],
+    *,
+    excluded: set[int],
+    published: Mapping[int, Any],
+    k: int,
+) -> list[tuple[int, float, str]]:
+    """The first `k` distinct published candidates the visitor has not interacted with."""
+    picked: list[tuple[int, float, str]] = []
+    taken: set[int] = set()
+    for item_id, score, algorithm in candidates:
+        if item_id in taken or item_id in excluded or item_id not in published:
+            continue
+        taken.add(item_id)
+        picked.append((item_id, score, algorithm))
+        if len(picked) == k:
+            break
+    return picked
 
 
 def _slug(item_id: int) -> str:
@@ -169,25 +244,6 @@ def stored_similar(item_id: int, *, k: int, now: datetime | None = None) -> list
     found = items_published(now=now or timezone.now()).in_bulk(list(scores))
     ranked = [(found[pk], score) for pk, score in scores.items() if pk in found]
     return ranked[:k]
-
-
-def cold_start_ranks(visitor_id: int) -> dict[int, int]:
-    """Item pk → rank for a visitor without a list: their segments' popular items, then the
-    most popular overall, from the current run (two queries; empty without a current run)."""
-    run = ModelRun.objects.filter(is_current=True).values_list("popular", flat=True).first()
-    if not run:
-        return {}
-    keys = list(
-        SegmentMembership.objects.filter(visitor_id=visitor_id, segment__is_active=True)
-        .order_by("segment__key")
-        .values_list("segment__key", flat=True)
-    )
-    ranks: dict[int, int] = {}
-    for pk in [pk for key in keys for pk in run.get("segments", {}).get(key, [])] + list(
-        run.get("global", [])
-    ):
-        ranks.setdefault(pk, len(ranks) + 1)
-    return ranks
 
 
 def stored_candidates(

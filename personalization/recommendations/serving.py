@@ -15,9 +15,9 @@ from content.cache import content_version
 from content.models import ContentItem
 from content.selectors import items_with_tags
 from personalization.recommendations.selectors import (
-    cold_start_ranks,
     stored_candidates,
     stored_ranks,
+    visitor_cold_start_ranks,
 )
 from personalization.visitors.models import Visitor
 from personalization.visitors.selectors import visitor_interactions
@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 CANDIDATE_LIMIT = 200
 
 
-# Candidates for the interim recommender, shared by every visitor: (kinds, tags) → the version
-# they were loaded at and the items with their tag slugs. Publishing windows are checked at use.
+# Candidates shared by every visitor: (kinds, tags) → the content version they were loaded at
+# and the items with their tag slugs. Publishing windows are checked at use.
 _candidates: dict[tuple[frozenset[str], frozenset[str]], tuple[int, list]] = {}
 CANDIDATE_POOL = 1000
 
@@ -64,18 +64,16 @@ def recommended_items(
     """Published items of the kinds and tags the visitor has not interacted with, best first.
 
     The current model run's list comes first; then the visitor's affinity to each item's tags;
-    for a visitor with neither (cold start), their segments' popular items then the most popular
-    ones of the run (two more queries); then priority. The candidates are cached per process
-    and content version, so a call costs two queries: the items the visitor interacted with
-    (shared with the page's other readers of them), the list.
+    for a visitor with neither, the cold-start ranking (`visitor_cold_start_ranks`: two more
+    queries); then priority. The candidates are cached per process and content version, so a
+    call costs two queries: the items the visitor interacted with (shared with the page's other
+    readers of them), the list.
     """
     now = now or timezone.now()
     seen = visitor_interactions(visitor).seen
     pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
-    # The current model run's list first; for a visitor with neither a list nor affinities (cold
-    # start), their segments' popular items, then the most popular; then tag affinity, priority.
     stored = stored_ranks(visitor.pk) if visitor is not None and visitor.pk else {}
-    popular = cold_start_ranks(visitor.pk) if not stored and not any(affinity.values()) else {}
+    popular = visitor_cold_start_ranks(visitor=visitor, stored=stored, affinity=affinity)
     unranked, unpopular = (len(stored) + 1,), len(popular) + 1
     pooled = {item.pk for item, _ in pool}
     if stored.keys() - pooled:  # listed items beyond the shared pool (large catalogues)

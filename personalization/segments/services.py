@@ -39,6 +39,7 @@ from personalization.rules.sources import attribute_sources_many
 from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from personalization.segments.selectors import SegmentDefinitions, segment_definitions
 from personalization.visitors.models import Visitor
+from personalization.visitors.selectors import visitors_survivors
 
 logger = logging.getLogger(__name__)
 
@@ -86,16 +87,7 @@ def segment_memberships_compute(
         if allowed and definitions.stored_rules
         else {}
     )
-    held: defaultdict[int, set[str]] = defaultdict(set)  # static lists and clusters
-    current: dict[tuple[int, int], int] = {}  # (visitor, rule segment) → membership pk
-    rows = SegmentMembership.objects.filter(visitor_id__in=ids).values_list(
-        "pk", "visitor_id", "segment_id", "segment__kind"
-    )
-    for pk, visitor_id, segment_id, kind in rows:
-        if kind == RULE:
-            current[(visitor_id, segment_id)] = pk
-        elif (definition := definitions.by_id.get(segment_id)) is not None:
-            held[visitor_id].add(definition.key)
+    held, current = _memberships_current(ids, definitions)
     sourced = attribute_sources_many(allowed) if allowed and definitions.stored_rules else {}
     wanted: set[tuple[int, int]] = set()
     for pk in allowed:
@@ -111,6 +103,40 @@ def segment_memberships_compute(
             if definition.evaluate(attributes):  # type: ignore[misc]
                 keys.add(definition.key)
                 wanted.add((pk, definition.id))
+    joined, left = _memberships_rewrite(current=current, wanted=wanted, now=now)
+    return {
+        "computed": len(allowed),
+        "skipped_consent": len(visitors) - len(allowed),
+        "skipped_merged": len(ids) - len(visitors),
+        "joined": joined,
+        "left": left,
+    }
+
+
+def _memberships_current(
+    ids: list[int], definitions: SegmentDefinitions
+) -> tuple[defaultdict[int, set[str]], dict[tuple[int, int], int]]:
+    """The visitors' static and cluster segment keys, and their rule memberships' pks."""
+    held: defaultdict[int, set[str]] = defaultdict(set)  # static lists and clusters
+    current: dict[tuple[int, int], int] = {}  # (visitor, rule segment) → membership pk
+    rows = SegmentMembership.objects.filter(visitor_id__in=ids).values_list(
+        "pk", "visitor_id", "segment_id", "segment__kind"
+    )
+    for pk, visitor_id, segment_id, kind in rows:
+        if kind == RULE:
+            current[(visitor_id, segment_id)] = pk
+        elif (definition := definitions.by_id.get(segment_id)) is not None:
+            held[visitor_id].add(definition.key)
+    return held, current
+
+
+def _memberships_rewrite(
+    *, current: dict[tuple[int, int], int], wanted: set[tuple[int, int]], now: datetime
+) -> tuple[int, int]:
+    """Delete the rule memberships no longer wanted, add the new ones; (joined, left) counts.
+
+    Only the difference is written, so that `since` keeps the day a visitor entered.
+    """
     left = [pk for pair, pk in current.items() if pair not in wanted]
     joined = [
         SegmentMembership(visitor_id=v, segment_id=s, since=now)
@@ -122,13 +148,7 @@ def segment_memberships_compute(
             SegmentMembership.objects.filter(pk__in=left).delete()
         if joined:
             SegmentMembership.objects.bulk_create(joined, ignore_conflicts=True)
-    return {
-        "computed": len(allowed),
-        "skipped_consent": len(visitors) - len(allowed),
-        "skipped_merged": len(ids) - len(visitors),
-        "joined": len(joined),
-        "left": len(left),
-    }
+    return len(joined), len(left)
 
 
 def segment_sizes_snapshot(*, now: datetime | None = None) -> dict[str, int]:
@@ -210,31 +230,18 @@ def _batches(values: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 def visitor_ids_resolve(external_ids: Collection[str]) -> dict[str, int]:
     """External id → visitor pk for the ids that exist; a merged profile gives its survivor."""
-    found: dict[str, int] = {}
-    merged: dict[str, int] = {}
+    rows: dict[str, tuple[int, int | None]] = {}
     for batch in _batches(external_ids):
-        rows = Visitor.objects.filter(external_id__in=batch).values_list(
+        found = Visitor.objects.filter(external_id__in=batch).values_list(
             "external_id", "pk", "merged_into_id"
         )
-        for external_id, pk, merged_into in rows:
-            if merged_into is None:
-                found[external_id] = pk
-            else:
-                merged[external_id] = merged_into
-    while merged:  # merges chain rarely; each round follows one step for all of them
-        targets = dict(
-            Visitor.objects.filter(pk__in=set(merged.values())).values_list("pk", "merged_into_id")
-        )
-        pending = {}
-        for external_id, pk in merged.items():
-            if pk not in targets:
-                continue
-            if targets[pk] is None:
-                found[external_id] = pk
-            else:
-                pending[external_id] = targets[pk]
-        merged = pending
-    return found
+        rows |= {external_id: (pk, merged) for external_id, pk, merged in found}
+    survivors = visitors_survivors({merged for _, merged in rows.values() if merged})
+    return {
+        key: survivors[merged] if merged else pk
+        for key, (pk, merged) in rows.items()
+        if not merged or merged in survivors
+    }
 
 
 @transaction.atomic

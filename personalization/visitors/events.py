@@ -25,6 +25,7 @@ from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
 from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import visitors_survivors
 
 NO_CONSENT = "no analytics consent"
 MAX_FUTURE = timedelta(minutes=5)
@@ -129,24 +130,7 @@ def events_ingest(
         if creatable := {key for key, ok in allowed.items() if ok and key not in owners}:
             # Consent allows a profile without any record (opt-out): create it.
             owners |= visitors_ensure(visitor_spans(events, keys, only=creatable))
-        pending: dict[str, tuple[dict[str, Any], int]] = {}
-        for index, (event, key) in enumerate(zip(events, keys, strict=True)):
-            errors: dict[str, list[str]] = {}
-            if event.get("item_id") and event["item_id"] not in items:
-                errors["item_id"] = [f"unknown item {event['item_id']!r}"]
-            if not allowed[key]:
-                errors["consent"] = [NO_CONSENT]
-            if errors:
-                result.refused[index] = errors
-                continue
-            event_id = event.get("event_id") or event_id_derive(
-                visitor=key, type=event["type"], item_id=event.get("item_id"),
-                occurred_at=event["occurred_at"], value=event.get("value"),
-            )  # fmt: skip
-            if event_id in pending:
-                result.duplicates += 1
-                continue
-            pending[event_id] = (event, owners[key])
+        pending = _events_accepted(events, keys, items, allowed, owners, result)
         existing = set(
             Event.objects.filter(event_id__in=list(pending)).values_list("event_id", flat=True)
             if pending
@@ -163,6 +147,36 @@ def events_ingest(
     result.accepted = len(new)
     result.duplicates += len(pending) - len(new)
     return result
+
+
+def _events_accepted(
+    events: list[dict[str, Any]],
+    keys: list[str],
+    items: Mapping[str, int],
+    allowed: Mapping[str, bool],
+    owners: Mapping[str, int],
+    result: IngestResult,
+) -> dict[str, tuple[dict[str, Any], int]]:
+    """Event id → (event, owner) of the events to store; the refused and repeated go to `result`."""
+    pending: dict[str, tuple[dict[str, Any], int]] = {}
+    for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+        errors: dict[str, list[str]] = {}
+        if event.get("item_id") and event["item_id"] not in items:
+            errors["item_id"] = [f"unknown item {event['item_id']!r}"]
+        if not allowed[key]:
+            errors["consent"] = [NO_CONSENT]
+        if errors:
+            result.refused[index] = errors
+            continue
+        event_id = event.get("event_id") or event_id_derive(
+            visitor=key, type=event["type"], item_id=event.get("item_id"),
+            occurred_at=event["occurred_at"], value=event.get("value"),
+        )  # fmt: skip
+        if event_id in pending:
+            result.duplicates += 1
+            continue
+        pending[event_id] = (event, owners[key])
+    return pending
 
 
 def _event_row(
@@ -200,7 +214,9 @@ def _visitors_find(external_ids: set[str]) -> dict[str, int]:
     found = Visitor.objects.filter(external_id__in=external_ids).values_list(
         "external_id", "pk", "merged_into_id"
     )
-    return {external_id: merged or pk for external_id, pk, merged in found}
+    rows = {external_id: (pk, merged) for external_id, pk, merged in found}
+    survivors = visitors_survivors({merged for _, merged in rows.values() if merged})
+    return {key: survivors.get(merged, pk) for key, (pk, merged) in rows.items()}
 
 
 def owners_allowed(

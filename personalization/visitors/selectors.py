@@ -1,7 +1,8 @@
 """Reads of visitors and their data."""
 
+import logging
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.db.models import Case, Max, When
@@ -11,7 +12,78 @@ from content.models import ContentItem
 from content.selectors import items_published
 from personalization.visitors.models import Event, Visitor
 
+logger = logging.getLogger(__name__)
+
 COOKIE_SALT = "tailor.visitor"
+# Merges chain rarely and shortly; the bound caps the queries a corrupt chain can cost.
+MERGE_HOPS_MAX = 100
+_MERGE_FIELDS = ("pk", "merged_into_id")
+
+
+def _survivor_follow(visitor: Visitor, loaded: dict[int, Visitor]) -> Visitor | None:
+    """Walk `visitor`'s merge chain through `loaded`; None when it ends at an erased profile."""
+    current, seen = visitor, {visitor.pk}
+    while current.merged_into_id is not None:
+        target = current.merged_into_id
+        if target in seen or len(seen) > MERGE_HOPS_MAX:
+            logger.warning(
+                "Visitor %s: merge chain is a cycle or longer than %s hops; using visitor %s",
+                visitor.pk, MERGE_HOPS_MAX, current.pk,
+            )  # fmt: skip
+            break
+        if target not in loaded:
+            return None
+        current = loaded[target]
+        seen.add(target)
+    return current
+
+
+def _survivors(visitors: Iterable[Visitor], *, fields: tuple[str, ...] = ()) -> dict[int, Visitor]:
+    """Each visitor's pk → its survivor, loading one level of merging per query (with `fields`)."""
+    start = {visitor.pk: visitor for visitor in visitors}
+    loaded = dict(start)
+    pending = {v.merged_into_id for v in start.values() if v.merged_into_id} - loaded.keys()
+    for _ in range(MERGE_HOPS_MAX):
+        if not pending:
+            break
+        level = Visitor.objects.filter(pk__in=pending)
+        found = {v.pk: v for v in (level.only(*fields) if fields else level)}
+        loaded |= found
+        pending = {v.merged_into_id for v in found.values() if v.merged_into_id} - loaded.keys()
+    survivors = {pk: _survivor_follow(visitor, loaded) for pk, visitor in start.items()}
+    return {pk: survivor for pk, survivor in survivors.items() if survivor is not None}
+
+
+def visitors_survivors(visitor_ids: Iterable[int]) -> dict[int, int]:
+    """Visitor id → the id of the profile holding its data now, following merges to the end.
+
+    Every reader of a visitor's data must land on the same profile, so this is the one place
+    that follows `merged_into`. Unmerged ids map to themselves; ids of no visitor (or of a
+    chain ending at an erased one) are left out. One query for the ids, then one per level of
+    merging for all of them together, at most `MERGE_HOPS_MAX`; a cycle or a longer chain
+    resolves to the last distinct visitor on it and logs a warning.
+    """
+    ids = set(visitor_ids)
+    if not ids:
+        return {}
+    visitors = Visitor.objects.filter(pk__in=ids).only(*_MERGE_FIELDS)
+    survivors = _survivors(visitors, fields=_MERGE_FIELDS)
+    return {pk: survivor.pk for pk, survivor in survivors.items()}
+
+
+def visitors_survivor_profiles(visitors: Iterable[Visitor]) -> dict[int, Visitor]:
+    """Each loaded visitor's pk → its survivor's full row, as `visitors_survivors` resolves it.
+
+    For callers that hold the rows: no query when none of them was merged.
+    """
+    return _survivors(visitors)
+
+
+def visitor_survivor(visitor: Visitor) -> Visitor | None:
+    """The profile that holds `visitor`'s data now: itself unless merged; None once erased."""
+    if visitor.merged_into_id is None:
+        return visitor
+    return _survivors([visitor]).get(visitor.pk)
 
 
 def visitor_resolve(identifier: str) -> Visitor | None:
@@ -22,9 +94,7 @@ def visitor_resolve(identifier: str) -> Visitor | None:
             visitor = Visitor.objects.filter(uid=uuid.UUID(identifier)).first()
         except ValueError:
             return None
-    while visitor is not None and visitor.merged_into_id is not None:
-        visitor = Visitor.objects.get(pk=visitor.merged_into_id)
-    return visitor
+    return visitor_survivor(visitor) if visitor is not None else None
 
 
 def visitor_ids_merged_into(visitor_ids: Collection[int]) -> list[int]:

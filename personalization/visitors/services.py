@@ -14,6 +14,7 @@ from django.utils import timezone
 from config.buffers import WriteBuffer
 from consent.models import ConsentRecord
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
+from personalization.visitors.selectors import visitors_survivors
 
 # What else follows a profile merge, registered by the packages and apps that keep it (from
 # their `AppConfig.ready()`): name → function(source_id=, target_id=), run inside the merge.
@@ -76,19 +77,19 @@ def page_views_write(views: list[PageView]) -> int:
     Three queries whatever the number of views: the visitors locked (another process may be
     writing views of the same visitor), their new counts in one UPDATE, the events in one
     INSERT. A view of a visitor erased meanwhile is dropped; one merged meanwhile goes to the
-    profile it was merged into.
+    profile it was merged into (two queries more, and one per further level of merging).
     """
     ids = {view.visitor_id for view in views}
     fields = ("pk", "last_seen", "sessions", "merged_into_id")
     locked = Visitor.objects.select_for_update().only(*fields).order_by("pk")
     visitors = {v.pk: v for v in locked.filter(pk__in=ids)}
-    survivors = {v.merged_into_id for v in visitors.values() if v.merged_into_id} - set(visitors)
-    visitors |= {v.pk: v for v in locked.filter(pk__in=survivors)}
+    merged = {v.pk: v.merged_into_id for v in visitors.values() if v.merged_into_id}
+    survivors = visitors_survivors(set(merged.values()))
+    visitors |= {v.pk: v for v in locked.filter(pk__in=set(survivors.values()) - set(visitors))}
+    owners = {pk: survivors.get(target) for pk, target in merged.items()}
     events = []
     for view in sorted(views, key=lambda v: v.occurred_at):
-        visitor = visitors.get(view.visitor_id)
-        if visitor is not None and visitor.merged_into_id is not None:
-            visitor = visitors.get(visitor.merged_into_id)
+        visitor = visitors.get(owners.get(view.visitor_id, view.visitor_id))
         if visitor is None:
             continue
         if _new_session(visitor, view.occurred_at):
