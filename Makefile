@@ -35,9 +35,12 @@ run: install
 	DEBUG=1 $(PY) manage.py ensure_admin
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+# Style, who may import whom (contracts in pyproject.toml), module and function sizes.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/check_sizes.py
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -25,7 +25,6 @@ ALLOWED = {
     "content/demo.py::seed_content": "content/ is outside this clean-up; split when next edited",
     "content/transfer/importer.py::_batch_write": "content/ is outside this clean-up",
     "content/transfer/rows.py::row_parse": "content/ is outside this clean-up",
-    "personalization/delivery/blocks.py::recipients_decide": "being rewritten",
     "experiments/selectors.py::_metric_result": "being rewritten",
 }
 

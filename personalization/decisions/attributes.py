@@ -11,7 +11,7 @@ from typing import Any
 from consent.selectors import consent_state
 from personalization.clustering.selectors import visitor_clusters
 from personalization.features.models import VisitorFeatures
-from personalization.rules.catalogue import attributes_build
+from personalization.rules.attributes import attributes_build
 from personalization.segments.selectors import visitor_segments
 from personalization.visitors.models import Visitor
 

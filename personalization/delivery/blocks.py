@@ -16,9 +16,10 @@ import logging
 import re
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q
 from django.template.loader import select_template
@@ -34,7 +35,7 @@ from personalization.decisions import registry
 from personalization.decisions.engine import Decision, decide
 from personalization.delivery.links import click_token, item_target
 from personalization.features.models import VisitorFeatures
-from personalization.rules.catalogue import attributes_build
+from personalization.rules.attributes import attributes_build
 from personalization.segments.selectors import visitor_segments_many
 from personalization.visitors.models import Visitor
 from personalization.visitors.selectors import visitor_resolve, visitors_survivor_profiles
@@ -145,6 +146,37 @@ class RecipientDecisions:
     note: str = ""
 
 
+def _refusal(visitor: Visitor | None, state: Mapping[str, bool]) -> str:
+    """Why a recipient gets everyone's default content ("" when they get their own)."""
+    if visitor is None:
+        return UNKNOWN_VISITOR
+    if not state.get(MARKETING):
+        return NO_MARKETING
+    if not state.get(PERSONALIZATION):
+        return "no_consent"
+    return ""
+
+
+def _attributes_many(
+    eligible: list[Visitor], states: Mapping[int, Mapping[str, bool]]
+) -> dict[int, dict[str, Any]]:
+    """Attribute dicts of many visitors: features, segments and clusters in one query each."""
+    if not eligible:
+        return {}
+    ids = [v.pk for v in eligible]
+    features = {f.visitor_id: f for f in VisitorFeatures.objects.filter(visitor_id__in=ids)}
+    segments = visitor_segments_many(eligible)
+    clusters = visitor_clusters_many(ids)
+    built = {}
+    for visitor in eligible:
+        built[visitor.pk] = attributes_build(
+            visitor=visitor, features=features.get(visitor.pk), consent=states[visitor.pk],
+            segments=segments[visitor.pk], sourced={"clusters": clusters.get(visitor.pk, [])},
+        )  # fmt: skip
+        segments[visitor.pk].bind(built[visitor.pk])
+    return built
+
+
 def recipients_decide(
     *, slots: Sequence[str], recipients: Sequence[str], now: datetime | None = None
 ) -> list[RecipientDecisions]:
@@ -157,55 +189,26 @@ def recipients_decide(
     visitors = visitors_resolve_many(recipients)
     known = {visitor.pk: visitor for visitor in visitors.values()}
     states = consent_states(known) if known else {}
-    eligible = [
-        v
-        for v in known.values()
-        if states[v.pk].get(MARKETING) and states[v.pk].get(PERSONALIZATION)
-    ]
-    features = (
-        {
-            f.visitor_id: f
-            for f in VisitorFeatures.objects.filter(visitor_id__in=[v.pk for v in eligible])
-        }
-        if eligible
-        else {}
-    )
-    segments = visitor_segments_many(eligible)
+    eligible = [v for v in known.values() if not _refusal(v, states[v.pk])]
+    attributes = _attributes_many(eligible, states)
     registry.overrides_prefetch(eligible)  # e.g. every visitor's exposures in one query
-    clusters = visitor_clusters_many(v.pk for v in eligible)
     defaults: dict[str, tuple[Decision, ...]] = {}
     chosen: dict[int, tuple[Decision, ...]] = {}
-
-    def default(reason: str) -> tuple[Decision, ...]:
-        if reason not in defaults:
-            defaults[reason] = tuple(
-                replace(decide(slot, None, now=now), reason=reason) for slot in slots
-            )
-        return defaults[reason]
-
     results = []
     for recipient in recipients:
         visitor = visitors.get(recipient)
-        state = states[visitor.pk] if visitor is not None else {}
-        reason = (
-            UNKNOWN_VISITOR if visitor is None
-            else NO_MARKETING if not state.get(MARKETING)
-            else "no_consent" if not state.get(PERSONALIZATION)
-            else ""
-        )  # fmt: skip
+        reason = _refusal(visitor, states[visitor.pk] if visitor is not None else {})
         if reason:
-            results.append(
-                RecipientDecisions(recipient, visitor, default(reason), False, NOTES[reason])
-            )
+            if reason not in defaults:
+                defaults[reason] = tuple(
+                    replace(decide(slot, None, now=now), reason=reason) for slot in slots
+                )
+            entry = RecipientDecisions(recipient, visitor, defaults[reason], False, NOTES[reason])
+            results.append(entry)
             continue
         if visitor.pk not in chosen:
-            attributes = attributes_build(
-                visitor=visitor, features=features.get(visitor.pk), consent=state,
-                segments=segments[visitor.pk], sourced={"clusters": clusters.get(visitor.pk, [])},
-            )  # fmt: skip
-            segments[visitor.pk].bind(attributes)
             chosen[visitor.pk] = tuple(
-                decide(slot, visitor, attributes=attributes, now=now) for slot in slots
+                decide(slot, visitor, attributes=attributes[visitor.pk], now=now) for slot in slots
             )
         results.append(RecipientDecisions(recipient, visitor, chosen[visitor.pk], True))
     return results

@@ -30,7 +30,8 @@ from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_state
 from personalization.features.models import VisitorFeatures
 from personalization.rules import compile_condition, condition_segment_keys
-from personalization.rules.catalogue import attributes_build, catalogue_check, condition_is_live
+from personalization.rules.attributes import attributes_build
+from personalization.rules.catalogue import catalogue_check, condition_is_live
 from personalization.segments.models import Segment, SegmentMembership
 from personalization.visitors.models import Visitor
 

@@ -34,7 +34,7 @@ from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from personalization.features.models import VisitorFeatures
 from personalization.features.services import visitor_id_chunks
-from personalization.rules.catalogue import attributes_build
+from personalization.rules.attributes import attributes_build
 from personalization.rules.sources import attribute_sources_many
 from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from personalization.segments.selectors import SegmentDefinitions, segment_definitions

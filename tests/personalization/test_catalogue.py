@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from personalization.rules import ConditionIssue, evaluate_condition
+from personalization.rules.attributes import attributes_build
 from personalization.rules.catalogue import (
     ATTRIBUTE_KEYS,
     ATTRIBUTES,
@@ -13,7 +14,6 @@ from personalization.rules.catalogue import (
     SOURCES,
     TYPES,
     attribute_for,
-    attributes_build,
     catalogue_check,
     condition_is_live,
 )
