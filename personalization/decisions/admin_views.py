@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from personalization.decisions.attributes import visitor_attributes
 from personalization.rules import validate_condition
@@ -140,7 +141,7 @@ def condition_test(request: HttpRequest) -> JsonResponse:
             "attributes": json_safe(attributes),
             "issues": [str(issue) for issue in validate_condition(condition)] + errors,
             "warnings": warnings,
-            "personalization_allowed": allows(visitor, "personalization"),
+            "personalization_allowed": allows(visitor, PERSONALIZATION),
         }
     )
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from content.cache import content_version
 from content.models import ContentItem, Slot, SlotRule
@@ -341,9 +342,9 @@ def _decide(slot, visitor, context, now, attributes, forced, holdout) -> Decisio
         if chosen is not None:  # staff QA: shown whoever the visitor is, recorded nowhere
             return _overridden(slot, chosen, visitor, attributes or {}, now)
     allowed = (
-        attributes["consent"].get("personalization", False)
+        attributes["consent"].get(PERSONALIZATION, False)
         if attributes is not None
-        else visitor is not None and allows(visitor, "personalization")
+        else visitor is not None and allows(visitor, PERSONALIZATION)
     )
     if visitor is None or not allowed:
         return Decision(slot=slot.key, items=_defaults(slot, now), reason="no_consent")

@@ -19,6 +19,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 
+from consent.purposes import PERSONALIZATION
 from consent.request import request_allows, request_consent_state
 from personalization.decisions import registry
 from personalization.decisions.attributes import visitor_attributes
@@ -79,7 +80,7 @@ class RequestState:
     @cached_property
     def attributes(self) -> dict[str, Any] | None:
         """The attribute dict of the visitor (None: no visitor, or no personalization consent)."""
-        if self.visitor is None or not request_allows(self.request, "personalization"):
+        if self.visitor is None or not request_allows(self.request, PERSONALIZATION):
             return None
         consent = request_consent_state(self.request)
         return visitor_attributes(self.visitor, dict(self.context), consent=consent)

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 
+from consent.purposes import ANALYTICS
 from consent.request import request_allows
 from personalization.decisions.request import RequestState
 from personalization.delivery.devtools import view_as_remember, view_as_requested, view_as_visitor
@@ -77,7 +78,7 @@ class VisitorMiddleware:
     @staticmethod
     def _record_page_view(request: HttpRequest, state: RequestState) -> None:
         try:
-            if not request_allows(request, "analytics"):
+            if not request_allows(request, ANALYTICS):
                 return
             visitor = visitor_for_request(request)  # a new visitor is created now: the cookie
             page_view_record(

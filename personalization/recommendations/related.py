@@ -22,6 +22,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from content.models import ContentItem
 from content.selectors import items_published, live_q, tag_subtree
@@ -54,7 +55,7 @@ def recommendations_for(
     *, visitor: Visitor, k: int, now: datetime | None = None
 ) -> tuple[list[Scored], str]:
     """The visitor's top `k` items by tag affinity, and a note when none may be given."""
-    if not allows(visitor, "personalization"):
+    if not allows(visitor, PERSONALIZATION):
         return [], NO_PERSONALIZATION
     features = VisitorFeatures.objects.filter(visitor=visitor).first()
     affinity = dict(features.tag_affinities or {}) if features is not None else {}

@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from content.models import ContentItem
 from personalization.decisions.engine import visitor_holdout
@@ -37,7 +38,6 @@ from personalization.recommendations.selectors import POPULARITY
 from personalization.visitors.models import Visitor
 from personalization.visitors.selectors import visitor_resolve
 
-PERSONALIZATION = "personalization"
 HOLDOUT = "personalization holdout: no recommendations"
 
 

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 from scipy import sparse
 
+from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from personalization.visitors.models import Event
 
@@ -59,7 +60,7 @@ def consenting(visitor_ids: Iterable[int]) -> set[int]:
     allowed: set[int] = set()
     for start in range(0, len(ids), CONSENT_BATCH):
         states = consent_states(ids[start : start + CONSENT_BATCH])
-        allowed.update(pk for pk, state in states.items() if state.get("personalization"))
+        allowed.update(pk for pk, state in states.items() if state.get(PERSONALIZATION))
     return allowed
 
 
