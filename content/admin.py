@@ -60,6 +60,8 @@ class ContentRevisionInline(admin.TabularInline):
 
     @admin.display(description="")
     def actions(self, revision: ContentRevision) -> str:
+        if revision.pk is None:  # the inline's blank template row, rendered for superusers
+            return ""
         compare = reverse(
             "admin:content_contentitem_compare", args=[revision.item_id, revision.number]
         )

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Group
 
 from content.models import ContentItem
 from content.services import content_item_restore, content_item_save, content_items_set_status
@@ -45,3 +46,19 @@ def test_publishing_many_items_keeps_a_revision_for_each():
     assert set(ContentItem.objects.values_list("status", flat=True)) == {"published"}
     for draft in drafts:
         assert draft.revisions.get().data["status"] == "published"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["superuser", "editor"])
+def test_an_item_with_revisions_opens_in_admin_for_the_superuser_and_an_editor(client, who):
+    user = UserFactory(superuser=True) if who == "superuser" else UserFactory(staff=True)
+    if who == "editor":
+        user.groups.add(Group.objects.get(name="Editor"))
+    item = ContentItemFactory(title="Derby day boots")
+    content_item_save(item=item, author=user, note="first")
+    client.force_login(user)
+
+    response = client.get(f"/admin/content/contentitem/{item.pk}/change/")
+
+    assert response.status_code == 200
+    assert "compare with current / restore" in response.content.decode()
