@@ -22,7 +22,6 @@ SKIPPED_DIRS = {"migrations", "tests", "benchmarks"}
 
 # Known exceptions: "path" for a module, "path::qualified.name" for a function. Keep it short.
 ALLOWED = {
-    "content/transfer/rows.py::row_parse": "content/ is outside this clean-up",
     "personalization/delivery/blocks.py::recipients_decide": "being rewritten",
     "personalization/rules/catalogue.py": "being rewritten",
     "experiments/selectors.py::_metric_result": "being rewritten",
