@@ -1,6 +1,7 @@
 """The privacy officer's admin: data-subject requests (export now, erase now) and the audit log.
 
-Also adds "export" and "request erasure" actions to the visitor pages (see `visitor_actions`).
+Also the "export" and "request erasure" actions that the visitor admin lists (`visitors_export`,
+`visitors_erasure_request`).
 """
 
 import json

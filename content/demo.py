@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from content.models import ContentItem, ContentKind, Slot, SlotRule
+from content.models import ContentItem, ContentKind, Slot, SlotRule, Tag
 from content.registry import DemoOptions
 from content.services import content_item_save, tags_ensure
 
@@ -91,7 +91,18 @@ def seed_content(*, seed: int = 42) -> SeedSummary:
         [f"{parent}/{child}" for parent, children in TAG_TREE.items() for child in children]
     )
     items: dict[str, ContentItem] = {}
+    items |= _products_seed(rng, kinds["product"], tags)
+    items |= _articles_seed(rng, kinds["article"], tags)
+    items |= _banners_seed(kinds["banner"], tags)
+    items |= _email_blocks_seed(kinds["email-block"])
+    slots = _slots_seed(items, kinds["product"])
+    return SeedSummary(items=len(items), slots=len(slots))
 
+
+def _products_seed(
+    rng: random.Random, kind: ContentKind, tags: dict[str, Tag]
+) -> dict[str, ContentItem]:
+    items = {}
     for parent, children in TAG_TREE.items():
         for child in children:
             for n, noun in enumerate(PRODUCT_NOUNS[child]):
@@ -101,7 +112,7 @@ def seed_content(*, seed: int = 42) -> SeedSummary:
                     rng.uniform(9, 60) * (4 if noun in {"ultrabook", "two-person tent"} else 1), 2
                 )
                 items[external_id] = _upsert(
-                    external_id, kinds["product"], [tags[f"{parent}/{child}"]],
+                    external_id, kind, [tags[f"{parent}/{child}"]],
                     title=f"{brand} {noun}",
                     body=f"<p>The {brand} {noun}: chosen by our {child} team.</p>",
                     url=f"https://shop.example.com/products/{external_id}",
@@ -110,18 +121,27 @@ def seed_content(*, seed: int = 42) -> SeedSummary:
                     metadata={"price": price, "brand": brand, "currency": "€",
                               "release_year": rng.randint(2019, 2026)},
                 )  # fmt: skip
+    return items
 
+
+def _articles_seed(
+    rng: random.Random, kind: ContentKind, tags: dict[str, Tag]
+) -> dict[str, ContentItem]:
+    items = {}
     for n, (title, path) in enumerate(ARTICLES, start=1):
         external_id = f"a-{n}"
         items[external_id] = _upsert(
-            external_id, kinds["article"], [tags[path]],
+            external_id, kind, [tags[path]],
             title=title,
             body=f"<p>{title}. A practical guide from the Tailor demo magazine.</p>"
             "<p>Everything here is made up for the demo.</p>",
             url=f"https://shop.example.com/magazine/{external_id}",
             metadata={"reading_minutes": rng.randint(3, 12)},
         )  # fmt: skip
+    return items
 
+
+def _banners_seed(kind: ContentKind, tags: dict[str, Tag]) -> dict[str, ContentItem]:
     banners = {
         "b-welcome": ("Welcome to the Tailor demo store", None, "Find something you'll love."),
         "b-sports": ("New season, new personal best", "sports", "Kit for every sport."),
@@ -129,26 +149,34 @@ def seed_content(*, seed: int = 42) -> SeedSummary:
         "b-tech": ("Quiet, fast, long-lasting", "tech", "Headphones, phones, laptops."),
         "b-mobile": ("Shop on the go", None, "Our best picks, sized for your phone."),
     }
+    items = {}
     for external_id, (title, parent, text) in banners.items():
         items[external_id] = _upsert(
-            external_id, kinds["banner"],
+            external_id, kind,
             [t for p, t in tags.items() if parent and p.startswith(parent)],
             title=title, body=f"<p>{text}</p>", cta_label="Shop now",
             cta_url=f"https://shop.example.com/{parent or ''}", priority=5,
         )  # fmt: skip
+    return items
 
+
+def _email_blocks_seed(kind: ContentKind) -> dict[str, ContentItem]:
     email_blocks = {
         "e-weekly": ("This week's picks", "Fresh arrivals chosen for you."),
         "e-winback": ("We miss you: 15 % off your next order", "Come back and save on anything."),
         "e-new": ("Welcome! Here's how to get started", "Five things new customers love."),
     }
+    items = {}
     for external_id, (title, text) in email_blocks.items():
         items[external_id] = _upsert(
-            external_id, kinds["email-block"], [], title=title, body=f"<p>{text}</p>",
+            external_id, kind, [], title=title, body=f"<p>{text}</p>",
             cta_label="Open the shop", cta_url="https://shop.example.com/",
         )  # fmt: skip
+    return items
 
-    slots = [
+
+def _slots_seed(items: dict[str, ContentItem], product: ContentKind) -> list[Slot]:
+    return [
         _slot(
             "homepage-hero",
             "Home page hero",
@@ -168,7 +196,7 @@ def seed_content(*, seed: int = 42) -> SeedSummary:
             ["product"],
             6,
             sorted(
-                (i for i in items.values() if i.kind_id == kinds["product"].pk),
+                (i for i in items.values() if i.kind_id == product.pk),
                 key=lambda i: -i.priority,
             )[:6],
             [("Everyone with a history", {"event_count": {"$gt": 0}}, "recommendations")],
@@ -185,7 +213,6 @@ def seed_content(*, seed: int = 42) -> SeedSummary:
             ],
         ),
     ]
-    return SeedSummary(items=len(items), slots=len(slots))
 
 
 def _slot(key, name, kind_keys, max_items, defaults, rules) -> Slot:

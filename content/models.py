@@ -260,11 +260,3 @@ class SlotRule(models.Model):
             raise ValidationError({"condition": errors})
         if self.active_from and self.active_until and self.active_until <= self.active_from:
             raise ValidationError({"active_until": "The rule must end after it starts."})
-
-    def is_active_at(self, now=None) -> bool:
-        now = now or timezone.now()
-        return (
-            self.is_active
-            and (self.active_from is None or self.active_from <= now)
-            and (self.active_until is None or self.active_until > now)
-        )

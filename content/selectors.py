@@ -1,4 +1,4 @@
-"""Reads of content that other apps use: what is live now, by tag subtree, by kind."""
+"""Reads of content that other apps use: what is live now, and by tag subtree."""
 
 from collections.abc import Iterable
 from datetime import datetime
@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from content.models import ContentItem, Slot, Tag
+from content.models import ContentItem, Tag
 
 
 def live_q(now: datetime | None = None, prefix: str = "") -> Q:
@@ -48,22 +48,3 @@ def items_with_tags(
     """Items tagged with any of the tags or any tag below them in the tree."""
     tagged = ContentItem.tags.through.objects.filter(tag__in=tag_subtree(tags))
     return items.filter(pk__in=tagged.values("contentitem_id"))
-
-
-def items_of_kinds(items: QuerySet[ContentItem], kinds: Iterable[str]) -> QuerySet[ContentItem]:
-    return items.filter(kind__key__in=list(kinds))
-
-
-def slot_with_rules(key: str) -> Slot | None:
-    """A slot with its rules, their targets and its defaults loaded in a fixed number of queries."""
-    return (
-        Slot.objects.filter(key=key)
-        .prefetch_related(
-            "allowed_kinds",
-            "default_items__kind",
-            "rules__items__kind",
-            "rules__tags",
-            "rules__kinds",
-        )
-        .first()
-    )

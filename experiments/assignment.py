@@ -174,10 +174,6 @@ def running_experiments() -> RunningExperiments:
     return loaded
 
 
-def running_experiments_clear() -> None:
-    _cache.clear()
-
-
 def visitor_exposures(visitor: Visitor) -> dict[int, int]:
     """Experiment id → variation id the visitor was exposed to; read once per Visitor object."""
     memo = visitor.__dict__.get(EXPOSURES_MEMO)

@@ -221,79 +221,101 @@ def _metric_result(
         [float(r[3]) if revenue else float(r[2] is not None) for r in rows], dtype=float
     )
     prior = np.array([float(r[4]) for r in rows], dtype=float)
-    adjusted, cuped_used, reduction = outcome, False, 0.0
-    if len(rows) > 2 and np.var(prior) > 0:
+    adjusted, cuped_used, reduction = _cuped_adjusted(outcome, prior)
+    control_index = next((i for i, v in enumerate(variations) if v.is_control), 0)
+    summary = [_group_summary(group == i, outcome, adjusted) for i in range(len(variations))]
+    comparisons = _comparisons(
+        summary, control_index, adjusted_test=cuped_used or revenue, revenue=revenue
+    )
+    results = [
+        _variation_result(variation, s, comparisons.get(i), i == control_index, cuped_used)
+        for i, (variation, s) in enumerate(zip(variations, summary, strict=True))
+    ]
+    end = min(now, experiment.end_at) if experiment.end_at else now
+    start = experiment.start_at or min((r[1] for r in rows), default=end)
+    series = _series(rows, variations, start, end) if not revenue else {}
+    return MetricResult(metric, results, cuped_used, reduction, series)
+
+
+def _cuped_adjusted(outcome: np.ndarray, prior: np.ndarray) -> tuple[np.ndarray, bool, float]:
+    """The outcomes to compare, whether CUPED adjusted them and the variance it took away."""
+    if len(outcome) > 2 and np.var(prior) > 0:
         result = stats.cuped(outcome, prior)
         if result.variance_reduction > 0:
-            adjusted, cuped_used, reduction = result.adjusted, True, result.variance_reduction
-    control_index = next((i for i, v in enumerate(variations) if v.is_control), 0)
-    summary = []
-    for i in range(len(variations)):
-        mask = group == i
-        summary.append(
-            {
-                "n": int(mask.sum()),
-                "conversions": int((outcome[mask] > 0).sum()),
-                "mean": float(outcome[mask].mean()) if mask.any() else 0.0,
-                "adj_mean": float(adjusted[mask].mean()) if mask.any() else 0.0,
-                "adj_var": float(adjusted[mask].var(ddof=1)) if mask.sum() > 1 else 0.0,
-            }
-        )
+            return result.adjusted, True, result.variance_reduction
+    return outcome, False, 0.0
+
+
+def _group_summary(mask: np.ndarray, outcome: np.ndarray, adjusted: np.ndarray) -> dict:
+    """Visitors, conversions and means of one variation's rows."""
+    return {
+        "n": int(mask.sum()),
+        "conversions": int((outcome[mask] > 0).sum()),
+        "mean": float(outcome[mask].mean()) if mask.any() else 0.0,
+        "adj_mean": float(adjusted[mask].mean()) if mask.any() else 0.0,
+        "adj_var": float(adjusted[mask].var(ddof=1)) if mask.sum() > 1 else 0.0,
+    }
+
+
+def _comparisons(
+    summary: list[dict], control_index: int, *, adjusted_test: bool, revenue: bool
+) -> dict[int, dict]:
+    """Each treatment against the control, by index, with Holm-adjusted p-values."""
     control = summary[control_index]
     comparisons: dict[int, dict] = {}
     for i, s in enumerate(summary):
         if i == control_index or s["n"] < 2 or control["n"] < 2:
             continue
-        if cuped_used or revenue:
-            test = stats.welch_ttest(
-                control["adj_mean"], control["adj_var"], control["n"],
-                s["adj_mean"], s["adj_var"], s["n"],
-            )  # fmt: skip
-        else:
-            test = stats.two_proportion_ztest(
-                control["conversions"], control["n"], s["conversions"], s["n"]
-            )
-        sequential = stats.confidence_sequence(
-            control["adj_mean"], control["adj_var"], control["n"],
-            s["adj_mean"], s["adj_var"], s["n"],
-        )  # fmt: skip
-        if revenue:
-            se = np.sqrt(control["adj_var"] / control["n"] + s["adj_var"] / s["n"])
-            diff = s["adj_mean"] - control["adj_mean"]
-            chance = float(norm.cdf(diff / se)) if se > 0 else float(diff > 0)
-            loss = float(se * norm.pdf(diff / se) - diff * (1 - chance)) if se else 0.0
-        else:
-            bayes = stats.beta_binomial(
-                control["conversions"], control["n"], s["conversions"], s["n"]
-            )
-            chance, loss = bayes.chance_to_beat_control, bayes.expected_loss
-        comparisons[i] = {"test": test, "seq": sequential, "chance": chance, "loss": loss}
+        comparisons[i] = _comparison(control, s, adjusted_test=adjusted_test, revenue=revenue)
     adjusted_p = stats.holm([c["test"].p_value for c in comparisons.values()])
     for c, p in zip(comparisons.values(), adjusted_p, strict=True):
         c["p"] = p
-    results = []
-    for i, (variation, s) in enumerate(zip(variations, summary, strict=True)):
-        c = comparisons.get(i)
-        extra = {}
-        if c is not None:
-            t = c["test"]
-            extra = {
-                "lift": t.lift, "lift_low": t.lift_low, "lift_high": t.lift_high,
-                "p_value": c["p"], "chance_to_win": c["chance"], "expected_loss": c["loss"],
-                "sequential_low": c["seq"].ci_low, "sequential_high": c["seq"].ci_high,
-            }  # fmt: skip
-        results.append(
-            VariationResult(
-                key=variation.key, name=variation.name or variation.key,
-                is_control=i == control_index, weight=variation.weight, visitors=s["n"],
-                conversions=s["conversions"], mean=s["mean"],
-                adjusted_mean=s["adj_mean"] if cuped_used else None, **extra,
-            )
+    return comparisons
+
+
+def _comparison(control: dict, s: dict, *, adjusted_test: bool, revenue: bool) -> dict:
+    """The test, always-valid interval, chance to win and expected loss of one treatment."""
+    if adjusted_test:
+        test = stats.welch_ttest(
+            control["adj_mean"], control["adj_var"], control["n"],
+            s["adj_mean"], s["adj_var"], s["n"],
         )  # fmt: skip
-    end = min(now, experiment.end_at) if experiment.end_at else now
-    start = experiment.start_at or min((r[1] for r in rows), default=end)
-    series = _series(rows, variations, start, end) if not revenue else {}
-    return MetricResult(metric, results, cuped_used, reduction, series)
+    else:
+        test = stats.two_proportion_ztest(
+            control["conversions"], control["n"], s["conversions"], s["n"]
+        )
+    sequential = stats.confidence_sequence(
+        control["adj_mean"], control["adj_var"], control["n"],
+        s["adj_mean"], s["adj_var"], s["n"],
+    )  # fmt: skip
+    if revenue:
+        se = np.sqrt(control["adj_var"] / control["n"] + s["adj_var"] / s["n"])
+        diff = s["adj_mean"] - control["adj_mean"]
+        chance = float(norm.cdf(diff / se)) if se > 0 else float(diff > 0)
+        loss = float(se * norm.pdf(diff / se) - diff * (1 - chance)) if se else 0.0
+    else:
+        bayes = stats.beta_binomial(control["conversions"], control["n"], s["conversions"], s["n"])
+        chance, loss = bayes.chance_to_beat_control, bayes.expected_loss
+    return {"test": test, "seq": sequential, "chance": chance, "loss": loss}
+
+
+def _variation_result(
+    variation: Variation, s: dict, c: dict | None, is_control: bool, cuped_used: bool
+) -> VariationResult:
+    extra = {}
+    if c is not None:
+        t = c["test"]
+        extra = {
+            "lift": t.lift, "lift_low": t.lift_low, "lift_high": t.lift_high,
+            "p_value": c["p"], "chance_to_win": c["chance"], "expected_loss": c["loss"],
+            "sequential_low": c["seq"].ci_low, "sequential_high": c["seq"].ci_high,
+        }  # fmt: skip
+    return VariationResult(
+        key=variation.key, name=variation.name or variation.key,
+        is_control=is_control, weight=variation.weight, visitors=s["n"],
+        conversions=s["conversions"], mean=s["mean"],
+        adjusted_mean=s["adj_mean"] if cuped_used else None, **extra,
+    )  # fmt: skip
 
 
 def experiment_results(experiment: Experiment, *, now: datetime | None = None) -> Results:

@@ -59,9 +59,9 @@ def exposures_merge(*, source: Visitor, target: Visitor) -> int:
 
 
 def variations_check(
-    *, experiment: Experiment, variations: Sequence[Variation], items_by_variation=None
+    *, experiment: Experiment, variations: Sequence[Variation]
 ) -> dict[str, list[str]]:
-    """Problems of a set of variations, by field: weights, control, positions, slot content."""
+    """Problems of a set of variations, by field: count, weights, control, bandit share, order."""
     errors: dict[str, list[str]] = {}
     if len(variations) < 2:
         errors.setdefault("variations", []).append("An experiment needs at least two variations.")

@@ -15,10 +15,9 @@ from personalization.visitors.api import EventsIngestApi
 app_name = "personalization"
 
 urlpatterns = [
+    # Visitors: events in.
     path("events", EventsIngestApi.as_view(), name="events"),
-]
-
-urlpatterns += [
+    # Segments.
     path(
         "profiles/<str:visitor_id>/segments",
         ProfileSegmentsApi.as_view(),
@@ -26,10 +25,7 @@ urlpatterns += [
     ),
     path("segments", SegmentsApi.as_view(), name="segments"),
     path("segments/<slug:key>", SegmentApi.as_view(), name="segment"),
-]
-
-# Delivery (issue 7): decisions, email blocks, profiles, recommendations, similar items.
-urlpatterns += [
+    # Delivery: decisions, email blocks, profiles, recommendations, similar items.
     path("slots/<str:key>/decide", SlotDecideApi.as_view(), name="slot-decide"),
     path("blocks/batch", BlocksBatchApi.as_view(), name="blocks-batch"),
     path("profiles/<str:visitor_id>", ProfileApi.as_view(), name="profile"),

@@ -10,7 +10,7 @@ revision numbers (one aggregate) and one insert of revisions.
 
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -23,7 +23,7 @@ from tqdm import tqdm
 from config.errors import ImportRowError
 from content.cache import content_version_bump
 from content.html import summarize
-from content.models import ContentItem, ContentKind, ContentRevision
+from content.models import ContentItem, ContentKind, ContentRevision, Tag
 from content.services import ContentError, content_snapshot, slug_base, tags_ensure, unique_slug
 from content.transfer.rows import (
     ALLOWED_COLUMNS,
@@ -43,6 +43,8 @@ REVISION_NOTE = "imported"
 TagLink = ContentItem.tags.through
 # The columns an import compares and writes, by model field (`kind` is compared by id).
 _COMPARED = ("title", "kind_id", "body", "url", "metadata", "status")
+# An item to write with its tags (id to path), as the batch will store them.
+_Tagged = tuple[ContentItem, dict[int, str]]
 
 
 @dataclass
@@ -178,25 +180,57 @@ def _batch_write(
     rows: list[ImportRow], kinds: Mapping[str, ContentKind], result: ImportResult
 ) -> None:
     """Upsert one batch of rows with their tags and revisions in a fixed number of queries."""
-    kinds_by_id = {kind.pk: kind for kind in kinds.values()}
+    existing = _items_locked(rows)
+    current = _tags_stored(existing.values())
+    tags_by_path = tags_ensure({path for row in rows if row.tags for path in row.tags})
+    created, changed, retagged, fields = _rows_compare(
+        rows, kinds, existing, current, tags_by_path, result
+    )
+    _items_write(created, changed, fields)
+    _tag_links_write(created, changed, retagged)
+    _revisions_create(created, changed)
+    result.created += len(created)
+    result.updated += len(changed)
+
+
+def _items_locked(rows: list[ImportRow]) -> dict[str, ContentItem]:
+    """The stored items the rows name, by external id."""
     # Locked, so that an editor's save between this read and the update is not overwritten.
-    existing = {
+    return {
         item.external_id: item
         for item in ContentItem.objects.select_for_update()
         .filter(external_id__in=[row.external_id for row in rows])
         .order_by()
     }
-    current: dict[int, dict[int, str]] = {item.pk: {} for item in existing.values()}
+
+
+def _tags_stored(items: Iterable[ContentItem]) -> dict[int, dict[int, str]]:
+    """Each item's tags now, id to path, by item id."""
+    current: dict[int, dict[int, str]] = {item.pk: {} for item in items}
     if current:
         links = TagLink.objects.filter(contentitem_id__in=current).values_list(
             "contentitem_id", "tag_id", "tag__path"
         )
         for item_id, tag_id, path in links:
             current[item_id][tag_id] = path
-    tags_by_path = tags_ensure({path for row in rows if row.tags for path in row.tags})
+    return current
 
-    created: list[tuple[ContentItem, dict[int, str]]] = []
-    changed: list[tuple[ContentItem, dict[int, str]]] = []
+
+def _rows_compare(
+    rows: list[ImportRow],
+    kinds: Mapping[str, ContentKind],
+    existing: Mapping[str, ContentItem],
+    current: Mapping[int, dict[int, str]],
+    tags_by_path: Mapping[str, Tag],
+    result: ImportResult,
+) -> tuple[list[_Tagged], list[_Tagged], list[int], set[str]]:
+    """The new items, the changed ones, the ids of the retagged ones and the fields to update.
+
+    Rows that change nothing are counted in `result.unchanged` and left out.
+    """
+    kinds_by_id = {kind.pk: kind for kind in kinds.values()}
+    created: list[_Tagged] = []
+    changed: list[_Tagged] = []
     retagged: list[int] = []
     fields: set[str] = set()
     for row in rows:
@@ -217,7 +251,10 @@ def _batch_write(
             continue
         fields |= item_fields
         changed.append((item, tags if tags is not None else current[item.pk]))
+    return created, changed, retagged, fields
 
+
+def _items_write(created: list[_Tagged], changed: list[_Tagged], fields: set[str]) -> None:
     if created:
         _slugs_assign([item for item, _ in created])
         ContentItem.objects.bulk_create([item for item, _ in created], batch_size=BATCH_SIZE)
@@ -228,6 +265,9 @@ def _batch_write(
         ContentItem.objects.bulk_update(
             [item for item, _ in changed], sorted(fields | {"updated_at"}), batch_size=BATCH_SIZE
         )
+
+
+def _tag_links_write(created: list[_Tagged], changed: list[_Tagged], retagged: list[int]) -> None:
     if retagged:
         TagLink.objects.filter(contentitem_id__in=retagged).delete()
     retagged_ids = set(retagged)
@@ -239,9 +279,6 @@ def _batch_write(
         ],
         batch_size=LINK_BATCH_SIZE,
     )
-    _revisions_create(created, changed)
-    result.created += len(created)
-    result.updated += len(changed)
 
 
 def _item_new(row: ImportRow, kinds: Mapping[str, ContentKind]) -> ContentItem:
@@ -312,10 +349,7 @@ def _slugs_assign(items: list[ContentItem]) -> None:
         item.slug = unique_slug(item.title, taken=taken, fallback=item.external_id or "item")
 
 
-def _revisions_create(
-    created: list[tuple[ContentItem, dict[int, str]]],
-    changed: list[tuple[ContentItem, dict[int, str]]],
-) -> None:
+def _revisions_create(created: list[_Tagged], changed: list[_Tagged]) -> None:
     last: dict[int, int] = {}
     if changed:
         last = dict(

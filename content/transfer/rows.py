@@ -175,8 +175,25 @@ def row_parse(
     for name in record:
         if name not in ALLOWED_COLUMNS:
             fail(str(name), f"unknown column; the columns allowed are {', '.join(ALLOWED_COLUMNS)}")
+    values = _texts_parse(record, fail)
+    external_id = _external_id_parse(values, fail)
+    title = _title_parse(values, fail)
+    kind_key = _kind_parse(values, kinds, fail) if "kind" in values else None
+    url = _url_parse(values, fail) if "url" in values else None
+    status = _status_parse(values, fail)
+    tags = _tags_parse(record["tags"], fail) if "tags" in record else None
+    metadata = _metadata_parse(record["metadata"], fail) if "metadata" in record else None
+    if errors:
+        return errors
+    return ImportRow(
+        line=line, external_id=external_id, title=title, kind_key=kind_key, tags=tags,
+        body=values.get("body"), url=url, metadata=metadata, status=status,
+    )  # fmt: skip
 
-    values: dict[str, str | None] = {}
+
+def _texts_parse(record: Mapping[str, Any], fail: Callable[[str, str], None]) -> dict[str, str]:
+    """The text columns present in the record, `None` read as empty."""
+    values: dict[str, str] = {}
     for name in ("external_id", "title", "kind", "body", "url", "status"):
         if name in record:
             value = record[name]
@@ -187,49 +204,53 @@ def row_parse(
                 fail(name, f"must be text, got {type(value).__name__}")
                 continue
             values[name] = "" if value is None else value
+    return values
 
+
+def _external_id_parse(values: Mapping[str, str], fail: Callable[[str, str], None]) -> str:
     external_id = (values.get("external_id") or "").strip()
     if not external_id:
         fail("external_id", "required: it is how a later import finds this item again")
     elif len(external_id) > _MAX["external_id"]:
         fail("external_id", f"{len(external_id)} characters; at most {_MAX['external_id']}")
+    return external_id
+
+
+def _title_parse(values: Mapping[str, str], fail: Callable[[str, str], None]) -> str:
     title = (values.get("title") or "").strip()
     if not title:
         fail("title", "required")
     elif len(title) > _MAX["title"]:
         fail("title", f"{len(title)} characters; at most {_MAX['title']}")
+    return title
 
-    kind_key = None
-    if "kind" in values:
-        kind_key = (values["kind"] or "").strip() or DEFAULT_KIND
-        if kind_key not in kinds:
-            fail(
-                "kind", f"unknown kind {kind_key!r}; the known kinds are {', '.join(sorted(kinds))}"
-            )
 
-    url = None
-    if "url" in values:
-        url = (values["url"] or "").strip()
-        if len(url) > _URL_MAX:
-            fail("url", f"{len(url)} characters; at most {_URL_MAX}")
-        elif url:
-            try:
-                _validate_url(url)
-            except ValidationError:
-                fail("url", f"{url[:80]!r} is not a valid http(s) or ftp URL")
+def _kind_parse(
+    values: Mapping[str, str], kinds: Mapping[str, ContentKind], fail: Callable[[str, str], None]
+) -> str:
+    kind_key = values["kind"].strip() or DEFAULT_KIND
+    if kind_key not in kinds:
+        fail("kind", f"unknown kind {kind_key!r}; the known kinds are {', '.join(sorted(kinds))}")
+    return kind_key
 
+
+def _url_parse(values: Mapping[str, str], fail: Callable[[str, str], None]) -> str:
+    url = values["url"].strip()
+    if len(url) > _URL_MAX:
+        fail("url", f"{len(url)} characters; at most {_URL_MAX}")
+    elif url:
+        try:
+            _validate_url(url)
+        except ValidationError:
+            fail("url", f"{url[:80]!r} is not a valid http(s) or ftp URL")
+    return url
+
+
+def _status_parse(values: Mapping[str, str], fail: Callable[[str, str], None]) -> str | None:
     status = (values.get("status") or "").strip().lower() or None
     if status is not None and status not in ContentItem.Status.values:
         fail("status", f"unknown status {status!r}; use {', '.join(ContentItem.Status.values)}")
-
-    tags = _tags_parse(record["tags"], fail) if "tags" in record else None
-    metadata = _metadata_parse(record["metadata"], fail) if "metadata" in record else None
-    if errors:
-        return errors
-    return ImportRow(
-        line=line, external_id=external_id, title=title, kind_key=kind_key, tags=tags,
-        body=values.get("body"), url=url, metadata=metadata, status=status,
-    )  # fmt: skip
+    return status
 
 
 def _tags_parse(value: Any, fail: Callable[[str, str], None]) -> tuple[str, ...] | None:

@@ -79,13 +79,6 @@ class FittedClusters:
     def predict_matrix(self, matrix: np.ndarray) -> np.ndarray:
         return np.asarray(self.estimator.predict(matrix), dtype=np.int64)
 
-    @property
-    def centers(self) -> np.ndarray:
-        """Cluster centres in the encoded space (k x d)."""
-        if self.algorithm == "gmm":
-            return np.asarray(self.estimator.means_)
-        return np.asarray(self.estimator.cluster_centers_)
-
 
 def k_range_parse(text: str) -> tuple[int, int]:
     """`"2-8"` → (2, 8); a clear error for anything else."""

@@ -1,4 +1,4 @@
-"""Thin Celery tasks for clustering; the work lives in services.clusters.
+"""Thin Celery tasks for clustering; the work lives in this package's `services`.
 
 Import this module from `personalization/tasks.py` (Celery discovers only `tasks.py`).
 """
@@ -25,12 +25,13 @@ def compute_clusters(
 ) -> dict[str, Any]:
     """Fit clusters on a sample here, then assign every visitor in chunks across workers.
 
-    On a worker, the fit runs in this task (bounded by `sample_size`, see services.clusters),
-    then a chord of `assign_clusters_chunk` tasks on this task's own queue assigns the chunks
-    (the run's progress counts them) and `finish_clusters` makes the run current (without a
-    result backend: a group, each chunk finishing the run when it is the last). Eagerly, it all
-    runs inline. Cost of dispatching: every visitor id in memory once (about 30 MB per million
-    visitors) and visitors / chunk_size messages of chunk_size ids each.
+    On a worker, the fit runs in this task (bounded by `sample_size`, see
+    `personalization.clustering.runs`), then a chord of `assign_clusters_chunk` tasks on this
+    task's own queue assigns the chunks (the run's progress counts them) and `finish_clusters`
+    makes the run current (without a result backend: a group, each chunk finishing the run when
+    it is the last). Eagerly, it all runs inline. Cost of dispatching: every visitor id in memory
+    once (about 30 MB per million visitors) and visitors / chunk_size messages of chunk_size ids
+    each.
     """
     options = {
         "chunk_size": chunk_size, "algorithm": algorithm, "k": k,

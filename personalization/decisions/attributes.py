@@ -1,6 +1,6 @@
 """The attribute dict that targeting conditions see, built once per visitor and request.
 
-Its keys are exactly the attribute catalogue's (`personalization.catalogue.ATTRIBUTE_KEYS`):
+Its keys are exactly the attribute catalogue's (`personalization.rules.catalogue.ATTRIBUTE_KEYS`):
 request context, traits, features, `segments` (a lazy set of segment keys), clusters, consent,
 experiment variations, `visitor_id` and `known`.
 """

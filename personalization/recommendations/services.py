@@ -4,7 +4,7 @@
    split, measuring on a test split), fit the hybrid on every interaction with the tuned
    parameters, store it on the run (compressed arrays), the cold-start lists (global and per
    segment popularity) and each published item's similar items. Cost: the matrix (see
-   `recommenders.interactions`), the tuning grid (each point one fit), one final fit.
+   `algorithms.interactions`), the tuning grid (each point one fit), one final fit.
 2. `recommendations_chunk_score` for each chunk of visitors (any worker): their rows of the
    matrix, the hybrid's scores, post-filters (seen, unpublished, locale, MMR diversity), the
    top `TAILOR_RECOMMENDATIONS_STORED` rows written. Cost: 4 queries plus consent, chunk x items

@@ -1,4 +1,4 @@
-"""Thin Celery tasks for recommendations; the work lives in services.recommendations.
+"""Thin Celery tasks for recommendations; the work lives in this package's `services`.
 
 Import this module from `personalization/tasks.py` (Celery discovers only `tasks.py`).
 """

@@ -3,7 +3,8 @@
 The form field stays the textarea (a `JSONField`'s widget), so what is saved, and every
 validation message Django shows for it, is the same with or without JavaScript. The
 builder (`condition-builder.js`) reads and writes that textarea; it loads the attribute
-catalogue from, and tests conditions against a visitor with, `personalization.admin_tools`.
+catalogue from, and tests conditions against a visitor with, the views of
+`personalization.decisions.admin_views`.
 """
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""Thin Celery tasks for segment memberships and sizes; the work lives in services.segments.
+"""Thin Celery tasks for segment memberships and sizes; the work lives in this package's `services`.
 
 Import this module from `personalization/tasks.py` (Celery discovers only `tasks.py`).
 """

@@ -1,4 +1,4 @@
-"""`GET /api/v1/recommendations` and `GET /api/v1/items/{external_id}/similar` (interim)."""
+"""`GET /api/v1/recommendations` and `GET /api/v1/items/{external_id}/similar`."""
 
 import pytest
 from django.utils import timezone

@@ -1,8 +1,8 @@
 """Post-filters between scores and stored lists: seen items, unpublished items, locale, MMR.
 
 Kinds, tags and frequency caps depend on the slot asking, so they apply at serve time
-(`personalization.delivery.recommended`). Cost: scores are visitors x items blocks; MMR is
-k x candidates per visitor.
+(`personalization.recommendations.serving.recommended_items`). Cost: scores are visitors x
+items blocks; MMR is k x candidates per visitor.
 """
 
 import numpy as np
