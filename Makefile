@@ -7,15 +7,22 @@ INSTALLED := $(VENV)/.installed
 SERVICES := scripts/with-services.sh
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps run test lint format worker beat bench clean
+.PHONY: install lock system-deps run test lint format worker beat bench clean
 
-$(INSTALLED): pyproject.toml
+UV_VERSION := 0.13.9
+
+# Exactly the versions in uv.lock (`make lock` updates it after a change to pyproject.toml).
+$(INSTALLED): pyproject.toml uv.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet 'uv==$(UV_VERSION)'
+	$(VENV)/bin/uv sync --quiet --frozen --extra dev --inexact
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+lock:
+	test -x $(VENV)/bin/uv || { test -x $(PY) || $(PYTHON) -m venv $(VENV); $(PY) -m pip install --quiet 'uv==$(UV_VERSION)'; }
+	$(VENV)/bin/uv lock
 
 # Debian packages the tests drive: Redis and Chromium (PostgreSQL 15 is on the machine image).
 system-deps:
