@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.auth import HasScope, api_key
+from config.auth import api_key, scope
 from consent.gdpr.audit import Actor, Channel
 from consent.gdpr.export import export_chunks
 from consent.gdpr.requests import access_request_close, access_request_open, erasure_request_submit
@@ -22,15 +22,8 @@ ERRORS = {
 }
 
 
-class PrivacyAdmin(HasScope):
-    """An API key with `privacy:admin`, or a signed-in user who may handle subject requests."""
-
-    scope = "privacy:admin"
-
-    def has_permission(self, request, view) -> bool:
-        if api_key(request) is None and not request.user.has_perm("consent.add_datasubjectrequest"):
-            return False
-        return super().has_permission(request, view)
+# An API key with `privacy:admin`, or a signed-in user who may handle subject requests.
+PrivacyAdmin = scope("privacy:admin")
 
 
 def _actor(request: Request) -> Actor:
