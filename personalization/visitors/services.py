@@ -35,6 +35,14 @@ def visitor_cookie_wanted(request: HttpRequest, wanted: bool) -> None:
         state.set_cookie = wanted
 
 
+def visitor_cookie_forget(request: HttpRequest) -> None:
+    """Have the response delete the visitor cookie: it names no profile this browser may use."""
+    state = getattr(request, "tailor", None)
+    if state is not None:
+        state.set_cookie = False
+        state.forget_cookie = True
+
+
 def _new_session(visitor: Visitor, at: datetime) -> bool:
     """A visit starts a new session when it is the first, or 30 minutes or more after the last."""
     gap = timedelta(minutes=settings.TAILOR_SESSION_GAP_MINUTES)
@@ -145,9 +153,11 @@ def impressions_record(*, rows: list[tuple[int, int, str]], now: datetime | None
 def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     """Merge an anonymous profile into another: events, consent, traits move. Idempotent.
 
-    What other packages keep about a visitor follows through their merge participants.
+    Only a profile without a user account merges: one that belongs to a user is that person's
+    history and consent, never another's, so it is left alone (None). What other packages keep
+    about a visitor follows through their merge participants.
     """
-    if source.pk == target.pk:
+    if source.pk == target.pk or source.user_id is not None:
         return None
     existing = VisitorMerge.objects.filter(source_uid=source.uid).first()
     if existing is not None or source.merged_into_id is not None:
@@ -169,20 +179,33 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
 
 
 def visitor_login(*, request: HttpRequest, user) -> Visitor | None:
-    """On login the cookie's anonymous profile merges into the user's, which the cookie names."""
-    anonymous = getattr(request, "visitor", None)
+    """On login the browser's anonymous profile becomes, or merges into, the user's profile.
+
+    Only an anonymous profile (no user) is taken over. A browser whose profile belongs to
+    someone else (another account used this browser) keeps nothing of it: its cookie is deleted
+    and the user continues with their own profile, or with a new one once consent allows.
+    """
+    browser = getattr(request, "visitor", None)
     own = Visitor.objects.filter(user=user).first()
-    if anonymous is None:
+    if browser is not None and browser.user_id is not None and browser.user_id != user.pk:
+        browser = None
+        visitor_cookie_forget(request)
+    if browser is None or browser == own:
+        request.visitor = own
         if own is not None:
-            request.visitor = own
             visitor_cookie_wanted(request, True)
         return own
     if own is None:
-        if anonymous.user_id is None:
-            anonymous.user = user
-            anonymous.save(update_fields=["user"])
-        return anonymous
-    visitor_merge(source=anonymous, target=own)
+        browser.user = user
+        browser.save(update_fields=["user"])
+        return browser
+    visitor_merge(source=browser, target=own)
     request.visitor = own
     visitor_cookie_wanted(request, True)
     return own
+
+
+def visitor_logout(*, request: HttpRequest) -> None:
+    """On logout the browser stops being the user: no visitor now, and its cookie is deleted."""
+    request.visitor = None
+    visitor_cookie_forget(request)
