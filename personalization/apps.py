@@ -51,12 +51,13 @@ class PersonalizationConfig(AppConfig):
         """Consent finds the visitors it keeps consent and personal data for through these."""
         from consent import registry
         from personalization.visitors.selectors import visitor_ids_merged_into, visitor_resolve
-        from personalization.visitors.services import visitor_for_request
+        from personalization.visitors.services import visitor_for_external_id, visitor_for_request
 
         registry.subject_resolver_register(
             resolve=visitor_resolve,
             merged_ids=visitor_ids_merged_into,
             for_request=visitor_for_request,
+            for_external_id=visitor_for_external_id,
         )
 
     @staticmethod

@@ -79,7 +79,8 @@ class EventSerializer(serializers.Serializer):
     )
     visitor_id = serializers.CharField(
         max_length=200, required=False,
-        help_text="The visitor's external id: required with an API key, ignored from a browser.",
+        help_text="The visitor's external id: required with an API key, ignored from a browser. "
+        "An id that reads as a UUID is a cookie id, never an external id: refused.",
     )  # fmt: skip
     type = serializers.SlugField(
         max_length=50,

@@ -25,7 +25,7 @@ from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
 from personalization.visitors.models import Event, Visitor
-from personalization.visitors.selectors import visitors_survivors
+from personalization.visitors.selectors import external_id_problem, visitors_survivors
 
 NO_CONSENT = "no analytics consent"
 MAX_FUTURE = timedelta(minutes=5)
@@ -111,8 +111,9 @@ def events_ingest(
     """Store validated events in bulk: only known items, only visitors who allow analytics.
 
     Each event is a dict with `type`, `occurred_at` (aware), optional `event_id`, `item_id`
-    (an item's external id), `value`, `properties`; and `visitor_id` (an external id) unless
-    `visitor` is given, which then owns every event. Duplicates by `event_id` are ignored.
+    (an item's external id), `value`, `properties`; and `visitor_id` (an external id: one that
+    reads as a cookie id is refused) unless `visitor` is given, which then owns every event.
+    Duplicates by `event_id` are ignored.
     """
     result = IngestResult()
     if not events:
@@ -124,9 +125,12 @@ def events_ingest(
         else ()
     )
     keys = [str(visitor.uid) if visitor else event["visitor_id"] for event in events]
+    if visitor is None:
+        result.refused |= _cookie_ids_refused(keys)
     now = timezone.now()
     with transaction.atomic():
-        owners, allowed = owners_allowed(set(keys), visitor)
+        named = {key for index, key in enumerate(keys) if index not in result.refused}
+        owners, allowed = owners_allowed(named, visitor)
         if creatable := {key for key, ok in allowed.items() if ok and key not in owners}:
             # Consent allows a profile without any record (opt-out): create it.
             owners |= visitors_ensure(visitor_spans(events, keys, only=creatable))
@@ -160,6 +164,8 @@ def _events_accepted(
     """Event id → (event, owner) of the events to store; the refused and repeated go to `result`."""
     pending: dict[str, tuple[dict[str, Any], int]] = {}
     for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+        if index in result.refused:
+            continue
         errors: dict[str, list[str]] = {}
         if event.get("item_id") and event["item_id"] not in items:
             errors["item_id"] = [f"unknown item {event['item_id']!r}"]
@@ -195,6 +201,15 @@ def _event_row(
     )  # fmt: skip
 
 
+def _cookie_ids_refused(keys: list[str]) -> dict[int, dict[str, list[str]]]:
+    """Events whose visitor id reads as a cookie id, which is never an external id, by index."""
+    return {
+        index: {"visitor_id": [problem]}
+        for index, key in enumerate(keys)
+        if (problem := external_id_problem(key)) is not None
+    }
+
+
 def visitor_spans(
     events: list[dict[str, Any]], keys: list[str], only: set[str] | None = None
 ) -> dict[str, tuple[datetime, datetime]]:
@@ -210,7 +225,11 @@ def visitor_spans(
 
 
 def _visitors_find(external_ids: set[str]) -> dict[str, int]:
-    """External id → the id of the visitor that owns its events (a merged profile's survivor)."""
+    """External id → the id of the visitor that owns its events (a merged profile's survivor).
+
+    Ids that read as cookie ids are never external ids: not found, so never created either.
+    """
+    external_ids = {key for key in external_ids if external_id_problem(key) is None}
     found = Visitor.objects.filter(external_id__in=external_ids).values_list(
         "external_id", "pk", "merged_into_id"
     )
@@ -238,7 +257,7 @@ def visitors_ensure(spans: Mapping[str, tuple[datetime, datetime]]) -> dict[str,
     new = [
         Visitor(external_id=key, first_seen=first, last_seen=last)
         for key, (first, last) in spans.items()
-        if key not in found
+        if key not in found and external_id_problem(key) is None
     ]
     if new:
         # ignore_conflicts: another request may create the same visitor in the meantime.

@@ -12,9 +12,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from config.buffers import WriteBuffer
+from config.errors import ApplicationError
 from consent.models import ConsentRecord
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
-from personalization.visitors.selectors import visitors_survivors
+from personalization.visitors.selectors import external_id_problem, visitors_survivors
 
 # What else follows a profile merge, registered by the packages and apps that keep it (from
 # their `AppConfig.ready()`): name → function(source_id=, target_id=), run inside the merge.
@@ -209,3 +210,16 @@ def visitor_logout(*, request: HttpRequest) -> None:
     """On logout the browser stops being the user: no visitor now, and its cookie is deleted."""
     request.visitor = None
     visitor_cookie_forget(request)
+
+
+class VisitorIdError(ApplicationError):
+    """An id that cannot name a visitor the way it is used."""
+
+
+def visitor_for_external_id(identifier: str) -> Visitor:
+    """The visitor with this external id, created when new; an id that reads as a cookie id is
+    refused, so that no profile can be found in place of the cookie's owner."""
+    if problem := external_id_problem(identifier):
+        raise VisitorIdError(f"visitor_id: {problem}", {"visitor_id": [problem]})
+    visitor, _ = Visitor.objects.get_or_create(external_id=identifier)
+    return visitor
