@@ -36,6 +36,14 @@ class SubjectInputSerializer(serializers.Serializer):
     )
 
 
+class EraseInputSerializer(SubjectInputSerializer):
+    include_staff = serializers.BooleanField(
+        default=False,
+        help_text="Erase the subject even if their user account is staff (it is anonymized and "
+        "loses its admin access). The last active superuser is never erased.",
+    )
+
+
 class RequestOutputSerializer(serializers.ModelSerializer):
     request_id = serializers.IntegerField(source="pk")
     counts = serializers.SerializerMethodField(help_text="Rows erased per model so far.")
@@ -91,18 +99,25 @@ class SubjectEraseApi(APIView):
         summary="Erase a data subject",
         description=(
             "Records an erasure request and queues its erasure, which runs in batches in the "
-            "background. Follow it at `/api/v1/privacy/requests/{request_id}`."
+            "background. Follow it at `/api/v1/privacy/requests/{request_id}`. A subject whose "
+            "user account is staff is refused (409) unless `include_staff` is true; the last "
+            "active superuser always is."
         ),
-        request=SubjectInputSerializer,
-        responses={202: RequestOutputSerializer, **ERRORS},
+        request=EraseInputSerializer,
+        responses={
+            202: RequestOutputSerializer,
+            409: OpenApiResponse(description="A staff account, or the last active superuser."),
+            **ERRORS,
+        },
         tags=["privacy"],
     )
     def post(self, request: Request) -> Response:
-        data = SubjectInputSerializer(data=request.data)
+        data = EraseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subject_request = erasure_request_submit(
-            identifier=data.validated_data["visitor_id"], actor=_actor(request)
-        )
+            identifier=data.validated_data["visitor_id"], actor=_actor(request),
+            include_staff=data.validated_data["include_staff"],
+        )  # fmt: skip
         body = RequestOutputSerializer(subject_request).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
