@@ -105,6 +105,32 @@ class EventSerializer(serializers.Serializer):
         return value
 
 
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "a string"
+
+
+def _field_errors(detail: Any) -> dict[str, list[str]]:
+    """A serializer's errors as field → messages, whatever their nesting, so the answer fits."""
+    if not isinstance(detail, dict):
+        return {"non_field_errors": [str(message) for message in _flat(detail)]}
+    return {str(name): [str(message) for message in _flat(why)] for name, why in detail.items()}
+
+
+def _flat(detail: Any) -> list[Any]:
+    if isinstance(detail, dict):
+        return [message for why in detail.values() for message in _flat(why)]
+    if isinstance(detail, list):
+        return [message for why in detail for message in _flat(why)]
+    return [detail]
+
+
 class EventsIngestApi(APIView):
     """Store a batch of events; each is checked on its own and refused with its reasons."""
 
@@ -137,7 +163,8 @@ class EventsIngestApi(APIView):
             "1 to 500 events. With an API key (scope `events:write`) every event names its "
             "visitor; from a browser (no key) the visitor cookie does, and nothing is stored "
             "without analytics consent. Invalid events are listed by index; the others are "
-            "stored. Events are idempotent by `event_id`."
+            "stored: a batch with some bad elements (anything but an object, too) stores the "
+            "good ones and lists the others by index. Events are idempotent by `event_id`."
         ),
         request=inline_serializer(
             "EventBatchInput",
@@ -176,10 +203,14 @@ class EventsIngestApi(APIView):
         # One serializer for every event: building its fields is most of the cost of one.
         serializer = EventSerializer()
         for index, data in enumerate(raw):
+            if not isinstance(data, dict):
+                why = f"expected an event object, got {_json_type(data)}"
+                errors.append({"index": index, "errors": {"non_field_errors": [why]}})
+                continue
             try:
                 event = dict(serializer.run_validation(data))
             except serializers.ValidationError as exc:
-                errors.append({"index": index, "errors": exc.detail})
+                errors.append({"index": index, "errors": _field_errors(exc.detail)})
                 continue
             if keyed and not event.get("visitor_id"):
                 message = "This field is required with an API key."
