@@ -26,10 +26,11 @@ from personalization.visitors.events import (
     ANALYTICS,
     NO_CONSENT,
     IngestResult,
+    browser_event_check,
     events_ingest,
     occurred_at_parse,
 )
-from personalization.visitors.models import Visitor
+from personalization.visitors.models import Event, Visitor
 from personalization.visitors.services import visitor_for_request
 
 MAX_EVENTS = 500
@@ -162,9 +163,12 @@ class EventsIngestApi(APIView):
         description=(
             "1 to 500 events. With an API key (scope `events:write`) every event names its "
             "visitor; from a browser (no key) the visitor cookie does, and nothing is stored "
-            "without analytics consent. Invalid events are listed by index; the others are "
-            "stored: a batch with some bad elements (anything but an object, too) stores the "
-            "good ones and lists the others by index. Events are idempotent by `event_id`."
+            "without analytics consent; a browser sends no purchases and no `occurred_at` unless "
+            "the site allows it (`TAILOR_BROWSER_PURCHASES`, `TAILOR_BROWSER_BACKDATE_SECONDS`). "
+            "Invalid events are listed by index; the others are stored: a batch with some bad "
+            "elements (anything but an object, too) stores the good ones and lists the others by "
+            "index. Events are idempotent by `event_id` per sender (an API key, a browser, an "
+            "import): other senders' ids are neither reported nor blocked."
         ),
         request=inline_serializer(
             "EventBatchInput",
@@ -186,7 +190,8 @@ class EventsIngestApi(APIView):
         valid, errors = self._events_validate(envelope.validated_data["events"], keyed=keyed)
         events = [event for _, event in valid]
         if keyed:
-            result = events_ingest(events=events, visitor=None, source="api")
+            source = Event.source_of_api_key(api_key(request).pk)
+            result = events_ingest(events=events, visitor=None, source=source)
         else:
             result = self._browser_ingest(request, events)
         errors += [{"index": valid[i][0], "errors": why} for i, why in result.refused.items()]
@@ -218,6 +223,10 @@ class EventsIngestApi(APIView):
                 continue
             if not keyed:
                 event.pop("visitor_id", None)  # a browser speaks only for its own cookie
+                time_sent = "occurred_at" in data
+                if why := browser_event_check(event, time_sent=time_sent, now=timezone.now()):
+                    errors.append({"index": index, "errors": why})
+                    continue
             valid.append((index, event))
         return valid, errors
 
@@ -233,4 +242,5 @@ class EventsIngestApi(APIView):
             visitor = visitor_for_request(http)  # the middleware then sets the cookie
         if visitor is None:
             return IngestResult(refused={i: {"consent": [NO_CONSENT]} for i in range(len(events))})
-        return events_ingest(events=events, visitor=visitor, source="browser", context=context)
+        source = Event.source_of_browser(visitor.pk)
+        return events_ingest(events=events, visitor=visitor, source=source, context=context)
