@@ -1,5 +1,6 @@
 """API-key authentication and scope permissions for machine clients of `/api/v1/`."""
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
@@ -46,8 +47,35 @@ def api_key(request: Request) -> ApiKey | None:
     return request.auth if isinstance(request.auth, ApiKey) else None
 
 
+# What a person signed in with a session needs for each scope an API key can hold: the Django
+# permissions of the models the scope reads or writes. One table, so that the API never lets a
+# session through that the admin would refuse; `tests/config/test_api_session_permissions.py`
+# checks that every scope is here and every permission exists.
+SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "events:write": ("personalization.add_event",),
+    "decide:read": ("personalization.view_visitor", "content.view_slot"),
+    "blocks:read": ("personalization.view_visitor", "content.view_slot"),
+    "profiles:read": ("personalization.view_visitor", "personalization.view_event"),
+    "privacy:admin": (
+        "consent.view_datasubjectrequest",
+        "consent.add_datasubjectrequest",
+        "consent.change_datasubjectrequest",
+    ),
+    "segments:write": (
+        "personalization.view_segment",
+        "personalization.add_segment",
+        "personalization.change_segment",
+        "personalization.delete_segment",
+    ),
+}
+
+
 class HasScope(permissions.BasePermission):
-    """Allows API keys holding `scope`; staff users signed into the admin pass too."""
+    """An API key holding `scope`, or a session user with the scope's Django permissions.
+
+    Sessions reach a view only through DRF's SessionAuthentication, which checks the CSRF
+    token of unsafe methods; API keys carry no cookie, so they need none.
+    """
 
     scope = ""
     message = "This API key lacks the scope needed here."
@@ -57,11 +85,18 @@ class HasScope(permissions.BasePermission):
         if key is not None:
             return self.scope in key.scopes
         user = getattr(request, "user", None)
-        return bool(user and user.is_authenticated and user.is_staff)
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        if user.has_perms(SCOPE_PERMISSIONS[self.scope]):
+            return True
+        self.message = "Your account lacks the permissions needed here."
+        return False
 
 
 def scope(name: str) -> type[HasScope]:
-    """A permission class requiring the API-key scope `name`."""
+    """A permission class requiring the API-key scope `name` (or its permissions, signed in)."""
+    if name not in SCOPE_PERMISSIONS:
+        raise ImproperlyConfigured(f"scope {name!r} has no entry in config.auth.SCOPE_PERMISSIONS")
     return type(f"HasScope_{name.replace(':', '_')}", (HasScope,), {"scope": name})
 
 

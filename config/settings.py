@@ -234,6 +234,12 @@ TAILOR_SESSION_GAP_MINUTES = 30
 TAILOR_WRITE_BUFFER_SIZE = env.int("TAILOR_WRITE_BUFFER_SIZE", default=200)
 TAILOR_WRITE_BUFFER_SECONDS = env.float("TAILOR_WRITE_BUFFER_SECONDS", default=2.0)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
+# Anyone can post events from a browser console: by default browsers send no purchases and no
+# times of their own (their events are stamped on arrival). Sites that need either allow it here.
+TAILOR_BROWSER_PURCHASES = env.bool("TAILOR_BROWSER_PURCHASES", default=False)
+TAILOR_BROWSER_BACKDATE_SECONDS = env.int("TAILOR_BROWSER_BACKDATE_SECONDS", default=0)
+if TAILOR_BROWSER_BACKDATE_SECONDS < 0:
+    raise ImproperlyConfigured("TAILOR_BROWSER_BACKDATE_SECONDS must be 0 or more")
 TAILOR_AFFINITY_HALF_LIFE_DAYS = env.float("TAILOR_AFFINITY_HALF_LIFE_DAYS", default=30.0)
 # --- Recommendations --------------------------------------------------------------------------
 # How much each event type says about interest in an item (types not listed count 0). Override

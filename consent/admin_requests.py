@@ -52,7 +52,7 @@ class OverdueFilter(admin.SimpleListFilter):
 class DataSubjectRequestForm(forms.ModelForm):
     class Meta:
         model = DataSubjectRequest
-        fields = ["type", "subject", "notes"]
+        fields = ["type", "subject", "notes", "include_staff"]
 
     def clean_subject(self) -> str:
         subject = self.cleaned_data["subject"].strip()
@@ -98,7 +98,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         return self.inlines if obj is not None else []
 
     def get_fields(self, request, obj=None) -> list[str]:
-        return ["type", "subject", "notes"] + (self.derived if obj is not None else [])
+        own = ["type", "subject", "notes", "include_staff"]
+        return own + (self.derived if obj is not None else [])
 
     def get_readonly_fields(self, request, obj=None) -> list[str]:
         return self.derived + (["type", "subject"] if obj is not None else [])
@@ -174,7 +175,11 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             type=DataSubjectRequest.Type.ERASURE, status__in=DataSubjectRequest.OPEN
         )
         for obj in erasures:
-            erasure_request_queue(request=obj, actor=_actor(request))
+            try:
+                erasure_request_queue(request=obj, actor=_actor(request))
+            except ApplicationError as exc:
+                self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
+                continue
             queued += 1
         self.message_user(request, f"{queued} erasure(s) queued.")
 

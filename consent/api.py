@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.apps import apps
 from django.db.models import Model
 from django.middleware.csrf import get_token
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -23,7 +22,7 @@ from rest_framework.views import APIView
 
 from config.auth import ApiKeyAuthentication, HasScope, api_key, scope
 from consent.cookies import consent_cookie_set, visitor_cookie_delete
-from consent.registry import VISITOR, subject_resolver
+from consent.registry import subject_resolver
 from consent.request import (
     consent_summary,
     request_consent_record,
@@ -77,14 +76,17 @@ class BrowserCsrfScheme(OpenApiAuthenticationExtension):
 
 
 def _visitor_named(identifier: str, *, create: bool) -> Model:
-    """The visitor with this external or cookie id; a machine client may name a new one."""
-    visitor = subject_resolver().resolve(identifier)
+    """The visitor with this external or cookie id; a machine client may name a new external id.
+
+    Whether an id can be a new external id (a cookie id never is) is the resolver's to say.
+    """
+    resolver = subject_resolver()
+    visitor = resolver.resolve(identifier)
     if visitor is not None:
         return visitor
-    if not create:
+    if not create or resolver.for_external_id is None:
         raise exceptions.NotFound(f"no visitor {identifier!r}")
-    visitor, _ = apps.get_model(VISITOR).objects.get_or_create(external_id=identifier)
-    return visitor
+    return resolver.for_external_id(identifier)
 
 
 def _visitor_summary(visitor: Model, choices: dict[str, bool] | None = None) -> dict[str, Any]:
@@ -112,7 +114,8 @@ class ConsentApi(APIView):
             max_length=200,
             required=False,
             help_text="With an API key: the visitor's external or cookie id (a new external id "
-            "creates the visitor). Ignored from a browser, which speaks for itself.",
+            "creates the visitor; an id that reads as a UUID is a cookie id and must exist). "
+            "Ignored from a browser, which speaks for itself.",
         )
 
         def validate_purposes(self, value: dict[str, bool]) -> dict[str, bool]:

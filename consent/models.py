@@ -133,6 +133,11 @@ class DataSubjectRequest(models.Model):
         related_name="+",
     )  # fmt: skip
     notes = models.TextField(blank=True, help_text="Emptied on erasure: write no identifiers.")
+    include_staff = models.BooleanField(
+        "include staff accounts", default=False,
+        help_text="Erasure anonymizes the subject's user account; a staff account only when this "
+        "is ticked (it loses its admin access). The last active superuser is never erased.",
+    )  # fmt: skip
     progress = models.JSONField(default=dict, blank=True, editable=False)
     result = models.TextField(blank=True, editable=False, help_text="The export (JSON).")
 

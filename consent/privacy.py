@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from consent import registry
+from consent.gdpr.erase import erasure_staff_check
 from consent.selectors import state_cache_key
 
 
@@ -61,9 +62,15 @@ USER_EXPORT_FIELDS = ("first_name", "last_name", "date_joined", "last_login", "i
 
 
 def _users_anonymize(rows: QuerySet, subject: registry.Subject) -> int:
-    """Keep the account row (authorship points at it) but nothing that names or admits anyone."""
+    """Keep the account row (authorship points at it) but nothing that names or admits anyone.
+
+    Erasure has refused staff accounts it was not asked to include; the last active superuser
+    is refused here too, with the superusers locked, whatever ran the erasure.
+    """
+    users = list(rows)
+    erasure_staff_check(user_ids=[user.pk for user in users], include_staff=True, lock=True)
     erased = 0
-    for user in rows:
+    for user in users:
         setattr(user, user.USERNAME_FIELD, ERASED_USERNAME.format(pk=user.pk))
         setattr(user, user.get_email_field_name(), "")
         for name in ("first_name", "last_name"):

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.auth import HasScope, api_key
+from config.auth import api_key, scope
 from consent.gdpr.audit import Actor, Channel
 from consent.gdpr.export import export_chunks
 from consent.gdpr.requests import access_request_close, access_request_open, erasure_request_submit
@@ -22,15 +22,8 @@ ERRORS = {
 }
 
 
-class PrivacyAdmin(HasScope):
-    """An API key with `privacy:admin`, or a signed-in user who may handle subject requests."""
-
-    scope = "privacy:admin"
-
-    def has_permission(self, request, view) -> bool:
-        if api_key(request) is None and not request.user.has_perm("consent.add_datasubjectrequest"):
-            return False
-        return super().has_permission(request, view)
+# An API key with `privacy:admin`, or a signed-in user who may handle subject requests.
+PrivacyAdmin = scope("privacy:admin")
 
 
 def _actor(request: Request) -> Actor:
@@ -40,6 +33,14 @@ def _actor(request: Request) -> Actor:
 class SubjectInputSerializer(serializers.Serializer):
     visitor_id = serializers.CharField(
         max_length=200, help_text="The visitor's external id or cookie id."
+    )
+
+
+class EraseInputSerializer(SubjectInputSerializer):
+    include_staff = serializers.BooleanField(
+        default=False,
+        help_text="Erase the subject even if their user account is staff (it is anonymized and "
+        "loses its admin access). The last active superuser is never erased.",
     )
 
 
@@ -98,18 +99,25 @@ class SubjectEraseApi(APIView):
         summary="Erase a data subject",
         description=(
             "Records an erasure request and queues its erasure, which runs in batches in the "
-            "background. Follow it at `/api/v1/privacy/requests/{request_id}`."
+            "background. Follow it at `/api/v1/privacy/requests/{request_id}`. A subject whose "
+            "user account is staff is refused (409) unless `include_staff` is true; the last "
+            "active superuser always is."
         ),
-        request=SubjectInputSerializer,
-        responses={202: RequestOutputSerializer, **ERRORS},
+        request=EraseInputSerializer,
+        responses={
+            202: RequestOutputSerializer,
+            409: OpenApiResponse(description="A staff account, or the last active superuser."),
+            **ERRORS,
+        },
         tags=["privacy"],
     )
     def post(self, request: Request) -> Response:
-        data = SubjectInputSerializer(data=request.data)
+        data = EraseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         subject_request = erasure_request_submit(
-            identifier=data.validated_data["visitor_id"], actor=_actor(request)
-        )
+            identifier=data.validated_data["visitor_id"], actor=_actor(request),
+            include_staff=data.validated_data["include_staff"],
+        )  # fmt: skip
         body = RequestOutputSerializer(subject_request).data
         return Response(body, status=status.HTTP_202_ACCEPTED)
 

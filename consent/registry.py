@@ -17,7 +17,8 @@ Visitor profiles belong to the app above consent that owns `VISITOR`. Consent fi
 the subject resolver that app registers from its `AppConfig.ready()`::
 
     registry.subject_resolver_register(
-        resolve=visitor_resolve, merged_ids=visitor_ids_merged_into, for_request=visitor_for_request
+        resolve=visitor_resolve, merged_ids=visitor_ids_merged_into,
+        for_request=visitor_for_request, for_external_id=visitor_for_external_id,
     )
 """
 
@@ -173,6 +174,9 @@ class SubjectResolver:
     merged_ids: Callable[[Collection[int]], Iterable[int]]
     # A browser's request → its visitor, created (and its cookie set) when it has none yet.
     for_request: Callable[[HttpRequest], models.Model]
+    # A new external id → its visitor, created; an ApplicationError when it cannot be one.
+    # None: consent never creates visitors (a machine client may only name existing ones).
+    for_external_id: Callable[[str], models.Model] | None = None
 
 
 _declarations: dict[str, PersonalData] = {}
@@ -209,12 +213,14 @@ def subject_resolver_register(
     resolve: Callable[[str], models.Model | None],
     merged_ids: Callable[[Collection[int]], Iterable[int]],
     for_request: Callable[[HttpRequest], models.Model],
+    for_external_id: Callable[[str], models.Model] | None = None,
 ) -> SubjectResolver:
     """Declare how visitors are found; the app owning `VISITOR` calls it from `ready()`."""
     global _subject_resolver
     _subject_resolver = SubjectResolver(
-        resolve=resolve, merged_ids=merged_ids, for_request=for_request
-    )
+        resolve=resolve, merged_ids=merged_ids, for_request=for_request,
+        for_external_id=for_external_id,
+    )  # fmt: skip
     return _subject_resolver
 
 

@@ -9,15 +9,24 @@ def merge_profiles_on_login(sender, request, user, **kwargs) -> None:
         visitor_login(request=request, user=user)
 
 
+def forget_profile_on_logout(sender, request, user, **kwargs) -> None:
+    """After a logout the browser is nobody in particular: it must not keep the user's profile."""
+    from personalization.visitors.services import visitor_logout
+
+    if request is not None:
+        visitor_logout(request=request)
+
+
 class PersonalizationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "personalization"
     verbose_name = "Personalization"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
+        from django.contrib.auth.signals import user_logged_in, user_logged_out
 
         user_logged_in.connect(merge_profiles_on_login, dispatch_uid="tailor.visitor_login")
+        user_logged_out.connect(forget_profile_on_logout, dispatch_uid="tailor.visitor_logout")
         # Consent and content sit below personalization: it plugs into their registries.
         self.visitors_register()
         self.conditions_register()
@@ -42,12 +51,13 @@ class PersonalizationConfig(AppConfig):
         """Consent finds the visitors it keeps consent and personal data for through these."""
         from consent import registry
         from personalization.visitors.selectors import visitor_ids_merged_into, visitor_resolve
-        from personalization.visitors.services import visitor_for_request
+        from personalization.visitors.services import visitor_for_external_id, visitor_for_request
 
         registry.subject_resolver_register(
             resolve=visitor_resolve,
             merged_ids=visitor_ids_merged_into,
             for_request=visitor_for_request,
+            for_external_id=visitor_for_external_id,
         )
 
     @staticmethod

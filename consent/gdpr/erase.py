@@ -12,11 +12,14 @@ range and one progress write; memory stays flat whatever the number of rows. 100
 5,000 per batch are 21 batches (the last one finds the rest, maybe nothing).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from rest_framework import status
 
 from config.errors import ApplicationError
 from consent.gdpr.audit import TASK, Action, Actor, audit_log
@@ -31,6 +34,53 @@ Progress = Callable[[str, int], None]
 
 class ErasureError(ApplicationError):
     pass
+
+
+class ErasureRefused(ErasureError):
+    """Erasing the subject would take admin access away: a staff account, or the last superuser.
+
+    The request is left as it was, nothing erased: it is for a person to decide.
+    """
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "conflict"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, {"include_staff": [message]})
+
+
+STAFF_REFUSED = (
+    "the subject's user account {names} is staff: erasure would anonymize it and take its admin "
+    "access away. Ask for it explicitly to erase it too (erase_subject --include-staff, "
+    '"include_staff": true in the API, or "include staff accounts" on the admin request)'
+)
+LAST_SUPERUSER_REFUSED = (
+    "the subject's user account {names} is the last active superuser: erasing it would leave "
+    "no one to administer Tailor. Make another account an active superuser first"
+)
+
+
+def erasure_staff_check(
+    *, user_ids: Collection[int], include_staff: bool, lock: bool = False
+) -> None:
+    """Refuse to erase staff accounts unless `include_staff`, and the last active superuser ever.
+
+    `lock` holds the active superusers' rows until the transaction ends, so that two erasures
+    running at once cannot each leave the other's superuser as the last one and erase both.
+    """
+    users = get_user_model()._base_manager
+    staff = list(users.filter(Q(is_staff=True) | Q(is_superuser=True), pk__in=user_ids))
+    if not staff:
+        return
+    active = users.filter(is_superuser=True, is_active=True)
+    if lock:
+        active = active.select_for_update()
+    others = set(active.values_list("pk", flat=True)) - {user.pk for user in staff}
+    names = ", ".join(repr(user.get_username()) for user in staff)
+    if not others and any(user.is_superuser and user.is_active for user in staff):
+        raise ErasureRefused(LAST_SUPERUSER_REFUSED.format(names=names))
+    if not include_staff:
+        raise ErasureRefused(STAFF_REFUSED.format(names=names))
 
 
 def erase_batch(
@@ -56,13 +106,17 @@ def erase_batch(
 
 
 def _plan(request: DataSubjectRequest) -> Subject | None:
-    """The stored plan of an interrupted run, else a new one from the request's subject."""
+    """The stored plan of an interrupted run, else a new one from the request's subject.
+
+    Staff accounts are checked first, on every run: one may have become staff since.
+    """
     plan = request.progress.get("plan")
-    if plan:
-        return Subject.from_plan(plan)
-    subject = subject_resolve(request.subject)
+    subject = Subject.from_plan(plan) if plan else subject_resolve(request.subject)
     if subject is None:
         return None
+    erasure_staff_check(user_ids=subject.user_ids, include_staff=request.include_staff)
+    if plan:
+        return subject
     request.progress = {"plan": subject.as_plan(), "done": [], "counts": {}}
     request.status = Status.IN_PROGRESS
     request.save(update_fields=["progress", "status"])

@@ -6,6 +6,7 @@ from rest_framework import status
 
 from config.errors import ApplicationError
 from consent.gdpr.audit import Action, Actor, audit_log
+from consent.gdpr.erase import erasure_staff_check
 from consent.gdpr.export import export_text
 from consent.gdpr.subjects import subject_resolve
 from consent.models import DataSubjectRequest
@@ -33,10 +34,12 @@ class RequestStateError(ApplicationError):
 
 
 def subject_request_create(
-    *, type: str, identifier: str, actor: Actor, notes: str = ""
+    *, type: str, identifier: str, actor: Actor, notes: str = "", include_staff: bool = False
 ) -> DataSubjectRequest:
     """Record a request received now (due in 30 days) and log it."""
-    request = DataSubjectRequest(type=type, subject=identifier, notes=notes)
+    request = DataSubjectRequest(
+        type=type, subject=identifier, notes=notes, include_staff=include_staff
+    )
     return subject_request_record(request=request, actor=actor)
 
 
@@ -114,6 +117,9 @@ def erasure_request_queue(*, request: DataSubjectRequest, actor: Actor) -> DataS
     _open_check(request, Type.ERASURE)
     if request.status == Status.DONE:
         return request
+    subject = subject_resolve(request.subject) if request.subject else None
+    if subject is not None:
+        erasure_staff_check(user_ids=subject.user_ids, include_staff=request.include_staff)
     with transaction.atomic():
         if fields := _handled(request, actor):
             request.save(update_fields=fields)
@@ -125,12 +131,20 @@ def erasure_request_queue(*, request: DataSubjectRequest, actor: Actor) -> DataS
     return request
 
 
-def erasure_request_submit(*, identifier: str, actor: Actor) -> DataSubjectRequest:
-    """Receive an erasure request for a known subject and queue its erasure."""
+def erasure_request_submit(
+    *, identifier: str, actor: Actor, include_staff: bool = False
+) -> DataSubjectRequest:
+    """Receive an erasure request for a known subject and queue its erasure.
+
+    A subject whose account is staff is refused (ErasureRefused) unless `include_staff`, and the
+    last active superuser always; nothing is recorded then.
+    """
     if subject_resolve(identifier) is None:
         raise SubjectNotFound()
     with transaction.atomic():
-        request = subject_request_create(type=Type.ERASURE, identifier=identifier, actor=actor)
+        request = subject_request_create(
+            type=Type.ERASURE, identifier=identifier, actor=actor, include_staff=include_staff
+        )
         return erasure_request_queue(request=request, actor=actor)
 
 

@@ -1,8 +1,11 @@
 """JSON views behind the admin's condition builder: the attribute list and "test against a visitor".
 
 Mounted under `/admin/tailor/` (before the admin's own URLs), staff only, and answering JSON
-even when refusing, because the builder calls them with `fetch`. The test view is a POST
-(it reads a visitor's profile, which is personal data) and Django's CSRF check applies.
+even when refusing, because the builder calls them with `fetch`. Each view also asks for the
+model permission of what it shows, as the admin's own pages would: the catalogue to anyone who
+may see a targeting condition, a visitor's attributes to those who may view visitors. The test
+view is a POST (it reads a visitor's profile, which is personal data) and Django's CSRF check
+applies.
 """
 
 import datetime
@@ -31,15 +34,30 @@ CONTEXT_FIELDS = ("device", "utm_source", "country")
 MAX_CONDITION_LENGTH = 100_000
 
 
-def _staff_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not (user.is_authenticated and user.is_active and user.is_staff):
-            return JsonResponse({"error": "Only staff members can use this."}, status=403)
-        return view(request, *args, **kwargs)
+# Models whose rows hold a targeting condition: viewing any of them is reason to read the catalogue.
+CONDITION_HOLDERS = ("content.view_slotrule", "personalization.view_segment")
+VIEW_VISITORS = "personalization.view_visitor"
 
-    return wrapped
+
+def _staff_with(
+    *any_of: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Active staff holding at least one of `any_of` (a superuser holds them all)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            user = request.user
+            if not (user.is_authenticated and user.is_active and user.is_staff):
+                return _error("Only staff members can use this.", status=403)
+            if not any(user.has_perm(permission) for permission in any_of):
+                needed = " or ".join(any_of)
+                return _error(f"You need the permission {needed} to use this.", status=403)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
 
 
 def _error(message: str, status: int = 400) -> JsonResponse:
@@ -99,7 +117,7 @@ def json_safe(value: Any) -> Any:
 
 
 @require_GET
-@_staff_only
+@_staff_with(*CONDITION_HOLDERS)
 def attributes_json(request: HttpRequest) -> JsonResponse:
     """Every attribute a condition can read, for the builder's attribute picker."""
     rows = catalogue_rows()
@@ -107,7 +125,7 @@ def attributes_json(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
-@_staff_only
+@_staff_with(VIEW_VISITORS)
 def condition_test(request: HttpRequest) -> JsonResponse:
     """Evaluate a condition for one visitor: their attributes and which part failed."""
     text = request.POST.get("condition", "")

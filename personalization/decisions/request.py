@@ -60,6 +60,7 @@ class RequestState:
         self.request = request
         self.viewing_as = ""  # the demo visitor the developer toolbar shows the site as
         self.set_cookie = False  # the response sets the visitor cookie (a new profile)
+        self.forget_cookie = False  # the response deletes it (a logout, another user's profile)
         self.item: Any = None  # the content item the page is about (its page view names it)
         self.decisions: list[Decision] = []
         self.impressions: list[tuple[int, int, str]] = []

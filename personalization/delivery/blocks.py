@@ -11,17 +11,14 @@ rendered once, with a gap for each link; a recipient's copy only fills in their 
 Memory: the recipients' visitors, features and memberships, and one rendering per pair.
 """
 
-import contextlib
 import logging
 import re
-import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.template.loader import select_template
 from django.utils import timezone
 from django.utils.html import format_html
@@ -38,7 +35,7 @@ from personalization.features.models import VisitorFeatures
 from personalization.rules.attributes import attributes_build
 from personalization.segments.selectors import visitor_segments_many
 from personalization.visitors.models import Visitor
-from personalization.visitors.selectors import visitor_resolve, visitors_survivor_profiles
+from personalization.visitors.selectors import visitor_resolve, visitors_resolve_many
 
 logger = logging.getLogger(__name__)
 
@@ -114,25 +111,6 @@ def block_render(*, slot: str, items: Sequence[ContentItem]) -> RenderedBlock:
         html=tuple(_LINK_SPLIT.split(html)),
         text=tuple(_LINK_SPLIT.split("\n\n".join(text_parts))),
     )
-
-
-def visitors_resolve_many(identifiers: Iterable[str]) -> dict[str, Visitor]:
-    """External or cookie id → visitor (a merged profile: its survivor); unknown ids left out."""
-    wanted = set(identifiers)
-    uids: dict[str, uuid.UUID] = {}
-    for identifier in wanted:
-        with contextlib.suppress(ValueError):
-            uids[identifier] = uuid.UUID(identifier)
-    rows = list(Visitor.objects.filter(Q(external_id__in=wanted) | Q(uid__in=set(uids.values()))))
-    by_external = {v.external_id: v for v in rows if v.external_id}
-    by_uid = {v.uid: v for v in rows}
-    found = {}
-    for identifier in wanted:
-        visitor = by_external.get(identifier) or by_uid.get(uids.get(identifier))
-        if visitor is not None:
-            found[identifier] = visitor
-    survivors = visitors_survivor_profiles(found.values())
-    return {key: survivors[v.pk] for key, v in found.items() if v.pk in survivors}
 
 
 @dataclass(frozen=True)

@@ -93,7 +93,7 @@ def click_record(*, click: Click, token: str, now: datetime | None = None) -> bo
     now = now or timezone.now()
     _, created = Event.objects.get_or_create(
         # One click per link: mail clients and people open the same link more than once.
-        event_id="click-" + hashlib.sha256(token.encode()).hexdigest(),
+        source=Event.SERVER, event_id="click-" + hashlib.sha256(token.encode()).hexdigest(),
         defaults={
             "visitor": visitor, "type": Event.Type.CLICK, "item_id": click.item_id,
             "properties": {"slot": click.slot}, "context": {"source": "tracked_link"},

@@ -11,9 +11,13 @@ from consent.purposes import ANALYTICS
 from consent.request import request_allows
 from personalization.decisions.request import RequestState
 from personalization.delivery.devtools import view_as_remember, view_as_requested, view_as_visitor
-from personalization.features.selectors import visitor_from_request
+from personalization.features.selectors import visitor_identify
 from personalization.visitors.selectors import COOKIE_SALT
-from personalization.visitors.services import page_view_record, visitor_for_request
+from personalization.visitors.services import (
+    page_view_record,
+    visitor_cookie_forget,
+    visitor_for_request,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +48,10 @@ class VisitorMiddleware:
                 request.visitor = view_as_visitor(viewing_as)
                 state.viewing_as = viewing_as
             else:
-                request.visitor = visitor_from_request(request)
+                identified = visitor_identify(request)
+                request.visitor = identified.visitor
+                if identified.cookie_refused:
+                    visitor_cookie_forget(request)
         except DatabaseError:
             logger.exception("Could not identify the visitor; serving without personalization")
         response = self.get_response(request)
@@ -63,6 +70,8 @@ class VisitorMiddleware:
                 max_age=settings.TAILOR_VISITOR_COOKIE_AGE, httponly=True, samesite="Lax",
                 secure=request.is_secure(),
             )  # fmt: skip
+        elif state.forget_cookie:
+            response.delete_cookie(settings.TAILOR_VISITOR_COOKIE, samesite="Lax")
         return response
 
     @staticmethod

@@ -1,6 +1,7 @@
 """Reads of visitors' features, the hot path's visitor-with-features query among them."""
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -40,19 +41,42 @@ def visitor_with_features(uid: uuid.UUID) -> Visitor | None:
     return visitor
 
 
-def visitor_from_request(request: HttpRequest) -> Visitor | None:
-    """The visitor of a request: the logged-in user's profile, else the signed cookie's."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        visitor = Visitor.objects.filter(user=user).first()
-        if visitor is not None:
-            return visitor
+@dataclass(frozen=True)
+class Identified:
+    """Who a request is, and whether its visitor cookie names a profile it may not use."""
+
+    visitor: Visitor | None
+    cookie_refused: bool = False
+
+
+def _cookie_uid(request: HttpRequest) -> uuid.UUID | None:
     try:
-        uid = uuid.UUID(request.get_signed_cookie(settings.TAILOR_VISITOR_COOKIE, salt=COOKIE_SALT))
+        value = request.get_signed_cookie(settings.TAILOR_VISITOR_COOKIE, salt=COOKIE_SALT)
+        return uuid.UUID(value)
     except (KeyError, ValueError, signing.BadSignature):
         return None
-    visitor = visitor_with_features(uid)
-    return visitor_survivor(visitor) if visitor is not None else None
+
+
+def visitor_identify(request: HttpRequest) -> Identified:
+    """The visitor of a request: the logged-in user's profile, else the signed cookie's.
+
+    A profile that belongs to a user is that user's alone: a cookie naming it (a shared browser
+    after a logout, a login as someone else) identifies nobody, and the cookie is refused so
+    that the browser starts anonymous. A logged-in user without a profile yet may use the
+    cookie's anonymous one, which their login claims.
+    """
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    if user_id is not None:
+        own = Visitor.objects.filter(user_id=user_id).first()
+        if own is not None:
+            return Identified(own)
+    uid = _cookie_uid(request)
+    found = visitor_with_features(uid) if uid is not None else None
+    visitor = visitor_survivor(found) if found is not None else None
+    if visitor is not None and visitor.user_id is not None and visitor.user_id != user_id:
+        return Identified(None, cookie_refused=True)
+    return Identified(visitor)
 
 
 def features_as_dict(features: VisitorFeatures | None) -> dict[str, Any] | None:

@@ -130,7 +130,9 @@ class SegmentAdmin(admin.ModelAdmin):
             ),
         )  # fmt: skip
 
-    @admin.action(description="Recompute members and sizes of every segment now")
+    @admin.action(
+        description="Recompute members and sizes of every segment now", permissions=["change"]
+    )
     def compute_now(self, request, queryset) -> None:
         transaction.on_commit(lambda: compute_segments.delay())
         self.message_user(request, "Segment members and sizes are being recomputed.")

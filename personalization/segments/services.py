@@ -39,7 +39,7 @@ from personalization.rules.sources import attribute_sources_many
 from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from personalization.segments.selectors import SegmentDefinitions, segment_definitions
 from personalization.visitors.models import Visitor
-from personalization.visitors.selectors import visitors_survivors
+from personalization.visitors.selectors import external_id_problem, visitors_survivors
 
 logger = logging.getLogger(__name__)
 
@@ -229,8 +229,12 @@ def _batches(values: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 
 def visitor_ids_resolve(external_ids: Collection[str]) -> dict[str, int]:
-    """External id → visitor pk for the ids that exist; a merged profile gives its survivor."""
+    """External id → visitor pk for the ids that exist; a merged profile gives its survivor.
+
+    An id that reads as a cookie id is never an external id, so it is never found here.
+    """
     rows: dict[str, tuple[int, int | None]] = {}
+    external_ids = [key for key in external_ids if external_id_problem(key) is None]
     for batch in _batches(external_ids):
         found = Visitor.objects.filter(external_id__in=batch).values_list(
             "external_id", "pk", "merged_into_id"

@@ -7,7 +7,7 @@ from personalization.visitors.models import Event
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "type", "visitor", "item", "value"]
+    list_display = ["occurred_at", "type", "visitor", "item", "value", "source"]
     list_select_related = ["visitor", "item"]
     list_filter = ["type"]
     search_fields = ["=event_id", "visitor__external_id"]

@@ -26,10 +26,11 @@ from personalization.visitors.events import (
     ANALYTICS,
     NO_CONSENT,
     IngestResult,
+    browser_event_check,
     events_ingest,
     occurred_at_parse,
 )
-from personalization.visitors.models import Visitor
+from personalization.visitors.models import Event, Visitor
 from personalization.visitors.services import visitor_for_request
 
 MAX_EVENTS = 500
@@ -79,7 +80,8 @@ class EventSerializer(serializers.Serializer):
     )
     visitor_id = serializers.CharField(
         max_length=200, required=False,
-        help_text="The visitor's external id: required with an API key, ignored from a browser.",
+        help_text="The visitor's external id: required with an API key, ignored from a browser. "
+        "An id that reads as a UUID is a cookie id, never an external id: refused.",
     )  # fmt: skip
     type = serializers.SlugField(
         max_length=50,
@@ -102,6 +104,32 @@ class EventSerializer(serializers.Serializer):
         if size > MAX_PROPERTIES_BYTES:
             raise serializers.ValidationError(f"{size} bytes; at most {MAX_PROPERTIES_BYTES}")
         return value
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type, for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a list" if isinstance(value, list) else "a string"
+
+
+def _field_errors(detail: Any) -> dict[str, list[str]]:
+    """A serializer's errors as field → messages, whatever their nesting, so the answer fits."""
+    if not isinstance(detail, dict):
+        return {"non_field_errors": [str(message) for message in _flat(detail)]}
+    return {str(name): [str(message) for message in _flat(why)] for name, why in detail.items()}
+
+
+def _flat(detail: Any) -> list[Any]:
+    if isinstance(detail, dict):
+        return [message for why in detail.values() for message in _flat(why)]
+    if isinstance(detail, list):
+        return [message for why in detail for message in _flat(why)]
+    return [detail]
 
 
 class EventsIngestApi(APIView):
@@ -135,8 +163,12 @@ class EventsIngestApi(APIView):
         description=(
             "1 to 500 events. With an API key (scope `events:write`) every event names its "
             "visitor; from a browser (no key) the visitor cookie does, and nothing is stored "
-            "without analytics consent. Invalid events are listed by index; the others are "
-            "stored. Events are idempotent by `event_id`."
+            "without analytics consent; a browser sends no purchases and no `occurred_at` unless "
+            "the site allows it (`TAILOR_BROWSER_PURCHASES`, `TAILOR_BROWSER_BACKDATE_SECONDS`). "
+            "Invalid events are listed by index; the others are stored: a batch with some bad "
+            "elements (anything but an object, too) stores the good ones and lists the others by "
+            "index. Events are idempotent by `event_id` per sender (an API key, a browser, an "
+            "import): other senders' ids are neither reported nor blocked."
         ),
         request=inline_serializer(
             "EventBatchInput",
@@ -158,7 +190,8 @@ class EventsIngestApi(APIView):
         valid, errors = self._events_validate(envelope.validated_data["events"], keyed=keyed)
         events = [event for _, event in valid]
         if keyed:
-            result = events_ingest(events=events, visitor=None, source="api")
+            source = Event.source_of_api_key(api_key(request).pk)
+            result = events_ingest(events=events, visitor=None, source=source)
         else:
             result = self._browser_ingest(request, events)
         errors += [{"index": valid[i][0], "errors": why} for i, why in result.refused.items()]
@@ -175,10 +208,14 @@ class EventsIngestApi(APIView):
         # One serializer for every event: building its fields is most of the cost of one.
         serializer = EventSerializer()
         for index, data in enumerate(raw):
+            if not isinstance(data, dict):
+                why = f"expected an event object, got {_json_type(data)}"
+                errors.append({"index": index, "errors": {"non_field_errors": [why]}})
+                continue
             try:
                 event = dict(serializer.run_validation(data))
             except serializers.ValidationError as exc:
-                errors.append({"index": index, "errors": exc.detail})
+                errors.append({"index": index, "errors": _field_errors(exc.detail)})
                 continue
             if keyed and not event.get("visitor_id"):
                 message = "This field is required with an API key."
@@ -186,6 +223,10 @@ class EventsIngestApi(APIView):
                 continue
             if not keyed:
                 event.pop("visitor_id", None)  # a browser speaks only for its own cookie
+                time_sent = "occurred_at" in data
+                if why := browser_event_check(event, time_sent=time_sent, now=timezone.now()):
+                    errors.append({"index": index, "errors": why})
+                    continue
             valid.append((index, event))
         return valid, errors
 
@@ -201,4 +242,5 @@ class EventsIngestApi(APIView):
             visitor = visitor_for_request(http)  # the middleware then sets the cookie
         if visitor is None:
             return IngestResult(refused={i: {"consent": [NO_CONSENT]} for i in range(len(events))})
-        return events_ingest(events=events, visitor=visitor, source="browser", context=context)
+        source = Event.source_of_browser(visitor.pk)
+        return events_ingest(events=events, visitor=visitor, source=source, context=context)

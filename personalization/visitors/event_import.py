@@ -9,7 +9,6 @@ from django.db import transaction
 from tqdm import tqdm
 
 from config.errors import ApplicationError, ImportRowError
-from consent.models import ConsentRecord
 from consent.services import consent_grant_bulk, purposes_for_grant
 from content.models import ContentItem
 from personalization.visitors.events import (
@@ -18,6 +17,7 @@ from personalization.visitors.events import (
     visitor_spans,
     visitors_ensure,
 )
+from personalization.visitors.models import Event
 
 IMPORT_BATCH_SIZE = 5000
 NO_CONSENT_HINT = (
@@ -152,7 +152,7 @@ def _import_write(
         keys = [event["visitor_id"] for event in events]
         owners = visitors_ensure(visitor_spans(events, keys))
         consent_grant_bulk(visitor_ids=owners.values(), purposes=grant)
-    outcome = events_ingest(events=events, visitor=None, source=ConsentRecord.Source.IMPORT)
+    outcome = events_ingest(events=events, visitor=None, source=Event.IMPORT)
     if outcome.refused:
         # The check passed these rows: an item was deleted or consent withdrawn meanwhile.
         lost = [

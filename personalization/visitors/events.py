@@ -2,8 +2,9 @@
 
 Cost of `events_ingest`: a fixed number of queries whatever the number of events — the visitors
 (one select; an insert and a select more when some are new), the items (one select), consent
-(`consent_states`: one cache read, three selects on a miss), the event ids stored before (one
-select), one insert of events and one update of the visitors. Memory holds the events passed in.
+(`consent_states`: one cache read, three selects on a miss), the sender's event ids stored before
+(one select on the (source, event id) index), one insert of events and one update of the
+visitors. Memory holds the events passed in.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.db.models.functions import Greatest, Least
@@ -25,7 +27,7 @@ from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
 from personalization.visitors.models import Event, Visitor
-from personalization.visitors.selectors import visitors_survivors
+from personalization.visitors.selectors import external_id_problem, visitors_survivors
 
 NO_CONSENT = "no analytics consent"
 MAX_FUTURE = timedelta(minutes=5)
@@ -73,6 +75,37 @@ def occurred_at_parse(value: Any, *, now: datetime) -> datetime:
     return moment
 
 
+def browser_event_check(
+    event: dict[str, Any], *, time_sent: bool, now: datetime
+) -> dict[str, list[str]]:
+    """What a browser may not claim, by field; an allowed earlier time is kept, a later one
+    becomes `now`.
+
+    Anyone can post to the events endpoint from a browser console, so by default a browser
+    sends no purchases (revenue comes from the shop's server, with an API key) and no times of
+    its own (the server stamps its events on arrival): `TAILOR_BROWSER_PURCHASES` and
+    `TAILOR_BROWSER_BACKDATE_SECONDS` relax this for sites that need it.
+    """
+    errors: dict[str, list[str]] = {}
+    if event.get("type") == Event.Type.PURCHASE and not settings.TAILOR_BROWSER_PURCHASES:
+        errors["type"] = [
+            "a browser cannot send purchases: send them from your server with an API key "
+            "(TAILOR_BROWSER_PURCHASES allows them)"
+        ]
+    if time_sent:
+        backdate = settings.TAILOR_BROWSER_BACKDATE_SECONDS
+        if backdate <= 0:
+            errors["occurred_at"] = [
+                "a browser cannot set the time of its events: they are stamped on arrival "
+                "(TAILOR_BROWSER_BACKDATE_SECONDS allows earlier times)"
+            ]
+        elif event["occurred_at"] < now - timedelta(seconds=backdate):
+            errors["occurred_at"] = [f"more than {backdate} seconds before it arrived"]
+        else:
+            event["occurred_at"] = min(event["occurred_at"], now)
+    return errors
+
+
 def value_parse(value: Any) -> Decimal | None:
     """An event value (number or numeric text; empty is None); ValueError says what is wrong."""
     if value is None or value == "":
@@ -111,8 +144,10 @@ def events_ingest(
     """Store validated events in bulk: only known items, only visitors who allow analytics.
 
     Each event is a dict with `type`, `occurred_at` (aware), optional `event_id`, `item_id`
-    (an item's external id), `value`, `properties`; and `visitor_id` (an external id) unless
-    `visitor` is given, which then owns every event. Duplicates by `event_id` are ignored.
+    (an item's external id), `value`, `properties`; and `visitor_id` (an external id: one that
+    reads as a cookie id is refused) unless `visitor` is given, which then owns every event.
+    `source` names the sender (`Event.source`): an event id already stored by the same sender
+    is a duplicate, ignored; other senders' ids are neither seen nor blocked.
     """
     result = IngestResult()
     if not events:
@@ -124,29 +159,43 @@ def events_ingest(
         else ()
     )
     keys = [str(visitor.uid) if visitor else event["visitor_id"] for event in events]
+    if visitor is None:
+        result.refused |= _cookie_ids_refused(keys)
     now = timezone.now()
     with transaction.atomic():
-        owners, allowed = owners_allowed(set(keys), visitor)
+        named = {key for index, key in enumerate(keys) if index not in result.refused}
+        owners, allowed = owners_allowed(named, visitor)
         if creatable := {key for key, ok in allowed.items() if ok and key not in owners}:
             # Consent allows a profile without any record (opt-out): create it.
             owners |= visitors_ensure(visitor_spans(events, keys, only=creatable))
         pending = _events_accepted(events, keys, items, allowed, owners, result)
-        existing = set(
-            Event.objects.filter(event_id__in=list(pending)).values_list("event_id", flat=True)
-            if pending
-            else ()
-        )
-        extra = {**(context or {}), "source": source}
-        new = [
-            _event_row(event_id, event, owner, items, extra, now)
-            for event_id, (event, owner) in pending.items()
-            if event_id not in existing
-        ]
-        Event.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
-        _visitors_seen(new)
+        # The context keeps the channel ("browser", "api-key", "import"), not the sender's id.
+        extra = {"source": source.partition(":")[0], **(context or {})}
+        new = _events_store(pending, source=source, items=items, context=extra, now=now)
     result.accepted = len(new)
     result.duplicates += len(pending) - len(new)
     return result
+
+
+def _events_store(
+    pending: Mapping[str, tuple[dict[str, Any], int]],
+    *,
+    source: str,
+    items: Mapping[str, int],
+    context: dict[str, Any],
+    now: datetime,
+) -> list[Event]:
+    """Insert the events whose id `source` has not used yet; returns those inserted."""
+    stored = Event.objects.filter(source=source, event_id__in=list(pending))
+    existing = set(stored.values_list("event_id", flat=True) if pending else ())
+    new = [
+        _event_row(event_id, event, owner, items, context, now, source=source)
+        for event_id, (event, owner) in pending.items()
+        if event_id not in existing
+    ]
+    Event.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
+    _visitors_seen(new)
+    return new
 
 
 def _events_accepted(
@@ -160,6 +209,8 @@ def _events_accepted(
     """Event id → (event, owner) of the events to store; the refused and repeated go to `result`."""
     pending: dict[str, tuple[dict[str, Any], int]] = {}
     for index, (event, key) in enumerate(zip(events, keys, strict=True)):
+        if index in result.refused:
+            continue
         errors: dict[str, list[str]] = {}
         if event.get("item_id") and event["item_id"] not in items:
             errors["item_id"] = [f"unknown item {event['item_id']!r}"]
@@ -186,13 +237,24 @@ def _event_row(
     items: Mapping[str, int],
     context: dict[str, Any],
     now: datetime,
+    *,
+    source: str,
 ) -> Event:
     return Event(
-        event_id=event_id, visitor_id=owner, type=event["type"],
+        event_id=event_id, source=source, visitor_id=owner, type=event["type"],
         item_id=items.get(event.get("item_id") or ""), value=event.get("value"),
         properties=event.get("properties") or {}, context=context,
         occurred_at=event["occurred_at"], received_at=now,
     )  # fmt: skip
+
+
+def _cookie_ids_refused(keys: list[str]) -> dict[int, dict[str, list[str]]]:
+    """Events whose visitor id reads as a cookie id, which is never an external id, by index."""
+    return {
+        index: {"visitor_id": [problem]}
+        for index, key in enumerate(keys)
+        if (problem := external_id_problem(key)) is not None
+    }
 
 
 def visitor_spans(
@@ -210,7 +272,11 @@ def visitor_spans(
 
 
 def _visitors_find(external_ids: set[str]) -> dict[str, int]:
-    """External id → the id of the visitor that owns its events (a merged profile's survivor)."""
+    """External id → the id of the visitor that owns its events (a merged profile's survivor).
+
+    Ids that read as cookie ids are never external ids: not found, so never created either.
+    """
+    external_ids = {key for key in external_ids if external_id_problem(key) is None}
     found = Visitor.objects.filter(external_id__in=external_ids).values_list(
         "external_id", "pk", "merged_into_id"
     )
@@ -238,7 +304,7 @@ def visitors_ensure(spans: Mapping[str, tuple[datetime, datetime]]) -> dict[str,
     new = [
         Visitor(external_id=key, first_seen=first, last_seen=last)
         for key, (first, last) in spans.items()
-        if key not in found
+        if key not in found and external_id_problem(key) is None
     ]
     if new:
         # ignore_conflicts: another request may create the same visitor in the meantime.

@@ -61,7 +61,15 @@ class VisitorMerge(models.Model):
 
 
 class Event(models.Model):
-    """Something a visitor did: a view, a click, a purchase, … Idempotent by `event_id`."""
+    """Something a visitor did: a view, a click, a purchase, … Idempotent by source and event id.
+
+    Each sender has its own event ids (`source`): a browser, an API key, an import or the server
+    itself. So one sender can neither learn whether another's id exists nor store an event under
+    it first (a browser's fake "order-1042" would otherwise make the shop's purchase a duplicate).
+    """
+
+    SERVER = "server"  # page views, tracked clicks: recorded by Tailor itself
+    IMPORT = "import"  # `manage.py import_events`
 
     class Type(models.TextChoices):
         VIEW = "view", "View"
@@ -71,7 +79,13 @@ class Event(models.Model):
         SEARCH = "search", "Search"
         RATING = "rating", "Rating"
 
-    event_id = models.CharField(max_length=100, unique=True, help_text="Client-supplied id.")
+    event_id = models.CharField(
+        max_length=100, db_index=True, help_text="The sender's id; unique per source."
+    )
+    source = models.CharField(
+        max_length=50, default=SERVER,
+        help_text='Who sent it: "server", "import", "browser:<visitor id>", "api-key:<key id>".',
+    )  # fmt: skip
     visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="events")
     type = models.SlugField(max_length=50, help_text="One of the standard types or your own slug.")
     item = models.ForeignKey(
@@ -84,6 +98,9 @@ class Event(models.Model):
     received_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="event_unique_per_source")
+        ]
         indexes = [
             models.Index(fields=["visitor", "-occurred_at"], name="event_visitor_timeline"),
             models.Index(fields=["item", "type", "occurred_at"], name="event_item_counts"),
@@ -92,6 +109,15 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} by {self.visitor_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def source_of_browser(visitor_id: int) -> str:
+        """A browser's source: its own, so that browsers do not share event ids either."""
+        return f"browser:{visitor_id}"
+
+    @staticmethod
+    def source_of_api_key(key_id: int) -> str:
+        return f"api-key:{key_id}"
 
 
 class Impression(models.Model):

@@ -5,7 +5,7 @@ import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-from django.db.models import Case, Max, When
+from django.db.models import Case, Max, Q, When
 
 from config.sql import CompiledQuery
 from content.models import ContentItem
@@ -86,15 +86,53 @@ def visitor_survivor(visitor: Visitor) -> Visitor | None:
     return _survivors([visitor]).get(visitor.pk)
 
 
+COOKIE_ID_NOT_EXTERNAL = (
+    "reads as a UUID, which makes it a cookie id: an external id must not look like one"
+)
+
+
+def cookie_id_parse(identifier: str) -> uuid.UUID | None:
+    """The cookie id an identifier names, when it reads as a UUID; None for an external id.
+
+    The one rule that keeps the two kinds of id apart: whatever `uuid.UUID` reads (with or
+    without hyphens or braces, any case) is a cookie id, looked up by `uid` only, and is never
+    accepted as an external id. Otherwise a client could create a profile whose external id is
+    someone's cookie id and be found in their place.
+    """
+    try:
+        return uuid.UUID(identifier.strip())
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+def external_id_problem(identifier: str) -> str | None:
+    """Why `identifier` cannot be an external id (it reads as a cookie id), or None."""
+    return COOKIE_ID_NOT_EXTERNAL if cookie_id_parse(identifier) is not None else None
+
+
 def visitor_resolve(identifier: str) -> Visitor | None:
-    """The visitor named by an external id or cookie id; a merged profile gives its survivor."""
-    visitor = Visitor.objects.filter(external_id=identifier).first()
-    if visitor is None:
-        try:
-            visitor = Visitor.objects.filter(uid=uuid.UUID(identifier)).first()
-        except ValueError:
-            return None
+    """The visitor named by a cookie id or an external id; a merged profile gives its survivor."""
+    uid = cookie_id_parse(identifier)
+    by = {"uid": uid} if uid is not None else {"external_id": identifier}
+    visitor = Visitor.objects.filter(**by).first()
     return visitor_survivor(visitor) if visitor is not None else None
+
+
+def visitors_resolve_many(identifiers: Iterable[str]) -> dict[str, Visitor]:
+    """Cookie or external id → visitor (a merged profile: its survivor); unknown ids left out.
+
+    The same rule as `visitor_resolve`, in one query (and one per level of merging).
+    """
+    wanted = set(identifiers)
+    uids = {key: uid for key in wanted if (uid := cookie_id_parse(key)) is not None}
+    external = wanted - uids.keys()
+    rows = list(Visitor.objects.filter(Q(external_id__in=external) | Q(uid__in=uids.values())))
+    by_external = {v.external_id: v for v in rows if v.external_id in external}
+    by_uid = {v.uid: v for v in rows}
+    found = {key: by_uid[uid] for key, uid in uids.items() if uid in by_uid}
+    found |= {key: by_external[key] for key in external if key in by_external}
+    survivors = visitors_survivor_profiles(found.values())
+    return {key: survivors[v.pk] for key, v in found.items() if v.pk in survivors}
 
 
 def visitor_ids_merged_into(visitor_ids: Collection[int]) -> list[int]:

@@ -12,9 +12,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from config.buffers import WriteBuffer
+from config.errors import ApplicationError
 from consent.models import ConsentRecord
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
-from personalization.visitors.selectors import visitors_survivors
+from personalization.visitors.selectors import external_id_problem, visitors_survivors
 
 # What else follows a profile merge, registered by the packages and apps that keep it (from
 # their `AppConfig.ready()`): name → function(source_id=, target_id=), run inside the merge.
@@ -33,6 +34,14 @@ def visitor_cookie_wanted(request: HttpRequest, wanted: bool) -> None:
     state = getattr(request, "tailor", None)
     if state is not None:
         state.set_cookie = wanted
+
+
+def visitor_cookie_forget(request: HttpRequest) -> None:
+    """Have the response delete the visitor cookie: it names no profile this browser may use."""
+    state = getattr(request, "tailor", None)
+    if state is not None:
+        state.set_cookie = False
+        state.forget_cookie = True
 
 
 def _new_session(visitor: Visitor, at: datetime) -> bool:
@@ -145,9 +154,11 @@ def impressions_record(*, rows: list[tuple[int, int, str]], now: datetime | None
 def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     """Merge an anonymous profile into another: events, consent, traits move. Idempotent.
 
-    What other packages keep about a visitor follows through their merge participants.
+    Only a profile without a user account merges: one that belongs to a user is that person's
+    history and consent, never another's, so it is left alone (None). What other packages keep
+    about a visitor follows through their merge participants.
     """
-    if source.pk == target.pk:
+    if source.pk == target.pk or source.user_id is not None:
         return None
     existing = VisitorMerge.objects.filter(source_uid=source.uid).first()
     if existing is not None or source.merged_into_id is not None:
@@ -169,20 +180,46 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
 
 
 def visitor_login(*, request: HttpRequest, user) -> Visitor | None:
-    """On login the cookie's anonymous profile merges into the user's, which the cookie names."""
-    anonymous = getattr(request, "visitor", None)
+    """On login the browser's anonymous profile becomes, or merges into, the user's profile.
+
+    Only an anonymous profile (no user) is taken over. A browser whose profile belongs to
+    someone else (another account used this browser) keeps nothing of it: its cookie is deleted
+    and the user continues with their own profile, or with a new one once consent allows.
+    """
+    browser = getattr(request, "visitor", None)
     own = Visitor.objects.filter(user=user).first()
-    if anonymous is None:
+    if browser is not None and browser.user_id is not None and browser.user_id != user.pk:
+        browser = None
+        visitor_cookie_forget(request)
+    if browser is None or browser == own:
+        request.visitor = own
         if own is not None:
-            request.visitor = own
             visitor_cookie_wanted(request, True)
         return own
     if own is None:
-        if anonymous.user_id is None:
-            anonymous.user = user
-            anonymous.save(update_fields=["user"])
-        return anonymous
-    visitor_merge(source=anonymous, target=own)
+        browser.user = user
+        browser.save(update_fields=["user"])
+        return browser
+    visitor_merge(source=browser, target=own)
     request.visitor = own
     visitor_cookie_wanted(request, True)
     return own
+
+
+def visitor_logout(*, request: HttpRequest) -> None:
+    """On logout the browser stops being the user: no visitor now, and its cookie is deleted."""
+    request.visitor = None
+    visitor_cookie_forget(request)
+
+
+class VisitorIdError(ApplicationError):
+    """An id that cannot name a visitor the way it is used."""
+
+
+def visitor_for_external_id(identifier: str) -> Visitor:
+    """The visitor with this external id, created when new; an id that reads as a cookie id is
+    refused, so that no profile can be found in place of the cookie's owner."""
+    if problem := external_id_problem(identifier):
+        raise VisitorIdError(f"visitor_id: {problem}", {"visitor_id": [problem]})
+    visitor, _ = Visitor.objects.get_or_create(external_id=identifier)
+    return visitor

@@ -1,8 +1,13 @@
-"""The builder's admin views: the attribute list and "test against a visitor", for staff only."""
+"""The builder's admin views: the attribute list and "test against a visitor".
+
+Staff only, and only with the permissions of what each view shows: the catalogue to those who may
+see a condition, a visitor's attributes to those who may view visitors.
+"""
 
 import json
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.test import Client
 from django.utils import timezone
 
@@ -19,7 +24,19 @@ ENGAGED_ON_MOBILE = {
 
 @pytest.fixture
 def staff_client(client: Client) -> Client:
-    client.force_login(UserFactory(username="stella", staff=True))
+    """A staff member who may view segments and visitors."""
+    stella = UserFactory(username="stella", staff=True)
+    stella.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_segment", "view_visitor"])
+    )
+    client.force_login(stella)
+    return client
+
+
+def member_of(client: Client, role: str) -> Client:
+    user = UserFactory(username=role.lower().replace(" ", "-"), staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
     return client
 
 
@@ -73,9 +90,49 @@ def test_users_who_are_not_staff_are_refused(client, engaged_visitor):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("role", ["Analyst", "Editor"])
+def test_staff_who_may_not_view_visitors_cannot_see_a_visitors_attributes(
+    client, engaged_visitor, role
+):
+    response = run_test(member_of(client, role), {}, "crm-7")
+
+    assert response.status_code == 403
+    assert "attributes" not in response.json()
+    assert "personalization.view_visitor" in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_a_privacy_officer_who_may_view_visitors_tests_a_condition_against_one(
+    client, engaged_visitor
+):
+    response = run_test(member_of(client, "Privacy officer"), {"lifecycle": "engaged"}, "crm-7")
+
+    assert response.status_code == 200
+    assert response.json()["matched"] is True
+
+
+@pytest.mark.django_db
+def test_staff_who_may_see_no_condition_get_no_attribute_catalogue(client):
+    client.force_login(UserFactory(username="stan", staff=True))
+
+    response = client.get(ATTRIBUTES_URL)
+
+    assert response.status_code == 403
+    assert "attributes" not in response.json()
+
+
+@pytest.mark.django_db
+def test_an_analyst_who_reads_slot_rules_gets_the_attribute_catalogue(client):
+    response = member_of(client, "Analyst").get(ATTRIBUTES_URL)
+
+    assert response.status_code == 200
+    assert response.json()["catalogue"] is True
+
+
+@pytest.mark.django_db
 def test_the_test_view_checks_the_csrf_token(engaged_visitor):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(UserFactory(username="stella", staff=True))
+    client.force_login(UserFactory(username="stella", superuser=True))
 
     response = run_test(client, {}, "crm-7")
 

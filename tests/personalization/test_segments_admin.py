@@ -97,3 +97,42 @@ def test_the_list_shows_kind_size_and_live_flag(editor):
 def test_the_chart_says_when_there_is_no_history_yet():
     assert size_history_svg([]) == "No sizes yet: compute_segments records one a day."
     assert "<circle" in size_history_svg([(date(2025, 6, 1), 0)])
+
+
+def staff_with(client, *codenames: str):
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username="segment-reader", staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    client.force_login(user)
+    return client
+
+
+def compute_now(client, django_capture_on_commit_callbacks):
+    segment = SegmentFactory(key="vip", condition={"sessions_30d": {"$gte": 5}})
+    data = {"action": "compute_now", "_selected_action": [segment.pk]}
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post("/admin/personalization/segment/", data, follow=True)
+    return response, queued
+
+
+def test_staff_who_may_only_view_segments_cannot_start_a_recompute(
+    client, django_capture_on_commit_callbacks
+):
+    viewer = staff_with(client, "view_segment")
+
+    response, queued = compute_now(viewer, django_capture_on_commit_callbacks)
+
+    assert queued == []
+    assert "being recomputed" not in response.content.decode()
+
+
+def test_staff_who_may_change_segments_start_a_recompute(
+    client, django_capture_on_commit_callbacks
+):
+    changer = staff_with(client, "view_segment", "change_segment")
+
+    response, queued = compute_now(changer, django_capture_on_commit_callbacks)
+
+    assert len(queued) == 1
+    assert "being recomputed" in response.content.decode()

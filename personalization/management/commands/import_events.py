@@ -19,6 +19,7 @@ from content.transfer.rows import FORMATS, format_for, records
 from personalization.visitors.event_import import EventImportError, events_import
 from personalization.visitors.events import occurred_at_parse, value_parse
 from personalization.visitors.models import Event, Visitor
+from personalization.visitors.selectors import external_id_problem
 
 COLUMNS = ("visitor_id", "event_type", "item_id", "timestamp", "value", "event_id")
 REQUIRED_COLUMNS = ("visitor_id", "event_type", "timestamp")
@@ -72,6 +73,8 @@ def row_parse(
     for name in ("visitor_id", "event_type"):
         if not text[name]:
             fail(name, "required")
+    if text["visitor_id"] and (problem := external_id_problem(text["visitor_id"])):
+        fail("visitor_id", problem)
     for name, limit in _MAX.items():
         if len(text[name]) > limit:
             fail(name, f"{len(text[name])} characters; at most {limit}")

@@ -15,6 +15,7 @@ from tqdm import tqdm
 from config.errors import ApplicationError, ImportRowError
 from personalization.segments.services import segment_members_import, visitor_ids_resolve
 from personalization.visitors.models import Visitor
+from personalization.visitors.selectors import external_id_problem
 
 COLUMN = "visitor_id"
 MAX_LENGTH = Visitor._meta.get_field("external_id").max_length
@@ -60,6 +61,8 @@ def ids_parse(
                 elif len(external_id) > MAX_LENGTH:
                     reason = f"{len(external_id)} characters; at most {MAX_LENGTH}"
                     errors.append(ImportRowError(line, COLUMN, reason))
+                elif problem := external_id_problem(external_id):
+                    errors.append(ImportRowError(line, COLUMN, problem))
                 else:
                     lines.setdefault(external_id, line)  # a repeated id counts once
     except OSError as exc:
