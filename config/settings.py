@@ -188,12 +188,15 @@ AXES_HANDLER = (
 )
 # Tracked click links (`/t/<token>`) followed per client IP (DRF's rate syntax).
 TAILOR_CLICK_RATE = env.str("TAILOR_CLICK_RATE", default="60/minute")
+# Largest request body read (bytes; larger answers 413): a full events batch, 500 events with
+# 10 KiB of properties each, fits with 2 KiB per event to spare.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=6 * 1024 * 1024)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "config.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
