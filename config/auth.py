@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.client_ip import client_ip
 from config.models import KEY_PREFIX, ApiKey, hash_secret
 
 # last_used_at is written at most this often per key, not on every request.
@@ -101,13 +102,20 @@ def scope(name: str) -> type[HasScope]:
 
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
-    """Per-key request rate (`API_KEY_RATE`); anonymous clients are limited per IP address."""
+    """Per-key request rate (`API_KEY_RATE`); anonymous clients are limited per client IP.
+
+    The client IP is `config.client_ip`'s: X-Forwarded-For counts only from TRUSTED_PROXIES.
+    """
 
     scope = "api_key"
 
     def get_rate(self) -> str | None:
         # Read the setting on each request rather than once at import, so that it can change.
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def get_ident(self, request) -> str:
+        # DRF's own reading believes any X-Forwarded-For; this one only trusted proxies.
+        return client_ip(request)
 
     def get_cache_key(self, request, view):
         key = api_key(request)

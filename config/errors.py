@@ -10,7 +10,9 @@ Every API error has the same shape::
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -53,6 +55,8 @@ def _field_errors(detail: Any) -> dict[str, Any]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every error, expected or not, becomes a JSON body."""
+    if isinstance(exc, RequestDataTooBig):
+        return _body_too_large(context)
     if isinstance(exc, ApplicationError):
         body: dict[str, Any] = {"message": exc.message, "code": exc.code}
         if exc.extra:
@@ -93,6 +97,23 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             body["retry_after_seconds"] = int(exc.wait)
         response.data = body
     return response
+
+
+def _body_too_large(context: dict[str, Any]) -> Response:
+    """413: the client sent more than DATA_UPLOAD_MAX_MEMORY_SIZE; its mistake, not ours."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    request = context.get("request")
+    logger.warning(
+        "Request body over %s bytes refused on %s", limit, request.path if request else "?"
+    )
+    return Response(
+        {
+            "message": f"The request body is larger than {limit} bytes.",
+            "code": "request_too_large",
+            "errors": {"body": [f"at most {limit} bytes"]},
+        },
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
 
 
 def _wants_json(request: HttpRequest) -> bool:

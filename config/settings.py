@@ -5,10 +5,14 @@ process, so `make run` needs no server. Production sets DATABASE_URL, CACHE_URL 
 CELERY_BROKER_URL. Every variable is listed in README.md's configuration table.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from config.client_ip import trusted_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -44,6 +48,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "csp",
     "config.apps.TailorConfig",
     "content",
     "personalization",
@@ -64,6 +70,9 @@ MIDDLEWARE = [
     "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -155,11 +164,59 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
+# --- Abuse resistance -----------------------------------------------------------------------
+# Proxies (IPs or networks) whose X-Forwarded-For is believed when they are the peer; the
+# client is the right-most address that is not one of them (config/client_ip.py). Empty: the
+# peer is the client and X-Forwarded-For is ignored, so it cannot be forged to escape a limit.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+trusted_networks(TRUSTED_PROXIES)  # a mistyped entry stops start-up
+# Login attempts (admin and site) by django-axes: after LOGIN_FAILURE_LIMIT failures from one
+# client IP, logins from it answer 429 for LOGIN_LOCKOUT_MINUTES. Counted in the cache when it
+# is shared between processes (Redis), else in the database (the embedded default).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.float("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.client_ip.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_TEMPLATE = "site/locked_out.html"
+AXES_HANDLER = (
+    "axes.handlers.database.AxesDatabaseHandler"
+    if CACHES["default"]["BACKEND"].endswith(("LocMemCache", "DummyCache", "FileBasedCache"))
+    else "axes.handlers.cache.AxesCacheHandler"
+)
+# Tracked click links (`/t/<token>`) followed per client IP (DRF's rate syntax).
+TAILOR_CLICK_RATE = env.str("TAILOR_CLICK_RATE", default="60/minute")
+# Largest request body read (bytes; larger answers 413): a full events batch, 500 events with
+# 10 KiB of properties each, fits with 2 KiB per event to spare.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=6 * 1024 * 1024)
+# Content-Security-Policy on every page (django-csp): scripts and styles only from Tailor's own
+# static files, or inline with the request's nonce (`{{ request.csp_nonce }}`); no inline style
+# attributes. Content images may come from any HTTPS host (an item's image_url).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:", "https:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "config.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from content.models import SlotRule
 from experiments.models import AllocationSnapshot, Experiment, Metric, Variation
@@ -263,12 +262,14 @@ class ExperimentAdmin(admin.ModelAdmin):
         experiment = get_object_or_404(Experiment.objects.select_related("slot", "winner"), pk=pk)
         if not self.has_view_permission(request, experiment):
             raise PermissionDenied
-        from experiments.charts import series_svg  # matplotlib: loaded by this page only
+        from experiments.charts import series_svg, svg_image  # matplotlib: this page only
 
         results = experiment_results(experiment)
         primary = results.primary
         chart = (
-            mark_safe(series_svg(primary.series, title=str(primary.metric)))  # noqa: S308 - our own SVG
+            svg_image(
+                series_svg(primary.series, title=str(primary.metric)), alt=str(primary.metric)
+            )
             if primary is not None and any(primary.series.values())
             else ""
         )

@@ -16,6 +16,8 @@ from config.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# The address of the test client and of the browser's requests to the live server.
+LOCAL_CLIENT = "127.0.0.1"
 
 
 # Rows that data migrations create: a transactional test's flush deletes them, so such tests
@@ -71,6 +73,27 @@ def _fresh_process_caches(request) -> Iterator[None]:
     yield
     segments_cache_clear()
     consent_config_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> Iterator[None]:
+    """Login failures and click rates of the test client and browser (127.0.0.1) start at zero.
+
+    They live in the shared cache (Redis), which outlives a test's rolled-back transaction;
+    login failures counted in the database (without a shared cache) roll back with the test.
+    """
+    from axes.utils import reset
+    from django.conf import settings
+    from django.core.cache import cache
+
+    def forget() -> None:
+        if settings.AXES_HANDLER.endswith("AxesCacheHandler"):
+            reset(ip=LOCAL_CLIENT)
+        cache.delete_many([f"throttle_click_{LOCAL_CLIENT}", f"throttle_api_key_ip-{LOCAL_CLIENT}"])
+
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture(autouse=True)

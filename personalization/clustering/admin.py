@@ -188,9 +188,9 @@ class ClusterRunAdmin(admin.ModelAdmin):
             "<th>description</th><th>centroid</th><th>segment</th></tr>{}</table>",
             format_html_join(
                 "",
-                '<tr><td><span style="display:inline-block;width:12px;height:12px;'
-                'background:{}"></span></td><td>{}</td><td><a href="{}">{}</a></td><td>{}</td>'
-                "<td>{}</td><td>{}</td><td>{}</td></tr>",
+                '<tr><td><svg width="12" height="12" aria-hidden="true"><rect width="12" '
+                'height="12" fill="{}"/></svg></td><td>{}</td><td><a href="{}">{}</a></td>'
+                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 rows,
             ),
         )

@@ -14,7 +14,8 @@ and arrays (`address.city`, `items.0.sku`, `tags.length`), and GrowthBook's stri
 values of different JSON types never match, lists and objects are never `$eq`, strings order
 by UTF-16 code units, versions compare as padded strings so `1.0.0-rc.1` < `1.0.0`, an
 unknown operator or an invalid regular expression never matches, and a malformed condition
-fails as a whole instead of raising.
+fails as a whole instead of raising. Regular expressions run on RE2 in time linear in the
+value (`patterns.py`: what RE2 refuses, the length caps, the two remaining differences).
 
 Tailor adds one condition-level key, `{"$inSegment": "vip"}`, true when "vip" is in
 `attributes["segments"]` (a set, a list or any lazy object answering `in`), and refuses

@@ -1,13 +1,12 @@
 """Compile the value level: a literal to equal, or an object of operators on one value.
 
 Each operator becomes a closure over its argument, prepared once: membership sets for
-`$in`, the compiled pattern for `$regex`, the padded bound for version operators, the
+`$in`, the RE2 program for `$regex`, the padded bound for version operators, the
 UTF-16 form of a string bound. Type checks mirror GrowthBook's: booleans are never
 numbers, and only two numbers or two strings are ever ordered.
 """
 
 import operator
-import re
 from typing import Any
 
 from personalization.rules.nodes import (
@@ -22,6 +21,12 @@ from personalization.rules.nodes import (
     negate,
     never,
     stay_undecided,
+)
+from personalization.rules.patterns import (
+    MAX_TESTED_LENGTH,
+    PatternInvalid,
+    PatternRefused,
+    compile_search,
 )
 from personalization.rules.semantics import (
     deep_equal,
@@ -274,18 +279,28 @@ def _size(expected: Any) -> Compiled:
 
 
 def _regex(name: str, source: Any) -> Node:
-    """`$regex`/`$regexi` (and their $notRegex negations): Python's `re.search` on strings."""
-    flags = re.IGNORECASE if name.endswith("i") else 0
+    """`$regex`/`$regexi` (and their $notRegex negations): `re.search` semantics, run by RE2.
+
+    A pattern Python's `re` refuses never matches, so its negation always does, as in
+    GrowthBook. A valid pattern RE2 cannot run (lookaround, backreferences), and a value
+    longer than MAX_TESTED_LENGTH, satisfy neither the operator nor its negation.
+    """
     negated = name.startswith("$not")
-    try:
-        pattern = re.compile(source, flags)
-    except (re.error, TypeError, ValueError, OverflowError, RecursionError):
-        # An invalid pattern never matches, so its negation always does.
+    if not isinstance(source, str):
         return always if negated else never
-    search = pattern.search
+    try:
+        search = compile_search(source, ignore_case=name.endswith("i"))
+    except PatternInvalid:
+        return always if negated else never
+    except PatternRefused:
+        return never
     if negated:
-        return lambda value: not isinstance(value, str) or search(value) is None
-    return lambda value: isinstance(value, str) and search(value) is not None
+        return lambda value: (
+            not isinstance(value, str) or (len(value) <= MAX_TESTED_LENGTH and not search(value))
+        )
+    return lambda value: (
+        isinstance(value, str) and len(value) <= MAX_TESTED_LENGTH and search(value)
+    )
 
 
 def compile_operator(name: str, argument: Any) -> Compiled:

@@ -6,12 +6,12 @@ this to learn why a rule never fires. Paths read like the condition: `$and[1].vi
 (`tags.$elemMatch`), and the whole condition is `(condition)`.
 """
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from personalization.rules.nodes import CONDITION_KEYS
 from personalization.rules.operators import is_operator_object
+from personalization.rules.patterns import PatternInvalid, PatternRefused, compile_search
 from personalization.rules.semantics import TYPE_NAMES
 
 ROOT = "(condition)"
@@ -194,7 +194,9 @@ def _regex_problem(name: str, argument: Any) -> str | None:
     if not isinstance(argument, str):
         return f"{name} needs a regular expression as a string"
     try:
-        re.compile(argument)
-    except (re.error, OverflowError, RecursionError) as error:
-        return f"{name} is not a valid regular expression: {error}"
+        compile_search(argument, ignore_case=name.endswith("i"))
+    except PatternInvalid as invalid:
+        return f"{name} is not a valid regular expression: {invalid}"
+    except PatternRefused as refused:
+        return f"{name}: {refused}"
     return None

@@ -158,3 +158,16 @@ def test_a_link_from_an_email_block_records_the_click_end_to_end(client, item, r
 
     assert response["Location"] == "https://shop.example.com/trail-shoe"
     assert Event.objects.get(type="click").item == item
+
+
+def test_a_client_following_links_too_fast_is_slowed_down(client, item, reader, settings):
+    settings.TAILOR_CLICK_RATE = "3/minute"
+    url = link(item, reader)
+
+    answers = [client.get(url, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}") for n in range(4)]
+    other = client.get(url, REMOTE_ADDR="198.51.100.7")
+
+    assert [answer.status_code for answer in answers] == [302, 302, 302, 429]
+    assert 0 < int(answers[-1]["Retry-After"]) <= 60
+    assert "Location" not in answers[-1]
+    assert other.status_code == 302
