@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.schema import errors
 from personalization.decisions.engine import slot_definition
 from personalization.decisions.request import request_state
 from personalization.delivery.api.common import (
@@ -24,7 +25,6 @@ from personalization.delivery.api.common import (
     DecideRead,
     ItemSerializer,
     QueryFormatIsOurs,
-    errors,
     item_json,
     tracking_base,
 )
