@@ -16,6 +16,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -117,13 +118,27 @@ def _body_too_large(context: dict[str, Any]) -> Response:
 
 
 def _wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _not_found() -> JsonResponse:
+    return JsonResponse({"message": "Not found.", "code": "not_found"}, status=404)
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """The last URL under /api/: a JSON 404 for any method, with DEBUG on too.
+
+    As a view it also keeps `APPEND_SLASH` from redirecting `/api/v1/schema` to an empty HTML
+    answer (or failing a POST with DEBUG on): API URLs are exact, with or without their slash.
+    """
+    return _not_found()
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """404 handler: JSON under /api/, Django's page elsewhere."""
     if _wants_json(request):
-        return JsonResponse({"message": "Not found.", "code": "not_found"}, status=404)
+        return _not_found()
     return defaults.page_not_found(request, exception)
 
 

@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health
+from config.errors import api_not_found
 from content.views import item_page, tag_page
 from personalization.delivery.views import click_redirect
 
@@ -38,4 +39,6 @@ urlpatterns = [
     path("api/v1/", include("consent.urls")),
     path("api/v1/", include("experiments.urls")),
     path("api/v1/", include((api_v1, "api"))),
+    # Last: whatever no endpoint above answers under /api/ is a JSON 404, never a redirect.
+    re_path(r"^api(?:/.*)?$", api_not_found, name="api-not-found"),
 ]

@@ -125,6 +125,9 @@ class ConsentApi(APIView):
                 raise serializers.ValidationError([f"unknown purpose {key!r}" for key in unknown])
             return {key: granted for key, granted in value.items() if not known[key].is_required}
 
+    class QuerySerializer(serializers.Serializer):
+        visitor_id = serializers.CharField(max_length=200)
+
     @extend_schema_serializer(component_name="ConsentState")
     class OutputSerializer(serializers.Serializer):
         mode = serializers.ChoiceField(
@@ -178,10 +181,9 @@ class ConsentApi(APIView):
         if api_key(request) is None:
             get_token(request._request)  # the banner's script posts with the CSRF cookie
             return Response(self.OutputSerializer(request_consent_summary(request._request)).data)
-        visitor_id = request.query_params.get("visitor_id", "").strip()
-        if not visitor_id:
-            raise exceptions.ValidationError({"visitor_id": ["This field is required."]})
-        visitor = _visitor_named(visitor_id, create=False)
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        visitor = _visitor_named(query.validated_data["visitor_id"], create=False)
         return Response(self.OutputSerializer(_visitor_summary(visitor)).data)
 
     @extend_schema(

@@ -9,9 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.schema import errors
 from experiments.models import Experiment
 from experiments.selectors import MetricResult, Results, experiment_results
-from personalization.delivery.api.common import ProfilesRead, errors
+from personalization.delivery.api.common import ProfilesRead
 
 
 @extend_schema_serializer(component_name="ExperimentVariationResult")

@@ -104,9 +104,14 @@ class Experiment(models.Model):
     def clean(self) -> None:
         from personalization.rules import validate_condition
         from personalization.rules.catalogue import catalogue_check
+        from personalization.segments.validation import unknown_segment_issues
 
         errors: dict[str, list[str]] = {}
-        issues = validate_condition(self.condition) or catalogue_check(self.condition)[0]
+        issues = (
+            validate_condition(self.condition)
+            or catalogue_check(self.condition)[0]
+            or unknown_segment_issues(self.condition)
+        )
         if issues:
             errors["condition"] = [str(issue) for issue in issues]
         if self.namespace_start >= self.namespace_end:

@@ -67,9 +67,11 @@ class PersonalizationConfig(AppConfig):
         from personalization.rules import validate_condition
         from personalization.rules.catalogue import catalogue_errors
         from personalization.rules.widgets import ConditionWidget
+        from personalization.segments.validation import unknown_segment_issues
 
         registry.condition_validator_register(validate_condition)
         registry.condition_validator_register(catalogue_errors)
+        registry.condition_validator_register(unknown_segment_issues)
         registry.condition_widget_register(ConditionWidget)
 
     @staticmethod

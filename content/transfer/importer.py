@@ -3,9 +3,9 @@
 Cost: the file is read twice (a check, then the writes), so memory holds one batch of rows, the
 external ids seen (to find duplicates) and the errors, never the whole file. Each batch of
 `BATCH_SIZE` rows takes a fixed number of queries whatever its size: the existing items (one
-`IN`), their tags, `tags_ensure` (one query plus one per level of new tags), the taken slugs, one
-bulk insert and one bulk update of items, one delete and one insert of tag links, the last
-revision numbers (one aggregate) and one insert of revisions.
+`IN`), their tags, `tags_resolve` (one query plus two or three per level of new tags), the taken
+slugs, one bulk insert and one bulk update of items, one delete and one insert of tag links, the
+last revision numbers (one aggregate) and one insert of revisions.
 """
 
 import json
@@ -24,7 +24,7 @@ from config.errors import ImportRowError
 from content.cache import content_version_bump
 from content.html import summarize
 from content.models import ContentItem, ContentKind, ContentRevision, Tag
-from content.services import ContentError, content_snapshot, slug_base, tags_ensure, unique_slug
+from content.services import ContentError, content_snapshot, slug_base, unique_slug
 from content.transfer.rows import (
     ALLOWED_COLUMNS,
     DEFAULT_KIND,
@@ -35,6 +35,7 @@ from content.transfer.rows import (
     records,
     row_parse,
 )
+from content.transfer.tags import TagPath, tags_resolve
 
 BATCH_SIZE = 2000
 # Tag links are two integers each: many per item still fit one statement.
@@ -182,7 +183,7 @@ def _batch_write(
     """Upsert one batch of rows with their tags and revisions in a fixed number of queries."""
     existing = _items_locked(rows)
     current = _tags_stored(existing.values())
-    tags_by_path = tags_ensure({path for row in rows if row.tags for path in row.tags})
+    tags_by_path = tags_resolve({path for row in rows if row.tags for path in row.tags})
     created, changed, retagged, fields = _rows_compare(
         rows, kinds, existing, current, tags_by_path, result
     )
@@ -221,7 +222,7 @@ def _rows_compare(
     kinds: Mapping[str, ContentKind],
     existing: Mapping[str, ContentItem],
     current: Mapping[int, dict[int, str]],
-    tags_by_path: Mapping[str, Tag],
+    tags_by_path: Mapping[TagPath, Tag],
     result: ImportResult,
 ) -> tuple[list[_Tagged], list[_Tagged], list[int], set[str]]:
     """The new items, the changed ones, the ids of the retagged ones and the fields to update.

@@ -14,18 +14,17 @@ from typing import Any, TextIO
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.utils.text import slugify
 
 from config.errors import ImportRowError
 from content.models import ContentItem, ContentKind, Tag
 from content.services import ContentError
+from content.transfer.tags import TAG_SEPARATOR, TagPath, tag_path_names, tag_slug, tags_split
 
 REQUIRED_COLUMNS = ("external_id", "title")
 COLUMNS = ("external_id", "title", "kind", "tags", "body", "url", "metadata")
 ALLOWED_COLUMNS = (*COLUMNS, "status")
 FORMATS = ("csv", "jsonl")
 DEFAULT_KIND = "article"
-TAG_SEPARATOR = "|"
 _EXTENSIONS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Bodies are whole HTML pages at times; the csv module stops at 128 KiB by default.
 _CSV_FIELD_LIMIT = 64 * 1024 * 1024
@@ -56,7 +55,7 @@ class ImportRow:
     external_id: str
     title: str
     kind_key: str | None
-    tags: tuple[str, ...] | None
+    tags: tuple[TagPath, ...] | None  # paths of names from the root
     body: str | None
     url: str | None
     metadata: dict[str, Any] | None
@@ -253,31 +252,32 @@ def _status_parse(values: Mapping[str, str], fail: Callable[[str, str], None]) -
     return status
 
 
-def _tags_parse(value: Any, fail: Callable[[str, str], None]) -> tuple[str, ...] | None:
+def _tags_parse(value: Any, fail: Callable[[str, str], None]) -> tuple[TagPath, ...] | None:
     if value is None:
         return ()
     if isinstance(value, str):
-        paths = value.split(TAG_SEPARATOR)
+        paths = tags_split(value)
     elif isinstance(value, list) and all(isinstance(p, str) for p in value):
         paths = value
     else:
         fail("tags", f"must be text separated by {TAG_SEPARATOR!r} or a list of texts")
         return None
-    clean: dict[str, None] = {}  # ordered and without repeats
+    clean: dict[TagPath, None] = {}  # ordered and without repeats
     for path in paths:
-        path = path.strip().strip("/").strip()
-        if not path:
+        names = tag_path_names(path)
+        if not names:
             continue
-        names = [name.strip() for name in path.split("/")]
-        slugs = [slugify(name)[:100] for name in names]
-        if not all(slugs):
-            fail("tags", f"{path!r} has an empty part or one without letters or digits")
+        if not all(names):
+            fail("tags", f"{path.strip()!r} has an empty part")
         elif any(len(name) > _TAG_NAME_MAX for name in names):
-            fail("tags", f"{path!r} has a name longer than {_TAG_NAME_MAX} characters")
-        elif len("/".join(slugs)) > _TAG_PATH_MAX:
-            fail("tags", f"{path!r} is nested too deeply (a path has at most {_TAG_PATH_MAX})")
+            fail("tags", f"{path.strip()!r} has a name longer than {_TAG_NAME_MAX} characters")
+        elif len("/".join(tag_slug(name) for name in names)) > _TAG_PATH_MAX:
+            fail(
+                "tags",
+                f"{path.strip()!r} is nested too deeply (a path has at most {_TAG_PATH_MAX})",
+            )
         else:
-            clean["/".join(names)] = None
+            clean[tuple(names)] = None
     return tuple(clean)
 
 

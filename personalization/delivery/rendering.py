@@ -1,7 +1,11 @@
-"""Items chosen for a page, rendered with their kinds' block templates (slots and rails)."""
+"""Items chosen for a page, rendered with their kinds' block templates (slots and rails).
+
+A block template gets `item` and, when the rendering tracks clicks (the decide API), `link`:
+the item's signed `/t/` link, which its anchors use instead of the item's own URLs.
+"""
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from django.template.loader import select_template
 from django.utils.html import format_html, format_html_join
@@ -19,9 +23,17 @@ class ItemsRendering:
 
     css_class = "tailor-items"
 
-    def __init__(self, items: list[ContentItem], request, **data: str) -> None:
+    def __init__(
+        self,
+        items: list[ContentItem],
+        request,
+        *,
+        links: Mapping[int, str] | None = None,
+        **data: str,
+    ) -> None:
         self.items = items
         self.request = request
+        self.links = links or {}  # item id → tracked link
         self.data = data
 
     def __iter__(self) -> Iterator[ContentItem]:
@@ -35,7 +47,8 @@ class ItemsRendering:
         for item in self.items:
             try:
                 block = select_template(item.kind.template_names)
-                parts.append(block.render({"item": item, **self.data}, self.request))
+                context = {"item": item, "link": self.links.get(item.pk, ""), **self.data}
+                parts.append(block.render(context, self.request))
             except Exception:  # the page edge: one broken block must not break the page
                 logger.exception("Could not render item %s (%s)", item.pk, self.data)
         attributes = format_html_join(" ", 'data-{}="{}"', self.data.items())
@@ -54,8 +67,12 @@ class SlotRendering(ItemsRendering):
 
     css_class = "tailor-slot"
 
-    def __init__(self, decision: Decision, request) -> None:
-        super().__init__(decision.items, request, slot=decision.slot, reason=decision.reason)
+    def __init__(
+        self, decision: Decision, request, *, links: Mapping[int, str] | None = None
+    ) -> None:
+        super().__init__(
+            decision.items, request, links=links, slot=decision.slot, reason=decision.reason
+        )
         self.decision = decision
 
     def _expose(self) -> None:

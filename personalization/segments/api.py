@@ -1,7 +1,7 @@
 """Segments over the API: a visitor's segments, and managing segment definitions."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.auth import scope
+from config.schema import errors
 from personalization.segments.models import Segment
 from personalization.segments.selectors import visitor_segments_profile
 from personalization.visitors.selectors import visitor_resolve
@@ -45,12 +46,7 @@ class ProfileSegmentsApi(APIView):
             "live segments their stored attributes match with an empty request context (only "
             "with personalization consent). `visitor_id` is an external id or a cookie id."
         ),
-        responses={
-            200: OutputSerializer,
-            401: OpenApiResponse(description="Unknown or revoked API key."),
-            403: OpenApiResponse(description="The API key lacks the `profiles:read` scope."),
-            404: OpenApiResponse(description="No visitor with this id."),
-        },
+        responses={200: OutputSerializer, **errors((404, "No visitor with this id."))},
         tags=["profiles"],
     )
     def get(self, request: Request, visitor_id: str) -> Response:
@@ -62,6 +58,8 @@ class ProfileSegmentsApi(APIView):
 
 
 SegmentsWrite = scope("segments:write")
+INVALID = "Not JSON, or an invalid segment: each field's errors (conditions with path and reason)."
+NO_SEGMENT = (404, "No segment with this key.")
 
 
 class SegmentSerializer(serializers.ModelSerializer):
@@ -96,7 +94,7 @@ class SegmentsApi(APIView):
 
     permission_classes = [SegmentsWrite]
 
-    @extend_schema(summary="Segments", responses={200: SegmentSerializer(many=True)})
+    @extend_schema(summary="Segments", responses={200: SegmentSerializer(many=True), **errors()})
     def get(self, request: Request) -> Response:
         return Response(SegmentSerializer(Segment.objects.order_by("key"), many=True).data)
 
@@ -104,7 +102,7 @@ class SegmentsApi(APIView):
         summary="Create a segment",
         description="An invalid condition is refused with the path and reason, as in the admin.",
         request=SegmentSerializer,
-        responses={201: SegmentSerializer, 400: OpenApiResponse(description="Invalid segment.")},
+        responses={201: SegmentSerializer, **errors((400, INVALID))},
     )
     def post(self, request: Request) -> Response:
         serializer = SegmentSerializer(data=request.data)
@@ -125,21 +123,21 @@ class SegmentApi(APIView):
             raise NotFound(f"No segment with key {key!r}.")
         return segment
 
-    @extend_schema(summary="A segment", responses={200: SegmentSerializer})
+    @extend_schema(summary="A segment", responses={200: SegmentSerializer, **errors(NO_SEGMENT)})
     def get(self, request: Request, key: str) -> Response:
         return Response(SegmentSerializer(self._segment(key)).data)
 
     @extend_schema(
         summary="Change a segment",
         request=SegmentSerializer,
-        responses={200: SegmentSerializer, 400: OpenApiResponse(description="Invalid segment.")},
+        responses={200: SegmentSerializer, **errors((400, INVALID), NO_SEGMENT)},
     )
     def patch(self, request: Request, key: str) -> Response:
         serializer = SegmentSerializer(self._segment(key), data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         return Response(SegmentSerializer(serializer.save()).data)
 
-    @extend_schema(summary="Delete a segment", responses={204: None})
+    @extend_schema(summary="Delete a segment", responses={204: None, **errors(NO_SEGMENT)})
     def delete(self, request: Request, key: str) -> Response:
         self._segment(key).delete()
         return Response(status=204)

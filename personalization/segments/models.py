@@ -98,6 +98,7 @@ class Segment(models.Model):
         from personalization.rules import validate_condition
         from personalization.rules.catalogue import catalogue_check
         from personalization.segments.selectors import segment_cycle
+        from personalization.segments.validation import unknown_segment_issues
 
         if self.kind != self.Kind.RULE:
             if self.condition:
@@ -108,6 +109,9 @@ class Segment(models.Model):
         errors = [str(issue) for issue in validate_condition(self.condition)]
         if not errors:
             errors = [str(issue) for issue in catalogue_check(self.condition)[0]]
+        if not errors:
+            known = [self.key] if self.key else []  # naming itself: the cycle check speaks
+            errors = [str(i) for i in unknown_segment_issues(self.condition, also_known=known)]
         if not errors and self.key:
             cycle = segment_cycle(key=self.key, condition=self.condition, exclude_pk=self.pk)
             if cycle:

@@ -368,6 +368,16 @@ def test_an_api_key_must_name_the_visitor():
     assert "visitor_id" in read.json()["errors"]
 
 
+def test_a_visitor_id_with_a_nul_character_is_a_json_400_not_a_server_error():
+    crm = with_key(APIClient(), "privacy:admin")
+    crm.raise_request_exception = False
+
+    response = crm.get(URL, {"visitor_id": "crm\x001"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"visitor_id": ["Null characters are not allowed."]}
+
+
 def test_an_api_key_without_privacy_admin_is_refused():
     shop = with_key(APIClient(), "events:write")
     VisitorFactory(external_id="crm-3")

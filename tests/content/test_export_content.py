@@ -62,7 +62,7 @@ def test_the_csv_export_writes_the_import_columns_for_every_item_by_id(tricky_it
     first = rows[0]
     assert first["title"] == 'Boots, "pro" edition — Größe 42'
     assert first["kind"] == "product"
-    assert first["tags"] == "sale|sports/football"
+    assert first["tags"] == "Sale|Sports/Football"
     assert first["body"] == tricky_items[0].body
     assert first["metadata"] == (
         '{"brand":{"name":"Kickwell"},"ok":true,"price":19.9,"sizes":[41,42]}'

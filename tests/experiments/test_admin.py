@@ -11,6 +11,7 @@ from personalization.decisions.engine import decide
 from tests.experiments.conftest import visitor_in
 from tests.factories import ContentItemFactory, SlotFactory, UserFactory, VisitorFactory
 from tests.factories.experiments import ExperimentFactory
+from tests.factories.personalization import SegmentFactory
 
 
 def member_of(group: str):
@@ -241,3 +242,16 @@ def test_the_add_page_offers_two_variations_and_a_metric(editor_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert 'name="variations-1-weight"' in html and 'name="metrics-0-is_primary"' in html
+
+
+@pytest.mark.django_db
+def test_a_targeting_condition_naming_an_unknown_segment_is_refused(editor_client, slot):
+    SegmentFactory(key="runners")
+    condition = '{"$not": {"$inSegment": "runnerz"}}'
+
+    response = editor_client.post(ADD_URL, form_data(slot, condition=condition))
+
+    assert response.context["adminform"].form.errors["condition"] == [
+        '$not: $inSegment "runnerz": no segment has this key; did you mean "runners"?'
+    ]
+    assert not Experiment.objects.exists()

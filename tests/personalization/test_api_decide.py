@@ -1,5 +1,7 @@
 """`GET /api/v1/slots/{key}/decide?visitor=…` with an API key holding `decide:read`."""
 
+import re
+
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -7,6 +9,7 @@ from rest_framework.test import APIClient
 from config.services import api_key_create
 from personalization.delivery.links import click_token_read, decision_token_read
 from personalization.features.models import VisitorFeatures
+from personalization.visitors.models import Event
 from tests.factories import (
     ContentItemFactory,
     ContentKindFactory,
@@ -176,3 +179,38 @@ def test_tracked_links_use_the_configured_public_origin(website, hero, engaged, 
     body = website.get("/api/v1/slots/hero/decide", {"visitor": "crm-1"}).json()
 
     assert body["items"][0]["tracking_url"].startswith("https://go.example.com/t/")
+
+
+HREF = re.compile(r'href="([^"]*)"')
+
+
+@pytest.mark.parametrize("kind", ["article", "banner", "product", "video"])
+def test_format_html_links_go_through_tracked_links_that_count_the_click(website, client, kind):
+    reader = VisitorFactory(external_id="crm-9")
+    grant(reader, "analytics", "personalization")
+    offer = ContentItemFactory(
+        title="Trail week", kind=ContentKindFactory(key=kind), cta_label="Shop now",
+        url="https://shop.example.com/trail", cta_url="https://shop.example.com/trail-offer",
+    )  # fmt: skip
+    SlotFactory(key="promo", default_items=[offer])
+
+    body = website.get("/api/v1/slots/promo/decide", {"visitor": "crm-9", "format": "html"}).json()
+
+    hrefs = HREF.findall(body["html"])
+    assert hrefs
+    assert set(hrefs) == {body["items"][0]["tracking_url"]}
+    assert "shop.example.com" not in body["html"]
+    followed = client.get(hrefs[0].removeprefix("http://testserver"))
+    assert followed.status_code == 302
+    assert followed["Location"] == "https://shop.example.com/trail-offer"
+    click = Event.objects.get(visitor=reader, type="click")
+    assert (click.item, click.properties) == (offer, {"slot": "promo"})
+
+
+def test_format_html_leaves_an_item_without_a_url_without_a_link(website):
+    SlotFactory(key="notice", default_items=[ContentItemFactory(title="Closed Monday", url="")])
+
+    body = website.get("/api/v1/slots/notice/decide", {"visitor": "nobody", "format": "html"})
+
+    assert "Closed Monday" in body.json()["html"]
+    assert "href" not in body.json()["html"]

@@ -123,6 +123,26 @@ def test_every_delivery_operation_documents_its_errors(document):
             assert {"200", "401", "403", "429"} <= set(operation["responses"])
 
 
+def test_every_segment_operation_documents_its_errors_with_the_error_body(document):
+    for path in ("/api/v1/segments", "/api/v1/segments/{key}"):
+        for method, operation in document["paths"][path].items():
+            answers = operation["responses"]
+            assert {"401", "403", "429"} <= set(answers), (method, path)
+            if path.endswith("{key}"):
+                assert "404" in answers, (method, path)
+            for status in ("401", "403", "404"):
+                if status in answers:
+                    schema = answers[status]["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ApiError"}
+
+
+def test_a_missing_segment_matches_the_document(document):
+    client = client_with("segments:write")
+    for method in ("get", "patch", "delete"):
+        response = getattr(client, method)("/api/v1/segments/nope")
+        assert_matches(document, "/api/v1/segments/{key}", method, response)
+
+
 def test_decisions_match_the_document(document, world):
     client = client_with("decide:read")
     for query in ({"visitor": "crm-1"}, {"visitor": "crm-1", "format": "html"},

@@ -81,12 +81,22 @@ def test_shape_and_type_errors_name_the_path_and_the_reason():
 
 
 def test_an_unknown_attribute_is_only_a_warning():
-    segment = SegmentFactory(key="x", condition={"visits": {"$gte": 3}, "$inSegment": "nope"})
+    SegmentFactory(key="gone")
+    segment = SegmentFactory(key="x", condition={"visits": {"$gte": 3}, "$inSegment": "gone"})
 
     segment.full_clean()
     assert segment_condition_warnings(segment) == [
         "visits: unknown attribute visits: not in the catalogue, so it is never set",
-        '$inSegment "nope": no such segment, so it never matches',
+    ]
+
+
+def test_a_segment_deleted_after_saving_is_a_warning_on_the_segments_naming_it():
+    gone = SegmentFactory(key="gone")
+    segment = SegmentFactory(key="x", condition={"$inSegment": "gone"})
+    gone.delete()
+
+    assert segment_condition_warnings(segment) == [
+        '$inSegment "gone": no such segment, so it never matches'
     ]
 
 

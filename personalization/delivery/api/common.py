@@ -1,11 +1,11 @@
-"""What the delivery endpoints share: scopes, the error and item shapes, tracked link prefixes."""
+"""What the delivery endpoints share: scopes, the item shapes, tracked link prefixes."""
 
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema_serializer, inline_serializer
 from rest_framework import serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
@@ -33,27 +33,6 @@ class QueryFormatIsOurs(DefaultContentNegotiation):
         self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         return renderers[0], renderers[0].media_type
-
-
-@extend_schema_serializer(component_name="ApiError")
-class ErrorSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    code = serializers.CharField()
-    errors = serializers.DictField(required=False, help_text="Field name → what is wrong.")
-    retry_after_seconds = serializers.IntegerField(required=False, help_text="When throttled.")
-
-
-def errors(*extra: tuple[int, str]) -> dict[int, OpenApiResponse]:
-    """The error answers every endpoint has, plus `extra` (status, description)."""
-    described = {
-        401: "No API key, or an unknown or revoked one.",
-        403: "The API key lacks the scope needed here.",
-        429: "Too many requests for this API key: retry after `retry_after_seconds`.",
-        **dict(extra),
-    }
-    return {
-        code: OpenApiResponse(ErrorSerializer, description=text) for code, text in described.items()
-    }
 
 
 def tracking_base(request: HttpRequest) -> str:

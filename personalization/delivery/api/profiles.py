@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.schema import errors
 from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from content.models import ContentItem
@@ -21,7 +22,6 @@ from personalization.delivery.api.common import (
     MAX_K,
     DecideRead,
     ProfilesRead,
-    errors,
     item_json,
     scored_items,
 )

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.schema import errors
 from personalization.decisions.engine import slot_definition
 from personalization.decisions.request import request_state
 from personalization.delivery.api.common import (
@@ -24,7 +25,6 @@ from personalization.delivery.api.common import (
     DecideRead,
     ItemSerializer,
     QueryFormatIsOurs,
-    errors,
     item_json,
     tracking_base,
 )
@@ -77,7 +77,9 @@ class SlotDecideApi(APIView):
             help_text="A signed record of this decision (slot, visitor, items, rule)."
         )
         html = serializers.CharField(
-            required=False, help_text="With format=html: the blocks as the site renders them."
+            required=False,
+            help_text="With format=html: the blocks as the site renders them, their links "
+            "the items' tracking_url.",
         )
 
     @extend_schema(
@@ -104,6 +106,11 @@ class SlotDecideApi(APIView):
         visitor, decision = visitor_decide(slot=key, identifier=params.validated_data["visitor"])
         request_state(request._request).note(decision.source, decision.exposures)  # at the end
         base = tracking_base(request)
+        links = {
+            item.pk: base + click_token(item=item, visitor=visitor, slot=decision.slot)
+            for item in decision.items
+            if item_target(item)
+        }
         rule = {"id": decision.rule_id, "name": decision.rule_name, "segments": decision.segments}
         body: dict[str, Any] = {
             "slot": decision.slot,
@@ -112,14 +119,13 @@ class SlotDecideApi(APIView):
             "explanation": explanation(decision),
             "rule": rule if decision.rule_id else None,
             "items": [
-                item_json(item) | {"tracking_url": base + click_token(
-                    item=item, visitor=visitor, slot=decision.slot) if item_target(item) else None}
-                for item in decision.items
+                item_json(item) | {"tracking_url": links.get(item.pk)} for item in decision.items
             ],
             "token": decision_token(decision, visitor),
-        }  # fmt: skip
+        }
         if params.validated_data["format"] == "html":
-            body["html"] = str(SlotRendering(decision, request._request))
+            # The same tracked links as `items`, so that clicks on the blocks are counted.
+            body["html"] = str(SlotRendering(decision, request._request, links=links))
         return Response(self.OutputSerializer(body).data)
 
 
