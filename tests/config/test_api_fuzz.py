@@ -40,7 +40,6 @@ pytestmark = pytest.mark.fuzz
 # Examples per operation: the whole document takes about 40 s here, derandomized so that every
 # run sends the same requests. `TAILOR_FUZZ_EXAMPLES=500` searches deeper by hand.
 EXAMPLES = int(os.environ.get("TAILOR_FUZZ_EXAMPLES", "60"))
-EVENTS = "/api/v1/events"
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -93,18 +92,4 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", applicati
     suppress_health_check=list(HealthCheck),
 )
 def test_every_operation_answers_as_documented_without_server_errors(case, world, bearer):
-    if known_elsewhere(case):
-        return
     case.call_and_validate(headers=bearer, checks=CHECKS)
-
-
-def known_elsewhere(case) -> bool:
-    """Cases left out because separate work fixes them; remove each with its fix.
-
-    `POST /api/v1/events` with a null entry (`{"events": [null]}`) answers 500: the events
-    API's validation of entries is being fixed with the other events checks.
-    """
-    if (case.method.upper(), case.path) == ("POST", EVENTS) and isinstance(case.body, dict):
-        events = case.body.get("events")
-        return isinstance(events, list) and None in events
-    return False
