@@ -233,6 +233,10 @@ TAILOR_SESSION_GAP_MINUTES = 30
 # rows wait in a process, or when the oldest has waited this many seconds.
 TAILOR_WRITE_BUFFER_SIZE = env.int("TAILOR_WRITE_BUFFER_SIZE", default=200)
 TAILOR_WRITE_BUFFER_SECONDS = env.float("TAILOR_WRITE_BUFFER_SECONDS", default=2.0)
+# A write failing on a transient error is tried again this many times (backoff from 0.5 s);
+# while writes fail, a process keeps at most this many rows of a kind, dropping the oldest.
+TAILOR_WRITE_BUFFER_RETRIES = env.int("TAILOR_WRITE_BUFFER_RETRIES", default=5)
+TAILOR_WRITE_BUFFER_MAX_ROWS = env.int("TAILOR_WRITE_BUFFER_MAX_ROWS", default=10_000)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
 TAILOR_AFFINITY_HALF_LIFE_DAYS = env.float("TAILOR_AFFINITY_HALF_LIFE_DAYS", default=30.0)
 # --- Recommendations --------------------------------------------------------------------------
