@@ -208,6 +208,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Batch runs (config/runs.py): a run without a heartbeat for this long lost its worker; the
+# reaper (every minute) fails it and starts it again, up to this many attempts in all.
+TAILOR_RUN_STALE_SECONDS = env.int("TAILOR_RUN_STALE_SECONDS", default=300)
+TAILOR_RUN_MAX_ATTEMPTS = env.int("TAILOR_RUN_MAX_ATTEMPTS", default=3)
 
 # --- Privacy --------------------------------------------------------------------------------
 # "opt-in" (GDPR: nothing optional until the visitor agrees) or "opt-out" (allowed until refused).
