@@ -1,58 +1,14 @@
 """While PostgreSQL is down the API answers 503 with Retry-After, and recovers on its own."""
 
-import http.client
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from config.services import api_key_create
 from tests.conftest import _database_url
-from tests.postgres_cluster import Cluster, free_port
+from tests.postgres_cluster import Cluster
+from tests.web_server import Server
 from tests.worker_processes import wait_for
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-class Server:
-    """gunicorn serving Tailor on a free port, against the given database."""
-
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.port = free_port()
-        self.log = log
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "DJANGO_SETTINGS_MODULE": "tests.settings",
-        }
-        with log.open("w") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind",
-                 f"127.0.0.1:{self.port}", "--workers", "1", "--timeout", "60"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-
-    def get(self, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request("GET", path, headers=headers)
-            response = connection.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
-        finally:
-            connection.close()
-
-    def answers(self) -> bool:
-        try:
-            return self.get("/healthz")[0] == 200
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 @pytest.fixture
