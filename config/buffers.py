@@ -63,7 +63,7 @@ class WriteBuffer(Generic[Row]):
         self._retry_at = 0.0
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
-        metrics.buffer_watch(self)
+        self._pending = metrics.buffer_pending(name)
         atexit.register(self.close)
 
     def add(self, *rows: Row) -> None:
@@ -74,6 +74,7 @@ class WriteBuffer(Generic[Row]):
                 self._oldest = time.monotonic()
             self._rows.extend(rows)
             self._trim()
+            self._pending.set(len(self._rows))
             due = len(self._rows) >= size and time.monotonic() >= self._retry_at
             if not due and self._timer is None:
                 self._schedule(float(settings.TAILOR_WRITE_BUFFER_SECONDS))
@@ -95,6 +96,7 @@ class WriteBuffer(Generic[Row]):
         with self._lock:
             rows, self._rows = self._rows, []
             oldest, self._oldest = self._oldest, None
+            self._pending.set(0)
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -143,6 +145,7 @@ class WriteBuffer(Generic[Row]):
                 self._rows = rows + self._rows
                 self._oldest = oldest if oldest is not None else time.monotonic()
                 self._trim()
+                self._pending.set(len(self._rows))
                 self._retry_at = time.monotonic() + delay
                 self._schedule(delay)
             failures = self._failures

@@ -5,6 +5,7 @@ process, so `make run` needs no server. Production sets DATABASE_URL, CACHE_URL 
 CELERY_BROKER_URL. Every variable is listed in README.md's configuration table.
 """
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_prometheus",
     "config.apps.TailorConfig",
     "content",
     "personalization",
@@ -52,7 +54,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: every log line of the request, and its answer, carry the request's id.
+    # Request counts and latencies for /metrics: first and last of the chain.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every log line of the request, and its answer, carry the request's id.
     "config.logs.RequestIdMiddleware",
     # As high as possible: before any middleware that can answer (WhiteNoise, CommonMiddleware).
     "corsheaders.middleware.CorsMiddleware",
@@ -66,6 +70,7 @@ MIDDLEWARE = [
     "consent.middleware.GlobalPrivacyControlMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,7 +150,7 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe health over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -273,6 +278,18 @@ CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
 # The public origin of tracked links (`/t/<token>`) in email blocks and API answers, e.g.
 # "https://tailor.example.com"; empty: the host the API was called on.
 TAILOR_TRACKING_BASE_URL = env.str("TAILOR_TRACKING_BASE_URL", default="")
+
+# --- Metrics --------------------------------------------------------------------------------
+# /metrics (config/metrics.py) answers these addresses or networks, and anyone sending
+# `Authorization: Bearer <TAILOR_METRICS_TOKEN>` when a token is set; others get 403.
+TAILOR_METRICS_ALLOWED_IPS = env.list("TAILOR_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+TAILOR_METRICS_TOKEN = env.str("TAILOR_METRICS_TOKEN", default="")
+for _network in TAILOR_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"TAILOR_METRICS_ALLOWED_IPS: {_error}") from None
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

@@ -4,7 +4,10 @@ from typing import Any
 
 from celery import Celery
 from celery.backends.base import DisabledBackend
+from celery.signals import task_retry
 from django.db import OperationalError
+
+from config import metrics
 
 # Late acks (a task lost with its worker runs again) and retries on transient database errors:
 # every task is idempotent, so running one twice is safe.
@@ -28,3 +31,9 @@ def child_options(request: Any) -> dict[str, str]:
 def results_kept(app: Celery) -> bool:
     """Whether the app has a result backend: chords need one to know when a group is done."""
     return not isinstance(app.backend, DisabledBackend)
+
+
+@task_retry.connect(weak=False, dispatch_uid="tailor.task_retry_counted")
+def task_retry_counted(sender: Any = None, **kwargs: Any) -> None:
+    """Count retries per task name for /metrics (`tailor_task_retries_total`)."""
+    metrics.task_retried(getattr(sender, "name", "unknown"))
