@@ -86,11 +86,6 @@ class WriteBuffer(Generic[Row]):
         with self._lock:
             return len(self._rows)
 
-    def oldest_age(self) -> float:
-        """Seconds the oldest waiting row has waited (0 when none waits)."""
-        with self._lock:
-            return time.monotonic() - self._oldest if self._oldest is not None else 0.0
-
     def flush(self) -> int:
         """Write every waiting row now; returns how many were written (0 on a failed write)."""
         with self._lock:
