@@ -149,7 +149,7 @@ def retry_options(run: Any) -> dict[str, Any]:
     """The options to queue a run's dispatcher again with, and the queue to put it on."""
     options = dict(run.task_options)
     queue = options.pop("queue", None)
-    options.pop("task_id", None)
+    options.pop("delivery", None)
     return {"kwargs": {**options, "retry_of": run.pk}, **({"queue": queue} if queue else {})}
 
 
@@ -161,11 +161,19 @@ def attempt_of(model: type[models.Model], retry_of: int | None) -> tuple[int, in
     return (previous or 0) + 1, retry_of if previous is not None else None
 
 
-def delivered_before(model: type[models.Model], task_id: str | None) -> int | None:
-    """The run a dispatcher with this task id already started (its message came back)."""
-    if not task_id:
+def delivery(request: Any) -> str:
+    """Which delivery of a task message this is: its id and retry number. A message delivered
+    again after its worker was lost has the same; a Celery retry of a failed try does not."""
+    return f"{request.id}#{request.retries or 0}"
+
+
+def delivered_before(model: type[models.Model], request: Any) -> int | None:
+    """The run this very delivery of a dispatching task already started (its message came
+    back after its worker was lost): the reaper restarts that run, the message does nothing."""
+    if not request.id:
         return None
-    return model.objects.filter(task_options__task_id=task_id).values_list("pk", flat=True).first()
+    runs = model.objects.filter(task_options__delivery=delivery(request))
+    return runs.values_list("pk", flat=True).first()
 
 
 def runs_reap(*, now: datetime | None = None) -> dict[str, list[int]]:

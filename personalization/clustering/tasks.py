@@ -7,7 +7,7 @@ from typing import Any
 
 from celery import chord, group, shared_task
 
-from config.runs import delivered_before, retry_options
+from config.runs import delivered_before, delivery, retry_options
 from config.tasking import RETRIES, child_options, results_kept
 from personalization.clustering import services as clusters
 from personalization.clustering.models import ClusterRun
@@ -36,7 +36,7 @@ def compute_clusters(
     once (about 30 MB per million visitors) and visitors / chunk_size messages of chunk_size ids
     each. `retry_of` names the run this one starts again (`config.runs`).
     """
-    started = delivered_before(ClusterRun, self.request.id)
+    started = delivered_before(ClusterRun, self.request)
     if started is not None:
         return {"run": started, "skipped": "this message was delivered before"}
     options = {
@@ -45,7 +45,7 @@ def compute_clusters(
         "seed": seed,
     }  # fmt: skip
     queue = child_options(self.request).get("queue")
-    asked = {**options, "k_range": list(options["k_range"]), "task_id": self.request.id}
+    asked = {**options, "k_range": list(options["k_range"]), "delivery": delivery(self.request)}
     lease = {"options": asked | ({"queue": queue} if queue else {}), "retry_of": retry_of}
     if self.request.is_eager:
         return clusters.clusters_compute_all(**options, **lease)

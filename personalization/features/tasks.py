@@ -4,7 +4,7 @@ from typing import Any
 
 from celery import group, shared_task
 
-from config.runs import delivered_before, retry_options
+from config.runs import delivered_before, delivery, retry_options
 from config.tasking import RETRIES, child_options
 from personalization.features import runs
 from personalization.features import services as features
@@ -24,7 +24,7 @@ def compute_features(
     dispatching: the statistics (see `features`), every visitor id in memory once (about 30 MB
     per million visitors) and visitors / chunk_size messages of chunk_size ids each.
     """
-    started = delivered_before(FeatureRun, self.request.id)
+    started = delivered_before(FeatureRun, self.request)
     if started is not None:
         return {"run": started, "skipped": "this message was delivered before"}
     stats = features.population_stats()
@@ -36,7 +36,7 @@ def compute_features(
     options = child_options(self.request)
     run = runs.feature_run_start(
         chunks=len(chunks), visitors=sum(map(len, chunks)), retry_of=retry_of,
-        options={"chunk_size": chunk_size, "task_id": self.request.id, **options},
+        options={"chunk_size": chunk_size, "delivery": delivery(self.request), **options},
     )  # fmt: skip
     payload = stats.as_json()
     job = group(

@@ -9,7 +9,7 @@ from celery import chord, group, shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.runs import delivered_before, retry_options
+from config.runs import delivered_before, delivery, retry_options
 from config.tasking import RETRIES, child_options, results_kept
 from personalization.recommendations import services as recommendations
 from personalization.recommendations.models import ModelRun
@@ -28,11 +28,16 @@ def compute_recommendations(
     the service), then visitors with history / chunk_size messages of chunk_size ids each.
     `retry_of` names the run this one starts again (`config.runs`).
     """
-    started = delivered_before(ModelRun, self.request.id)
+    started = delivered_before(ModelRun, self.request)
     if started is not None:
         return {"run": started, "skipped": "this message was delivered before"}
     options = child_options(self.request)
-    asked = {"chunk_size": chunk_size, "force": force, "task_id": self.request.id, **options}
+    asked = {
+        "chunk_size": chunk_size,
+        "force": force,
+        "delivery": delivery(self.request),
+        **options,
+    }
     if self.request.is_eager:
         return recommendations.recommendations_compute_all(
             chunk_size=chunk_size, force=force, options=asked, retry_of=retry_of

@@ -9,7 +9,7 @@ from celery import group, shared_task
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.runs import delivered_before, retry_options
+from config.runs import delivered_before, delivery, retry_options
 from config.tasking import RETRIES, child_options
 from personalization.features.services import visitor_id_chunks
 from personalization.segments import runs
@@ -29,7 +29,7 @@ def compute_segments(
     all runs inline. Cost of dispatching: every visitor id in memory once (about 30 MB per
     million visitors) and visitors / chunk_size messages of chunk_size ids each.
     """
-    started = delivered_before(SegmentRun, self.request.id)
+    started = delivered_before(SegmentRun, self.request)
     if started is not None:
         return {"run": started, "skipped": "this message was delivered before"}
     if self.request.is_eager:
@@ -39,7 +39,7 @@ def compute_segments(
     chunks = list(visitor_id_chunks(chunk_size=chunk_size))
     run = runs.segment_run_start(
         chunks=len(chunks), visitors=sum(map(len, chunks)), retry_of=retry_of,
-        options={"chunk_size": chunk_size, "task_id": self.request.id, **options},
+        options={"chunk_size": chunk_size, "delivery": delivery(self.request), **options},
     )  # fmt: skip
     if not chunks:
         runs.segment_run_finish(run_id=run.pk, now=_moment(now))

@@ -30,7 +30,7 @@ KINDS = {
 
 
 def stale_run(model, status: str, **fields):
-    options = {"chunk_size": 500, "queue": "batch", "task_id": "lost-task"}
+    options = {"chunk_size": 500, "queue": "batch", "delivery": "lost-task#0"}
     if model is ClusterRun:
         fields.setdefault("algorithm", "kmeans")
     run = model.objects.create(status=status, task_options=options, chunks_total=2, **fields)
@@ -134,3 +134,11 @@ def test_a_dispatcher_delivered_again_after_its_run_started_does_nothing():
 
     assert result == {"run": run.pk, "skipped": "this message was delivered before"}
     assert FeatureRun.objects.count() == 1
+
+
+def test_a_celery_retry_of_a_dispatcher_is_not_taken_for_a_message_delivered_again():
+    stale_run(FeatureRun, "failed")
+
+    result = compute_features.apply(task_id="lost-task", retries=1).get()
+
+    assert "skipped" not in result
