@@ -53,6 +53,11 @@ def request_id_clear(**kwargs: Any) -> None:
     _request_id.set("")
 
 
+def request_id_set(value: str) -> None:
+    """Use `value` (a Celery task's id) as the id of the lines logged from now on."""
+    _request_id.set(value)
+
+
 class RequestIdFilter(logging.Filter):
     """Put the current request's id on every record (as `request_id`)."""
 

@@ -215,6 +215,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Workers log through LOGGING below (JSON lines, a task's id as their request_id).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Batch runs (config/runs.py): a run without a heartbeat for this long lost its worker; the
 # reaper (every minute) fails it and starts it again, up to this many attempts in all.
 TAILOR_RUN_STALE_SECONDS = env.int("TAILOR_RUN_STALE_SECONDS", default=300)

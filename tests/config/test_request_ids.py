@@ -3,6 +3,8 @@
 import json
 import logging
 
+from celery import shared_task
+
 from config.logs import JsonFormatter, RequestIdFilter, request_id
 
 
@@ -43,3 +45,22 @@ def test_log_lines_written_while_serving_a_request_are_json_with_its_id(client):
     assert (entry["level"], entry["request_id"]) == ("WARNING", "abc-123")
     assert entry["message"] == "Not Found: /no-such-page/"
     assert request_id() == ""
+
+
+def test_log_lines_of_a_task_carry_the_tasks_id():
+    handler = Lines()
+    logger = logging.getLogger("tailor.test")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logged.apply(task_id="task-42")
+    finally:
+        logger.removeHandler(handler)
+
+    assert json.loads(handler.lines[0])["request_id"] == "task-42"
+    assert request_id() == ""
+
+
+@shared_task(name="tailor.test_logged")
+def logged() -> None:
+    logging.getLogger("tailor.test").info("working")
