@@ -9,4 +9,9 @@ class TailorConfig(AppConfig):
     verbose_name = "Tailor"
 
     def ready(self) -> None:
+        from django.core.signals import request_finished
+
         from config import schema  # noqa: F401 - registers the API-key scheme with drf-spectacular
+        from config.logs import request_id_clear
+
+        request_finished.connect(request_id_clear, dispatch_uid="tailor.request_id_clear")

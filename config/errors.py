@@ -8,6 +8,7 @@ Every API error has the same shape::
 """
 
 import logging
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
+
+from config.logs import DATABASE_UNAVAILABLE
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +57,33 @@ def _field_errors(detail: Any) -> dict[str, Any]:
     return {"non_field_errors": [detail]}
 
 
+# The database is unreachable, restarting or overloaded (connection refused or lost, deadlock,
+# timeout): the request may succeed a few seconds later, so clients are told when to retry. The
+# log says it in one line (`config.logs.DatabaseUnavailableFilter`), not a traceback a request.
+RETRY_AFTER_SECONDS = 5
+UNAVAILABLE_BODY = {
+    "message": "The service is briefly unavailable; try again in a few seconds.",
+    "code": "unavailable",
+}
+
+
+def _database_unavailable(exc: BaseException | None) -> bool:
+    return isinstance(exc, DATABASE_UNAVAILABLE)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every error, expected or not, becomes a JSON body."""
     if isinstance(exc, RequestDataTooBig):
         return _body_too_large(context)
+    if _database_unavailable(exc):
+        logger.warning(
+            "Database unavailable in %s: %s", context.get("view").__class__.__name__, exc
+        )
+        return Response(
+            UNAVAILABLE_BODY,
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     if isinstance(exc, ApplicationError):
         body: dict[str, Any] = {"message": exc.message, "code": exc.code}
         if exc.extra:
@@ -143,7 +169,17 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """500 handler: JSON under /api/, Django's page elsewhere."""
+    """500 handler: JSON under /api/, Django's page elsewhere; 503 with `Retry-After` when the
+    database is unavailable."""
+    if _database_unavailable(sys.exc_info()[1]):
+        if _wants_json(request):
+            response: HttpResponse = JsonResponse(UNAVAILABLE_BODY, status=503)
+        else:
+            response = HttpResponse(
+                UNAVAILABLE_BODY["message"], status=503, content_type="text/plain; charset=utf-8"
+            )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if _wants_json(request):
         return JsonResponse(
             {"message": "Internal server error.", "code": "server_error"}, status=500

@@ -21,6 +21,13 @@ class DefaultSchedule:
 
 DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
     DefaultSchedule(
+        name="Restart runs whose worker was lost",
+        task="tailor.reap_stale_runs",
+        description="Every minute: runs (features, segments, clusters, recommendations) "
+        "without a heartbeat for TAILOR_RUN_STALE_SECONDS are marked failed and started again.",
+        every_seconds=60,
+    ),
+    DefaultSchedule(
         name="Clear expired sessions",
         task="tailor.clear_expired_sessions",
         description="Deletes expired login sessions every night.",

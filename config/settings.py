@@ -5,6 +5,7 @@ process, so `make run` needs no server. Production sets DATABASE_URL, CACHE_URL 
 CELERY_BROKER_URL. Every variable is listed in README.md's configuration table.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "csp",
+    "django_prometheus",
     "config.apps.TailorConfig",
     "content",
     "personalization",
@@ -58,6 +60,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies for /metrics: first and last of the chain.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Every log line of the request, and its answer, carry the request's id.
+    "config.logs.RequestIdMiddleware",
     # As high as possible: before any middleware that can answer (WhiteNoise, CommonMiddleware).
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -73,6 +79,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -152,7 +159,7 @@ SECURE_PROXY_SSL_HEADER = (
 )
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 # Load balancers probe health over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
@@ -265,6 +272,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 300}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Workers log through LOGGING below (JSON lines, a task's id as their request_id).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Batch runs (config/runs.py): a run without a heartbeat for this long lost its worker; the
+# reaper (every minute) fails it and starts it again, up to this many attempts in all.
+TAILOR_RUN_STALE_SECONDS = env.int("TAILOR_RUN_STALE_SECONDS", default=300)
+TAILOR_RUN_MAX_ATTEMPTS = env.int("TAILOR_RUN_MAX_ATTEMPTS", default=3)
 
 # --- Privacy --------------------------------------------------------------------------------
 # "opt-in" (GDPR: nothing optional until the visitor agrees) or "opt-out" (allowed until refused).
@@ -290,6 +303,10 @@ TAILOR_SESSION_GAP_MINUTES = 30
 # rows wait in a process, or when the oldest has waited this many seconds.
 TAILOR_WRITE_BUFFER_SIZE = env.int("TAILOR_WRITE_BUFFER_SIZE", default=200)
 TAILOR_WRITE_BUFFER_SECONDS = env.float("TAILOR_WRITE_BUFFER_SECONDS", default=2.0)
+# A write failing on a transient error is tried again this many times (backoff from 0.5 s);
+# while writes fail, a process keeps at most this many rows of a kind, dropping the oldest.
+TAILOR_WRITE_BUFFER_RETRIES = env.int("TAILOR_WRITE_BUFFER_RETRIES", default=5)
+TAILOR_WRITE_BUFFER_MAX_ROWS = env.int("TAILOR_WRITE_BUFFER_MAX_ROWS", default=10_000)
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=395)
 # Anyone can post events from a browser console: by default browsers send no purchases and no
 # times of their own (their events are stamped on arrival). Sites that need either allow it here.
@@ -327,13 +344,45 @@ CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
 # "https://tailor.example.com"; empty: the host the API was called on.
 TAILOR_TRACKING_BASE_URL = env.str("TAILOR_TRACKING_BASE_URL", default="")
 
+# --- Metrics --------------------------------------------------------------------------------
+# /metrics (config/metrics.py) answers these addresses or networks, and anyone sending
+# `Authorization: Bearer <TAILOR_METRICS_TOKEN>` when a token is set; others get 403.
+TAILOR_METRICS_ALLOWED_IPS = env.list("TAILOR_METRICS_ALLOWED_IPS", default=["127.0.0.1", "::1"])
+TAILOR_METRICS_TOKEN = env.str("TAILOR_METRICS_TOKEN", default="")
+for _network in TAILOR_METRICS_ALLOWED_IPS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"TAILOR_METRICS_ALLOWED_IPS: {_error}") from None
+PROMETHEUS_EXPORT_MIGRATIONS = False
+
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# "json": one object a line with the request id (config/logs.py); "plain" for reading by eye.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in {"json", "plain"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "config.logs.JsonFormatter"},
+    },
+    "filters": {
+        "request_id": {"()": "config.logs.RequestIdFilter"},
+        "database_unavailable": {"()": "config.logs.DatabaseUnavailableFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        },
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["database_unavailable"]},
+    },
 }

@@ -6,7 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config import health
+from config import health, metrics
 from config.errors import api_not_found
 from content.views import item_page, tag_page
 from personalization.delivery.views import click_redirect
@@ -33,6 +33,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("t/<str:token>", click_redirect, name="click"),
     path("api/v1/", include("personalization.urls")),
     path("api/v1/", include("consent.privacy_urls")),

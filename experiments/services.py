@@ -13,6 +13,7 @@ from config.errors import ApplicationError
 from content.models import SlotRule
 from experiments.models import AllocationSnapshot, Experiment, Exposure, Variation
 from personalization.visitors.models import Visitor
+from personalization.visitors.services import visitors_lock_existing
 
 WEIGHT_TOLERANCE = 0.001
 
@@ -21,12 +22,20 @@ class ExperimentError(ApplicationError):
     """An experiment cannot do what was asked; the message says why."""
 
 
+@transaction.atomic
 def exposures_write(rows: list[tuple[int, int, int, datetime]]) -> int:
-    """Store (visitor, experiment, variation, exposed at) rows in one insert; repeats are no-ops."""
+    """Store (visitor, experiment, variation, exposed at) rows in one insert; repeats are no-ops.
+
+    Rows of visitors erased since they were recorded are dropped, the others kept. Rows go in
+    ordered by visitor and experiment: two processes inserting the same pairs then wait for each
+    other in the same order, never in a cycle.
+    """
+    existing = visitors_lock_existing(row[0] for row in rows)
     objects = [
         Exposure(visitor_id=visitor_id, experiment_id=experiment_id, variation_id=variation_id,
                  exposed_at=exposed_at)
-        for visitor_id, experiment_id, variation_id, exposed_at in rows
+        for visitor_id, experiment_id, variation_id, exposed_at in sorted(rows)
+        if visitor_id in existing
     ]  # fmt: skip
     Exposure.objects.bulk_create(objects, ignore_conflicts=True)
     return len(objects)

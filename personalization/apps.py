@@ -32,6 +32,7 @@ class PersonalizationConfig(AppConfig):
         self.conditions_register()
         self.demo_register()
         self.packages_register()
+        self.runs_register()
 
     @staticmethod
     def packages_register() -> None:
@@ -45,6 +46,43 @@ class PersonalizationConfig(AppConfig):
         merge_participant_register("features", features_follow_merge)
         merge_participant_register("segment memberships", memberships_follow_merge)
         attribute_source_register("clusters", visitor_clusters_many)
+
+    @staticmethod
+    def runs_register() -> None:
+        """The reaper (`config.runs`) fails and restarts runs whose worker was lost."""
+        from config.runs import RunKind, run_kind_register
+        from personalization.clustering.models import ClusterRun
+        from personalization.clustering.runs import cluster_run_fail_by_id
+        from personalization.clustering.tasks import clusters_retry
+        from personalization.features import runs as feature_runs
+        from personalization.features.tasks import features_retry
+        from personalization.recommendations.models import ModelRun
+        from personalization.recommendations.services import recommendation_run_fail
+        from personalization.recommendations.tasks import recommendations_retry
+        from personalization.segments import runs as segment_runs
+        from personalization.segments.tasks import segments_retry
+
+        active = ClusterRun.Status.PENDING, ClusterRun.Status.FITTING, ClusterRun.Status.ASSIGNING
+        for kind in (
+            RunKind(
+                "features", feature_runs.FeatureRun, feature_runs.ACTIVE,
+                feature_runs.feature_run_fail, features_retry,
+            ),
+            RunKind(
+                "segments", segment_runs.SegmentRun, segment_runs.ACTIVE,
+                segment_runs.segment_run_fail, segments_retry,
+            ),
+            RunKind(
+                "clusters", ClusterRun, active,
+                lambda pk, error: cluster_run_fail_by_id(run_id=pk, error=error), clusters_retry,
+            ),
+            RunKind(
+                "recommendations", ModelRun, (ModelRun.Status.TRAINING, ModelRun.Status.SCORING),
+                lambda pk, error: recommendation_run_fail(run_id=pk, error=error),
+                recommendations_retry,
+            ),
+        ):  # fmt: skip
+            run_kind_register(kind)
 
     @staticmethod
     def visitors_register() -> None:

@@ -1,13 +1,18 @@
 """Every model of the app, defined in its capability's package; imported here for Django."""
 
 from personalization.clustering.models import Cluster, ClusterMembership, ClusterRun
-from personalization.features.models import VisitorFeatures
+from personalization.features.models import FeatureRun, VisitorFeatures
 from personalization.recommendations.models import ModelRun, Recommendation, SimilarItem
-from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from personalization.segments.models import (
+    Segment,
+    SegmentMembership,
+    SegmentRun,
+    SegmentSizeSnapshot,
+)
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
 
 __all__ = [
-    "Cluster", "ClusterMembership", "ClusterRun", "Event", "Impression", "ModelRun",
-    "Recommendation", "Segment", "SegmentMembership", "SegmentSizeSnapshot", "SimilarItem",
-    "Visitor", "VisitorFeatures", "VisitorMerge",
+    "Cluster", "ClusterMembership", "ClusterRun", "Event", "FeatureRun", "Impression",
+    "ModelRun", "Recommendation", "Segment", "SegmentMembership", "SegmentRun",
+    "SegmentSizeSnapshot", "SimilarItem", "Visitor", "VisitorFeatures", "VisitorMerge",
 ]  # fmt: skip

@@ -7,8 +7,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
 
+from config.runs import LeasedRun
 
-class ClusterRun(models.Model):
+
+class ClusterRun(LeasedRun):
     """One `compute_clusters` run: its parameters, the metrics of every k tried, its progress."""
 
     class Algorithm(models.TextChoices):

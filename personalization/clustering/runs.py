@@ -31,10 +31,12 @@ from typing import Any, TextIO
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
 
+from config import metrics
+from config.runs import Heartbeat, attempt_of, chunk_finish
 from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from personalization.clustering.describe import clusters_describe, projection_2d
@@ -61,6 +63,10 @@ logger = logging.getLogger(__name__)
 
 SAMPLE_SIZE = 50_000
 MINIBATCH_ABOVE = 20_000  # "auto" picks mini-batch k-means for samples larger than this
+FITTED_FIELDS = [
+    "algorithm", "k", "metrics", "sample_size", "feature_names", "projection", "model", "status",
+    "chunks_total", "parameters",
+]  # fmt: skip
 
 
 def cluster_run_create(
@@ -71,8 +77,14 @@ def cluster_run_create(
     chunk_size: int = 2000,
     sample_size: int = SAMPLE_SIZE,
     seed: int = 0,
+    options: dict[str, Any] | None = None,
+    retry_of: int | None = None,
 ) -> ClusterRun:
-    """A pending run with validated parameters."""
+    """A pending run with validated parameters.
+
+    `options` are what the dispatching task was asked (kept to start the run again if its
+    worker is lost, `config.runs`), `retry_of` the run this one starts again.
+    """
     if algorithm not in (*ALGORITHMS, "auto"):
         raise ClusterError(
             f"algorithm {algorithm!r}: one of auto, {', '.join(ALGORITHMS)}",
@@ -84,7 +96,9 @@ def cluster_run_create(
         k_range = (k, k)
     if sample_size < 10:
         raise ClusterError("sample size: at least 10", {"sample_size": ["at least 10"]})
+    attempt, retry_of = attempt_of(ClusterRun, retry_of)
     return ClusterRun.objects.create(
+        attempt=attempt, retry_of_id=retry_of, task_options=options or {},
         algorithm=algorithm if algorithm != "auto" else "kmeans",
         parameters={
             "algorithm": algorithm, "k_range": list(k_range), "chunk_size": chunk_size,
@@ -125,7 +139,8 @@ def _chunks(values: list[int], size: int) -> Iterator[list[int]]:
 def cluster_run_fit(*, run: ClusterRun, visitor_ids: list[int]) -> ClusterRun:
     """Fit the run's model on a sample of these visitors and store it with its clusters."""
     try:
-        return _fit(run=run, visitor_ids=visitor_ids)
+        with Heartbeat(ClusterRun, run.pk):
+            return _fit(run=run, visitor_ids=visitor_ids)
     except ClusterError:
         raise  # the run was marked failed with the reason
     except BaseException as exc:  # the run must not look as if it were still fitting; re-raised
@@ -167,7 +182,7 @@ def _fit(*, run: ClusterRun, visitor_ids: list[int]) -> ClusterRun:
         run.status = ClusterRun.Status.ASSIGNING
         run.chunks_total = math.ceil(len(visitor_ids) / parameters["chunk_size"])
         run.parameters = {**parameters, "fit_seconds": round(time.perf_counter() - started, 3)}
-        run.save()
+        run.save(update_fields=FITTED_FIELDS)
         Cluster.objects.bulk_create(
             Cluster(
                 run=run,
@@ -188,9 +203,13 @@ def cluster_run_fail(*, run: ClusterRun, error: str) -> None:
 
 def cluster_run_fail_by_id(*, run_id: int, error: str) -> None:
     """Mark the run failed with the reason, unless it finished (idempotent)."""
-    ClusterRun.objects.filter(pk=run_id).exclude(status=ClusterRun.Status.DONE).update(
-        status=ClusterRun.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    failed = (
+        ClusterRun.objects.filter(pk=run_id)
+        .exclude(status__in=[ClusterRun.Status.DONE, ClusterRun.Status.FAILED])
+        .update(status=ClusterRun.Status.FAILED, error=error[:2000], finished_at=timezone.now())
     )
+    if failed:
+        metrics.run_ended("clusters", "failed")
 
 
 @transaction.atomic
@@ -218,9 +237,22 @@ def cluster_model(run_id: int) -> FittedClusters:
     return _models[run_id]
 
 
-def cluster_memberships_assign(*, run_id: int, visitor_ids: Iterable[int]) -> dict[str, int]:
-    """Assign a chunk of visitors to the run's clusters (idempotent); returns counts."""
-    ids = sorted(set(visitor_ids))
+def cluster_memberships_assign(
+    *, run_id: int, visitor_ids: Iterable[int], chunk: int | None = None
+) -> dict[str, Any]:
+    """Assign a chunk of visitors to the run's clusters (idempotent); returns counts.
+
+    A chunk counts once in the run's progress however often it runs (`chunk` is its index);
+    a chunk of a run that failed meanwhile (its worker was lost) does nothing.
+    """
+    status = ClusterRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+    if status != ClusterRun.Status.ASSIGNING:
+        return {"assigned": 0, "left_out": 0, "skipped": status}
+    with Heartbeat(ClusterRun, run_id):
+        return _assign(run_id, sorted(set(visitor_ids)), chunk)
+
+
+def _assign(run_id: int, ids: list[int], chunk: int | None) -> dict[str, Any]:
     model = cluster_model(run_id)
     frame, _ = cluster_frame_load(ids)
     left_out = len(ids) - len(frame)  # no personalization consent, no features yet, or merged
@@ -235,11 +267,7 @@ def cluster_memberships_assign(*, run_id: int, visitor_ids: Iterable[int]) -> di
             )
             for pk, label in zip(frame.ids.tolist(), labels.tolist(), strict=True)
         )
-        ClusterRun.objects.filter(pk=run_id).update(
-            chunks_done=F("chunks_done") + 1,
-            visitors=F("visitors") + len(frame),
-            left_out=F("left_out") + left_out,
-        )
+        chunk_finish(ClusterRun, run_id, chunk, visitors=len(frame), left_out=left_out)
     return {"assigned": len(frame), "left_out": left_out}
 
 
@@ -250,6 +278,8 @@ def cluster_run_finish(*, run_id: int, now: datetime | None = None) -> dict[str,
         run = ClusterRun.objects.select_for_update().get(pk=run_id)
         if run.status == ClusterRun.Status.DONE:  # a redelivered finish: nothing left to do
             return {"run": run.pk, "k": run.k, "visitors": run.visitors, "already_done": True}
+        if run.status == ClusterRun.Status.FAILED:  # its worker was lost; it started again
+            return {"run": run.pk, "k": run.k, "visitors": run.visitors, "failed": True}
         if run.status != ClusterRun.Status.ASSIGNING:
             raise ClusterError(f"clustering run {run_id} is {run.get_status_display().lower()}")
         sizes = dict(
@@ -275,6 +305,7 @@ def cluster_run_finish(*, run_id: int, now: datetime | None = None) -> dict[str,
         run.save()
         segments = cluster_segments_sync(run=run, now=now)
         clusters_cache_bump()
+    metrics.run_ended("clusters", "finished", run.duration_seconds)
     deleted = _older_memberships_delete(keep=run_id)
     return {
         "run": run.pk, "k": run.k, "algorithm": run.algorithm, "visitors": run.visitors,
@@ -306,12 +337,14 @@ def clusters_compute_all(
     sample_size: int = SAMPLE_SIZE,
     seed: int = 0,
     progress: TextIO | None = None,
+    options: dict[str, Any] | None = None,
+    retry_of: int | None = None,
 ) -> dict[str, Any]:
     """Fit, assign every visitor chunk by chunk and finish, all in this process."""
     started = time.perf_counter()
     run = cluster_run_create(
         algorithm=algorithm, k=k, k_range=k_range, chunk_size=chunk_size,
-        sample_size=sample_size, seed=seed,
+        sample_size=sample_size, seed=seed, options=options, retry_of=retry_of,
     )  # fmt: skip
     try:
         ids = [pk for chunk in visitor_id_chunks(chunk_size=chunk_size) for pk in chunk]
@@ -321,8 +354,8 @@ def clusters_compute_all(
             unit="chunk", desc="clusters", dynamic_ncols=True,
         )  # fmt: skip
         with bar:
-            for chunk in _chunks(ids, chunk_size):
-                cluster_memberships_assign(run_id=run.pk, visitor_ids=chunk)
+            for index, chunk in enumerate(_chunks(ids, chunk_size)):
+                cluster_memberships_assign(run_id=run.pk, visitor_ids=chunk, chunk=index)
                 bar.update(1)
         summary = cluster_run_finish(run_id=run.pk)
     except ClusterError:

@@ -13,11 +13,13 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from time import perf_counter
 from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
 
+from config import metrics
 from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from content.cache import content_version
@@ -313,7 +315,19 @@ def decide(
     the visitor's records: Global Privacy Control, the consent cookie). `forced` are the
     variations staff force from the query string (parsed at the edge); `holdout` the visitor's
     holdout arm when the caller has assigned it already (once per request).
+
+    Every decision is counted by slot and reason and timed (`config.metrics`); decisions for
+    slots that do not exist are counted under the slot "unknown", so that callers cannot grow
+    the metrics' labels.
     """
+    started = perf_counter()
+    decision = _decision(slot_key, visitor, context, now, attributes, forced, holdout)
+    slot = decision.slot if decision.reason != "unknown_slot" else "unknown"
+    metrics.decision_observed(slot, decision.reason, perf_counter() - started)
+    return decision
+
+
+def _decision(slot_key, visitor, context, now, attributes, forced, holdout) -> Decision:
     now = now or timezone.now()
     try:
         slot = slot_definition(slot_key)

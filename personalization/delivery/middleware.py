@@ -22,7 +22,15 @@ from personalization.visitors.services import (
 logger = logging.getLogger(__name__)
 
 # Paths that are never personalized nor tracked.
-EXCLUDED_PREFIXES = ("/static/", "/admin/", "/healthz", "/readyz", "/api/v1/schema", "/api/v1/docs")
+EXCLUDED_PREFIXES = (
+    "/static/",
+    "/admin/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/api/v1/schema",
+    "/api/v1/docs",
+)
 
 
 class VisitorMiddleware:

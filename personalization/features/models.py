@@ -1,7 +1,9 @@
 """The features computed for each visitor from their events."""
 
 from django.db import models
+from django.utils import timezone
 
+from config.runs import LeasedRun
 from personalization.visitors.models import Visitor
 
 
@@ -41,3 +43,27 @@ class VisitorFeatures(models.Model):
     @property
     def rfm(self) -> str:
         return f"{self.r_score}{self.f_score}{self.m_score}"
+
+
+class FeatureRun(LeasedRun):
+    """One `compute_features` run on the workers: chunks of visitors, its progress and end."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    visitors = models.PositiveIntegerField(default=0, help_text="Visitors to compute.")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"features run {self.pk} ({self.status})"

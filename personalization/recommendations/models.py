@@ -7,10 +7,11 @@ personalization app.
 from django.db import models
 from django.utils import timezone
 
+from config.runs import LeasedRun
 from personalization.visitors.models import Visitor
 
 
-class ModelRun(models.Model):
+class ModelRun(LeasedRun):
     """One training of the recommenders: parameters, offline metrics, progress and counts.
 
     `compute` runs store recommendations and become current when their validation score is

@@ -5,10 +5,10 @@
    parameters, store it on the run (compressed arrays), the cold-start lists (global and per
    segment popularity) and each published item's similar items. Cost: the matrix (see
    `algorithms.interactions`), the tuning grid (each point one fit), one final fit.
-2. `recommendations_chunk_score` for each chunk of visitors (any worker): their rows of the
-   matrix, the hybrid's scores, post-filters (seen, unpublished, locale, MMR diversity), the
-   top `TAILOR_RECOMMENDATIONS_STORED` rows written. Cost: 4 queries plus consent, chunk x items
-   floats of memory, whatever the number of visitors overall.
+2. `recommendations_chunk_score` (module `scoring`) for each chunk of visitors (any worker):
+   their rows of the matrix, the hybrid's scores, post-filters (seen, unpublished, locale, MMR
+   diversity), the top `TAILOR_RECOMMENDATIONS_STORED` rows written. Cost: 4 queries plus
+   consent, chunk x items floats of memory, whatever the number of visitors overall.
 3. `recommendation_run_finish`: the run becomes current when its test nDCG is not worse than
    the current run's (or when forced), older runs' lists are deleted, and so are the lists
    of visitors who withdrew personalization consent since (serving checks consent anyway).
@@ -16,34 +16,29 @@
 Only visitors that allow personalization are trained on and get lists; merged profiles
 neither. Visitors without history get nothing stored: serving falls back to their tag
 affinities or their segments' popular items.
+
+Runs hold a lease (`config.runs`): training and each chunk keep the run's heartbeat fresh, a
+chunk counts once however often it runs, and a run whose worker was lost is failed by the
+reaper and started again (`recommendations_retry` in `tasks`).
 """
 
 import logging
 import math
 import time
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, TextIO
 
 import numpy as np
-from django.conf import settings
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from tqdm import tqdm
 
-from content.models import ContentItem
+from config import metrics
+from config.runs import Heartbeat, attempt_of
 from content.selectors import items_published
 from personalization.recommendations.algorithms.base import Catalogue
 from personalization.recommendations.algorithms.content_based import item_texts
 from personalization.recommendations.algorithms.evaluation import EvaluationError, Report, evaluate
-from personalization.recommendations.algorithms.filters import (
-    exclude_items,
-    exclude_seen,
-    locale_allowed,
-    mmr,
-    top_k,
-)
 from personalization.recommendations.algorithms.hybrid import (
     DEFAULT_PARAMETERS,
     DEFAULT_WEIGHTS,
@@ -51,7 +46,6 @@ from personalization.recommendations.algorithms.hybrid import (
     Hybrid,
     collaborative,
     hybrid_dump,
-    hybrid_load,
 )
 from personalization.recommendations.algorithms.interactions import (
     Interactions,
@@ -60,19 +54,18 @@ from personalization.recommendations.algorithms.interactions import (
 )
 from personalization.recommendations.algorithms.popularity import segment_popularity
 from personalization.recommendations.models import ModelRun, Recommendation, SimilarItem
+from personalization.recommendations.scoring import recommendations_chunk_score
 from personalization.segments.models import SegmentMembership
-from personalization.visitors.models import Visitor
 
 logger = logging.getLogger(__name__)
 
 SIMILAR_STORED = 20
 COLD_START_STORED = 20
-MMR_TRADE_OFF = 0.9  # 1 keeps the model's ranking; lower spreads lists over more subjects
 MIN_TEST_VISITORS = 50
-
-
-def _stored() -> int:
-    return settings.TAILOR_RECOMMENDATIONS_STORED
+TRAINED_FIELDS = [
+    "parameters", "metrics", "score", "algorithms", "artifact", "popular", "similar_count",
+    "visitors_count", "items_count", "interactions_count", "status",
+]  # fmt: skip
 
 
 def _catalogue(data: Interactions) -> Catalogue:
@@ -119,44 +112,63 @@ def recommendation_run_train(
     seed: int = 42,
     k: int = 10,
     progress: TextIO | None = None,
+    options: dict[str, Any] | None = None,
+    retry_of: int | None = None,
 ) -> tuple[ModelRun, list[int]]:
-    """Create a run, evaluate and fit the hybrid; returns it and the visitor ids to score."""
+    """Create a run, evaluate and fit the hybrid; returns it and the visitor ids to score.
+
+    `options` are what the dispatching task was asked (kept to start the run again if its
+    worker is lost), `retry_of` the run this one starts again. The run's heartbeat is kept
+    fresh while it trains (`config.runs`).
+    """
     now = now or timezone.now()
-    run = ModelRun.objects.create(kind=ModelRun.Kind.COMPUTE, status=ModelRun.Status.TRAINING)
+    attempt, retry_of = attempt_of(ModelRun, retry_of)
+    run = ModelRun.objects.create(
+        kind=ModelRun.Kind.COMPUTE, status=ModelRun.Status.TRAINING, attempt=attempt,
+        retry_of_id=retry_of, task_options=options or {},
+    )  # fmt: skip
     try:
-        data = interactions_load(now=now)
-        catalogue = _catalogue(data)
-        weights, parameters = dict(DEFAULT_WEIGHTS), dict(DEFAULT_PARAMETERS)
-        lead = collaborative(len(data.item_ids))
-        if lead != "ease":
-            weights["als"] = weights.pop("ease")
-        try:
-            report = evaluate(
-                data, catalogue, k=k, seed=seed, min_visitors=MIN_TEST_VISITORS,
-                progress=progress,
-            )  # fmt: skip
-        except EvaluationError as error:
-            # Small sites still get recommendations, with default parameters and no score.
-            run.parameters = {"evaluation": f"skipped: {error}", "weights": weights}
-        else:
-            weights, parameters = report.weights or weights, {**parameters, **report.parameters}
-            run.parameters = _parameters(report)
-            run.metrics = report.metrics
-            run.score = report.metrics.get(HYBRID, {}).get("ndcg")
-            run.algorithms = sorted(report.metrics)
-        hybrid = Hybrid(weights=weights, parameters=parameters).fit(data, catalogue)
-        run.artifact = hybrid_dump(hybrid, data.item_ids)
-        run.popular = _popular(data)
-        run.similar_count = _similar_store(run, hybrid, data.item_ids, now)
-        scored = data.visitor_ids[np.diff(data.matrix.indptr) > 0].tolist()
-        run.visitors_count, run.items_count = len(scored), len(data.item_ids)
-        run.interactions_count = data.matrix.nnz
-        run.status = ModelRun.Status.SCORING
-        run.save()
+        with Heartbeat(ModelRun, run.pk):
+            scored = _train(run, now=now, seed=seed, k=k, progress=progress)
     except Exception as error:  # recorded on the run for the admin, then raised as it was
         recommendation_run_fail(run_id=run.pk, error=repr(error))
         raise
     return run, [int(pk) for pk in scored]
+
+
+def _train(
+    run: ModelRun, *, now: datetime, seed: int, k: int, progress: TextIO | None
+) -> list[int]:
+    data = interactions_load(now=now)
+    catalogue = _catalogue(data)
+    weights, parameters = dict(DEFAULT_WEIGHTS), dict(DEFAULT_PARAMETERS)
+    lead = collaborative(len(data.item_ids))
+    if lead != "ease":
+        weights["als"] = weights.pop("ease")
+    try:
+        report = evaluate(
+            data, catalogue, k=k, seed=seed, min_visitors=MIN_TEST_VISITORS,
+            progress=progress,
+        )  # fmt: skip
+    except EvaluationError as error:
+        # Small sites still get recommendations, with default parameters and no score.
+        run.parameters = {"evaluation": f"skipped: {error}", "weights": weights}
+    else:
+        weights, parameters = report.weights or weights, {**parameters, **report.parameters}
+        run.parameters = _parameters(report)
+        run.metrics = report.metrics
+        run.score = report.metrics.get(HYBRID, {}).get("ndcg")
+        run.algorithms = sorted(report.metrics)
+    hybrid = Hybrid(weights=weights, parameters=parameters).fit(data, catalogue)
+    run.artifact = hybrid_dump(hybrid, data.item_ids)
+    run.popular = _popular(data)
+    run.similar_count = _similar_store(run, hybrid, data.item_ids, now)
+    scored = data.visitor_ids[np.diff(data.matrix.indptr) > 0].tolist()
+    run.visitors_count, run.items_count = len(scored), len(data.item_ids)
+    run.interactions_count = data.matrix.nnz
+    run.status = ModelRun.Status.SCORING
+    run.save(update_fields=TRAINED_FIELDS)
+    return scored
 
 
 def visitor_chunks(ids: list[int], chunk_size: int) -> list[list[int]]:
@@ -216,74 +228,12 @@ def _similar_store(run: ModelRun, hybrid: Hybrid, item_ids: np.ndarray, now: dat
     return len(rows)
 
 
-@lru_cache(maxsize=2)
-def _model(run_id: int) -> tuple[Hybrid, np.ndarray, np.ndarray, Any]:
-    """The run's hybrid, item ids, item locales and item similarity (for MMR), once per
-    process: a run's model never changes."""
-    blob = ModelRun.objects.values_list("artifact", flat=True).get(pk=run_id)
-    hybrid, item_ids = hybrid_load(bytes(blob))
-    locales = dict(ContentItem.objects.filter(pk__in=item_ids.tolist()).values_list("pk", "locale"))
-    similarity = hybrid.similarity() if MMR_TRADE_OFF < 1 else None
-    return (
-        hybrid, item_ids, np.asarray([locales.get(int(pk), "") for pk in item_ids], object),
-        similarity,
-    )  # fmt: skip
-
-
-def recommendations_chunk_score(
-    *, run_id: int, visitor_ids: list[int], now: datetime | None = None
-) -> dict[str, int]:
-    """Score one chunk of visitors with the run's hybrid and store their top lists (idempotent)."""
-    now = now or timezone.now()
-    hybrid, item_ids, locales, similarity = _model(run_id)
-    data = interactions_load(visitor_ids=visitor_ids, item_ids=item_ids, now=now)
-    published = set(items_published(now=now).values_list("pk", flat=True))
-    allowed = np.array([int(pk) in published for pk in item_ids], bool)
-    languages = dict(
-        Visitor.objects.filter(pk__in=data.visitor_ids.tolist()).values_list(
-            "pk", "traits__language"
-        )
-    )
-    stored, wanted = _stored(), 3 * _stored()
-    rows: list[Recommendation] = []
-    for start in range(0, data.matrix.shape[0], 500):
-        block = data.matrix[start : start + 500]
-        scores = exclude_items(exclude_seen(hybrid.score(block), block), allowed)
-        candidates, values = top_k(scores, wanted)
-        for offset in range(block.shape[0]):
-            visitor_id = int(data.visitor_ids[start + offset])
-            language = languages.get(visitor_id)
-            fits = locale_allowed(locales, language if isinstance(language, str) else "")
-            keep = [(c, v) for c, v in zip(candidates[offset], values[offset], strict=True)
-                    if c >= 0 and fits[c]]  # fmt: skip
-            if not keep:
-                continue
-            columns = np.asarray([c for c, _ in keep])
-            relevance = np.asarray([v for _, v in keep], np.float64)
-            order = mmr(columns, relevance, similarity, k=stored, trade_off=MMR_TRADE_OFF)
-            rows += [
-                Recommendation(
-                    run_id=run_id, visitor_id=visitor_id, item_id=int(item_ids[columns[p]]),
-                    rank=rank, score=round(float(relevance[p]), 6), algorithm=HYBRID,
-                )
-                for rank, p in enumerate(order, start=1)
-            ]  # fmt: skip
-    with transaction.atomic():
-        Recommendation.objects.filter(run_id=run_id, visitor_id__in=visitor_ids).delete()
-        Recommendation.objects.bulk_create(rows, batch_size=2000)
-        ModelRun.objects.filter(pk=run_id).update(
-            visitors_done=F("visitors_done") + len(visitor_ids),
-            chunks_done=F("chunks_done") + 1,
-            recommendations_count=F("recommendations_count") + len(rows),
-        )
-    done, total = ModelRun.objects.values_list("chunks_done", "chunks_total").get(pk=run_id)
-    return {"visitors": len(visitor_ids), "recommendations": len(rows), "last": done >= total}
-
-
 @transaction.atomic
 def recommendation_run_finish(*, run_id: int, force: bool = False) -> ModelRun:
     """Mark the run finished; it becomes current unless it scores worse than the current one."""
     run = ModelRun.objects.select_for_update().get(pk=run_id)
+    if run.status == ModelRun.Status.FAILED:
+        return run  # failed (its worker was lost, it was started again): nothing to do
     run.status = ModelRun.Status.FINISHED
     run.finished_at = timezone.now()
     run.duration_seconds = round((run.finished_at - run.started_at).total_seconds(), 3)
@@ -292,6 +242,7 @@ def recommendation_run_finish(*, run_id: int, force: bool = False) -> ModelRun:
         run.score is not None and (current.score is None or run.score >= current.score)
     )
     run.save()
+    metrics.run_ended("recommendations", "finished", run.duration_seconds)
     if force or better:
         model_run_make_current(run=run, forced=force and not better)
     else:
@@ -302,9 +253,13 @@ def recommendation_run_finish(*, run_id: int, force: bool = False) -> ModelRun:
 
 def recommendation_run_fail(*, run_id: int, error: str) -> None:
     """Mark an unfinished run failed; a finished run keeps its state."""
-    ModelRun.objects.filter(pk=run_id).exclude(status=ModelRun.Status.FINISHED).update(
-        status=ModelRun.Status.FAILED, error=error, finished_at=timezone.now()
+    failed = (
+        ModelRun.objects.filter(pk=run_id)
+        .exclude(status__in=[ModelRun.Status.FINISHED, ModelRun.Status.FAILED])
+        .update(status=ModelRun.Status.FAILED, error=error, finished_at=timezone.now())
     )
+    if failed:
+        metrics.run_ended("recommendations", "failed")
 
 
 def recommendations_without_consent_delete() -> int:
@@ -342,10 +297,14 @@ def recommendations_compute_all(
     force: bool = False,
     now: datetime | None = None,
     progress: TextIO | None = None,
+    options: dict[str, Any] | None = None,
+    retry_of: int | None = None,
 ) -> dict[str, Any]:
     """Train, score every visitor with history chunk by chunk here, then finish; a summary."""
     started = time.perf_counter()
-    run, ids = recommendation_run_train(now=now, progress=progress)
+    run, ids = recommendation_run_train(
+        now=now, progress=progress, options=options, retry_of=retry_of
+    )
     chunks = visitor_chunks(ids, chunk_size)
     ModelRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks))
     bar = tqdm(
@@ -354,8 +313,8 @@ def recommendations_compute_all(
         dynamic_ncols=True,
     )  # fmt: skip
     with bar:
-        for ids in chunks:
-            recommendations_chunk_score(run_id=run.pk, visitor_ids=ids, now=now)
+        for index, ids in enumerate(chunks):
+            recommendations_chunk_score(run_id=run.pk, visitor_ids=ids, now=now, chunk=index)
             bar.update(1)
     run = recommendation_run_finish(run_id=run.pk, force=force)
     return run_summary(run) | {"seconds": round(time.perf_counter() - started, 3)}

@@ -7,9 +7,15 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.utils.html import format_html, format_html_join
 
+from config.runs import RunAdminMixin
 from personalization.rules.catalogue import ATTRIBUTES
 from personalization.rules.widgets import ConditionWidget
-from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
+from personalization.segments.models import (
+    Segment,
+    SegmentMembership,
+    SegmentRun,
+    SegmentSizeSnapshot,
+)
 from personalization.segments.selectors import (
     segment_condition_warnings,
     segment_definitions,
@@ -136,3 +142,8 @@ class SegmentAdmin(admin.ModelAdmin):
     def compute_now(self, request, queryset) -> None:
         transaction.on_commit(lambda: compute_segments.delay())
         self.message_user(request, "Segment members and sizes are being recomputed.")
+
+
+@admin.register(SegmentRun)
+class SegmentRunAdmin(RunAdminMixin, admin.ModelAdmin):
+    """Segment runs, read-only: progress, failures and restarts."""

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from config.runs import LeasedRun
 from personalization.visitors.models import Visitor
 
 
@@ -158,3 +159,27 @@ class SegmentSizeSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.segment_id} on {self.date}: {self.size}"
+
+
+class SegmentRun(LeasedRun):
+    """One `compute_segments` run on the workers: chunks of visitors, then today's sizes."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    visitors = models.PositiveIntegerField(default=0, help_text="Visitors to compute.")
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"segments run {self.pk} ({self.status})"

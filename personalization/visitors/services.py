@@ -1,13 +1,13 @@
 """Writes of visitor profiles: identification from a request, page views, merge on login."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -79,23 +79,53 @@ class PageView:
     occurred_at: datetime
 
 
+def visitors_lock_existing(ids: Iterable[int]) -> set[int]:
+    """Which of these visitors still exist, share-locked by key until the transaction ends.
+
+    Call inside a transaction before inserting rows that point at visitors: an erasure then
+    waits for the insert (or the insert sees the visitor gone), and the locks are taken in one
+    statement in id order, so that concurrent writers never wait on each other in a cycle. The
+    lock (`FOR KEY SHARE`) is the one the foreign key check takes anyway; it does not wait on
+    `page_views_write`, which updates counters only (`FOR NO KEY UPDATE`).
+    """
+    ids = sorted(set(ids))
+    if not ids:
+        return set()
+    if connection.vendor != "postgresql":
+        return set(Visitor.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    table = connection.ops.quote_name(Visitor._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
+            [ids],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 @transaction.atomic
 def page_views_write(views: list[PageView]) -> int:
     """Store page views in bulk: the events, and each visitor's last seen and sessions.
 
-    Three queries whatever the number of views: the visitors locked (another process may be
-    writing views of the same visitor), their new counts in one UPDATE, the events in one
-    INSERT. A view of a visitor erased meanwhile is dropped; one merged meanwhile goes to the
-    profile it was merged into (two queries more, and one per further level of merging).
+    Four queries whatever the number of views: merged profiles among the visitors, the
+    visitors (and the profiles they were merged into) locked in one statement in id order,
+    their new counts in one UPDATE, the events in one INSERT. The lock is `FOR NO KEY UPDATE`:
+    it makes concurrent flushes of the same visitors' views wait for each other, never in a
+    cycle, and does not block rows being inserted that point at those visitors (impressions,
+    exposures, events). A view of a visitor erased meanwhile is dropped; one merged meanwhile
+    goes to the profile it was merged into (one query more per further level of merging).
     """
     ids = {view.visitor_id for view in views}
-    fields = ("pk", "last_seen", "sessions", "merged_into_id")
-    locked = Visitor.objects.select_for_update().only(*fields).order_by("pk")
-    visitors = {v.pk: v for v in locked.filter(pk__in=ids)}
-    merged = {v.pk: v.merged_into_id for v in visitors.values() if v.merged_into_id}
+    merged = dict(
+        Visitor.objects.filter(pk__in=ids, merged_into__isnull=False).values_list(
+            "pk", "merged_into_id"
+        )
+    )
     survivors = visitors_survivors(set(merged.values()))
-    visitors |= {v.pk: v for v in locked.filter(pk__in=set(survivors.values()) - set(visitors))}
     owners = {pk: survivors.get(target) for pk, target in merged.items()}
+    fields = ("pk", "last_seen", "sessions")
+    locked = Visitor.objects.select_for_update(no_key=True).only(*fields).order_by("pk")
+    wanted = (ids - set(merged)) | {pk for pk in owners.values() if pk is not None}
+    visitors = {v.pk: v for v in locked.filter(pk__in=wanted)}
     events = []
     for view in sorted(views, key=lambda v: v.occurred_at):
         visitor = visitors.get(owners.get(view.visitor_id, view.visitor_id))
@@ -117,13 +147,19 @@ def page_views_write(views: list[PageView]) -> int:
     return len(events)
 
 
+@transaction.atomic
 def impressions_write(rows: list[tuple[int, int, str, datetime]]) -> int:
-    """Store (visitor id, item id, slot, shown at) impressions in one insert."""
+    """Store (visitor id, item id, slot, shown at) impressions in one insert.
+
+    Rows of visitors erased since they were recorded are dropped, the others kept.
+    """
+    existing = visitors_lock_existing(row[0] for row in rows)
+    kept = sorted((row for row in rows if row[0] in existing), key=lambda row: row[:2])
     Impression.objects.bulk_create(
         Impression(visitor_id=visitor_id, item_id=item_id, slot=slot, shown_at=shown_at)
-        for visitor_id, item_id, slot, shown_at in rows
+        for visitor_id, item_id, slot, shown_at in kept
     )
-    return len(rows)
+    return len(kept)
 
 
 PAGE_VIEWS: WriteBuffer[PageView] = WriteBuffer("page view", page_views_write)
