@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.screens import screenshot
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -207,10 +208,15 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh browser context and page whose relative URLs go to the live server."""
+def page(browser, live_server, request):
+    """A fresh browser context and page whose relative URLs go to the live server.
+
+    When the test ends, the page is saved as `screenshots/<test name>.png` (the folder is
+    not committed), whether the test passed or failed.
+    """
     context = browser.new_context(base_url=live_server.url)
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
+    screenshot(page, request.node.name)
     context.close()

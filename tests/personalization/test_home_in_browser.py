@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from content.models import Slot
 from personalization.visitors.models import Visitor
 from tests.factories import visitor_cookie
+from tests.screens import screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,8 @@ def test_two_demo_visitors_see_different_heroes_and_recommendations(browser, liv
     assert hero(runner) == ["b-sports"]
     assert hero(listener) == ["b-tech"]
     assert rail(runner) and rail(listener) and rail(runner) != rail(listener)
+    screenshot(runner, "home-as-demo-1")
+    screenshot(listener, "home-as-demo-2")
     runner.context.close()
     listener.context.close()
 
