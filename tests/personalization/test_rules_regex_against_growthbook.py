@@ -1,9 +1,9 @@
 """`$regex` and friends run by RE2 answer as GrowthBook's Python SDK (Python's `re`) does.
 
 For every pattern both accept, every value, every operator; and GrowthBook's published spec
-cases (`../shared/data/growthbook-cases-0.8.0.json`) that use a regular expression. Where the
-two differ by design (`\\b` counts ASCII word characters only, as JavaScript does), the test
-asserts the documented answer.
+cases that use a regular expression (spec 0.8.0, `tests/data/growthbook-regex-cases-0.8.0.json`).
+Where the two differ by design (`\\b` counts ASCII word characters only, as JavaScript does),
+the test asserts the documented answer.
 """
 
 import json
@@ -15,7 +15,8 @@ from growthbook.core import evalCondition
 
 from personalization.rules import evaluate_condition, validate_condition
 
-SPEC_CASES = Path(__file__).resolve().parents[3] / "shared/data/growthbook-cases-0.8.0.json"
+# The spec's regular-expression cases, kept with the tests (see "source" in the file).
+SPEC_CASES = Path(__file__).resolve().parents[1] / "data/growthbook-regex-cases-0.8.0.json"
 OPERATORS = ["$regex", "$regexi", "$notRegex", "$notRegexi"]
 
 PATTERNS = [
