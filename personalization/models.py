@@ -3,6 +3,7 @@
 from personalization.clustering.models import Cluster, ClusterMembership, ClusterRun
 from personalization.features.models import FeatureRun, VisitorFeatures
 from personalization.recommendations.models import ModelRun, Recommendation, SimilarItem
+from personalization.scores.models import ScoreRun, VisitorScore
 from personalization.segments.models import (
     Segment,
     SegmentMembership,
@@ -13,6 +14,7 @@ from personalization.visitors.models import Event, Impression, Visitor, VisitorM
 
 __all__ = [
     "Cluster", "ClusterMembership", "ClusterRun", "Event", "FeatureRun", "Impression",
-    "ModelRun", "Recommendation", "Segment", "SegmentMembership", "SegmentRun",
+    "ModelRun", "Recommendation", "ScoreRun", "Segment", "SegmentMembership", "SegmentRun",
     "SegmentSizeSnapshot", "SimilarItem", "Visitor", "VisitorFeatures", "VisitorMerge",
+    "VisitorScore",
 ]  # fmt: skip

@@ -72,3 +72,13 @@ registry.register(
     # Runs and clusters hold counts and means over many visitors, no link to anyone.
     description="The cluster the visitor fell into in the current clustering run.",
 )
+registry.register(
+    "personalization.VisitorScore",
+    path="visitor",
+    erase=registry.DELETE,
+    extra={"score_run": "run_id"},
+    purposes=(PERSONALIZATION,),
+    retention_field="computed_at",
+    # Runs hold metrics over many visitors and fitted models, no link to anyone.
+    description="Predicted probabilities (churn, purchase) a score run gave the visitor.",
+)

@@ -1,0 +1,1 @@
+"""Predictive scores: churn risk and purchase propensity per visitor, trained point in time."""
