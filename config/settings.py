@@ -334,6 +334,13 @@ TAILOR_RECOMMENDATION_HALF_LIFE_DAYS = env.float(
 # Items in each visitor's stored list, and similar items stored per item.
 TAILOR_RECOMMENDATIONS_STORED = env.int("TAILOR_RECOMMENDATIONS_STORED", default=50)
 
+# --- Scores ---------------------------------------------------------------------------------
+# Churn is "no activity in the next N days", purchase "a purchase in the next N days"; training
+# needs events older than twice N. Training reads the events of at most this many visitors.
+TAILOR_SCORES_HORIZON_DAYS = env.int("TAILOR_SCORES_HORIZON_DAYS", default=30)
+if TAILOR_SCORES_HORIZON_DAYS < 1:
+    raise ImproperlyConfigured("TAILOR_SCORES_HORIZON_DAYS must be 1 or more")
+TAILOR_SCORES_TRAINING_VISITORS = env.int("TAILOR_SCORES_TRAINING_VISITORS", default=200_000)
 # --- Delivery -------------------------------------------------------------------------------
 # Browsers on these origins (e.g. "https://shop.example.com") may post events cross-origin;
 # CORS applies to the events endpoint only. Empty: same-origin only.
