@@ -23,7 +23,7 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
     DefaultSchedule(
         name="Restart runs whose worker was lost",
         task="tailor.reap_stale_runs",
-        description="Every minute: runs (features, segments, clusters, recommendations) "
+        description="Every minute: runs (features, segments, clusters, recommendations, scores) "
         "without a heartbeat for TAILOR_RUN_STALE_SECONDS are marked failed and started again.",
         every_seconds=60,
     ),
@@ -56,6 +56,14 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         task="tailor.apply_consent_retention",
         description="Deletes data kept for each purpose past that purpose's retention days.",
         crontab={"minute": "25", "hour": "4"},
+    ),
+    DefaultSchedule(
+        name="Compute predictive scores nightly",
+        task="tailor.compute_scores",
+        description="Retrains the churn and purchase scores on fresh events and scores every "
+        "consenting visitor before segments are computed; the new run is served only if its "
+        "held-out ROC AUC is at least the current one's.",
+        crontab={"minute": "0", "hour": "3"},
     ),
     DefaultSchedule(
         name="Compute segment memberships nightly",

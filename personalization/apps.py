@@ -40,12 +40,14 @@ class PersonalizationConfig(AppConfig):
         from personalization.clustering.selectors import visitor_clusters_many
         from personalization.features.services import features_follow_merge
         from personalization.rules.sources import attribute_source_register
+        from personalization.scores.selectors import visitor_scores_many
         from personalization.segments.services import memberships_follow_merge
         from personalization.visitors.services import merge_participant_register
 
         merge_participant_register("features", features_follow_merge)
         merge_participant_register("segment memberships", memberships_follow_merge)
         attribute_source_register("clusters", visitor_clusters_many)
+        attribute_source_register("scores", visitor_scores_many)
 
     @staticmethod
     def runs_register() -> None:
@@ -59,6 +61,9 @@ class PersonalizationConfig(AppConfig):
         from personalization.recommendations.models import ModelRun
         from personalization.recommendations.services import recommendation_run_fail
         from personalization.recommendations.tasks import recommendations_retry
+        from personalization.scores.models import ScoreRun
+        from personalization.scores.services import score_run_fail
+        from personalization.scores.tasks import scores_retry
         from personalization.segments import runs as segment_runs
         from personalization.segments.tasks import segments_retry
 
@@ -80,6 +85,10 @@ class PersonalizationConfig(AppConfig):
                 "recommendations", ModelRun, (ModelRun.Status.TRAINING, ModelRun.Status.SCORING),
                 lambda pk, error: recommendation_run_fail(run_id=pk, error=error),
                 recommendations_retry,
+            ),
+            RunKind(
+                "scores", ScoreRun, (ScoreRun.Status.TRAINING, ScoreRun.Status.SCORING),
+                lambda pk, error: score_run_fail(run_id=pk, error=error), scores_retry,
             ),
         ):  # fmt: skip
             run_kind_register(kind)

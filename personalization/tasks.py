@@ -18,12 +18,20 @@ from personalization.recommendations.tasks import (
     fail_recommendations,
     finish_recommendations,
 )
+from personalization.scores.tasks import (
+    compute_scores,
+    compute_scores_chunk,
+    fail_scores,
+    finish_scores,
+)
 from personalization.segments.tasks import compute_segments, compute_segments_chunk, finish_segments
 from personalization.visitors.tasks import delete_expired_events
 
 __all__ = [
     "assign_clusters_chunk", "compute_clusters", "compute_features", "compute_features_chunk",
-    "compute_recommendations", "compute_recommendations_chunk", "compute_segments",
-    "compute_segments_chunk", "delete_expired_events", "fail_clusters", "fail_recommendations",
-    "finish_clusters", "finish_clusters_if_last", "finish_recommendations", "finish_segments",
+    "compute_recommendations", "compute_recommendations_chunk", "compute_scores",
+    "compute_scores_chunk", "compute_segments", "compute_segments_chunk",
+    "delete_expired_events", "fail_clusters", "fail_recommendations", "fail_scores",
+    "finish_clusters", "finish_clusters_if_last", "finish_recommendations", "finish_scores",
+    "finish_segments",
 ]  # fmt: skip

@@ -1,7 +1,8 @@
 """The attribute dict that targeting conditions see, built once per visitor and request.
 
 Its keys are exactly the attribute catalogue's (`personalization.rules.catalogue.ATTRIBUTE_KEYS`):
-request context, traits, features, `segments` (a lazy set of segment keys), clusters, consent,
+request context, traits, features, `segments` (a lazy set of segment keys), clusters, scores,
+consent,
 experiment variations, `visitor_id` and `known`.
 """
 
@@ -12,6 +13,7 @@ from consent.selectors import consent_state
 from personalization.clustering.selectors import visitor_clusters
 from personalization.features.models import VisitorFeatures
 from personalization.rules.attributes import attributes_build
+from personalization.scores.selectors import visitor_scores
 from personalization.segments.selectors import visitor_segments
 from personalization.visitors.models import Visitor
 
@@ -36,7 +38,10 @@ def visitor_attributes(
         features=features,
         consent=consent,
         segments=segments,
-        sourced={"clusters": visitor_clusters(visitor.pk if visitor else None, consent)},
+        sourced={
+            "clusters": visitor_clusters(visitor.pk if visitor else None, consent),
+            "scores": visitor_scores(visitor.pk if visitor else None, consent),
+        },
         context=context,
     )
     segments.bind(attributes)  # live segments read this very dict, segments included

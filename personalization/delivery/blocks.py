@@ -27,12 +27,12 @@ from django.utils.safestring import mark_safe
 from consent.purposes import MARKETING, PERSONALIZATION
 from consent.selectors import consent_states
 from content.models import ContentItem
-from personalization.clustering.selectors import visitor_clusters_many
 from personalization.decisions import registry
 from personalization.decisions.engine import Decision, decide
 from personalization.delivery.links import click_token, item_target
 from personalization.features.models import VisitorFeatures
 from personalization.rules.attributes import attributes_build
+from personalization.rules.sources import attribute_sources_many
 from personalization.segments.selectors import visitor_segments_many
 from personalization.visitors.models import Visitor
 from personalization.visitors.selectors import visitor_resolve, visitors_resolve_many
@@ -138,18 +138,19 @@ def _refusal(visitor: Visitor | None, state: Mapping[str, bool]) -> str:
 def _attributes_many(
     eligible: list[Visitor], states: Mapping[int, Mapping[str, bool]]
 ) -> dict[int, dict[str, Any]]:
-    """Attribute dicts of many visitors: features, segments and clusters in one query each."""
+    """Attribute dicts of many visitors: features, segments and each attribute source (clusters,
+    scores) in one query each."""
     if not eligible:
         return {}
     ids = [v.pk for v in eligible]
     features = {f.visitor_id: f for f in VisitorFeatures.objects.filter(visitor_id__in=ids)}
     segments = visitor_segments_many(eligible)
-    clusters = visitor_clusters_many(ids)
+    sourced = attribute_sources_many(ids)
     built = {}
     for visitor in eligible:
         built[visitor.pk] = attributes_build(
             visitor=visitor, features=features.get(visitor.pk), consent=states[visitor.pk],
-            segments=segments[visitor.pk], sourced={"clusters": clusters.get(visitor.pk, [])},
+            segments=segments[visitor.pk], sourced=sourced[visitor.pk],
         )  # fmt: skip
         segments[visitor.pk].bind(built[visitor.pk])
     return built

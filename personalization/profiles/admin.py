@@ -6,10 +6,12 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from consent.admin_requests import visitors_erasure_request, visitors_export
+from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_state
 from personalization.clustering.selectors import visitor_clusters
 from personalization.features.selectors import features_as_dict
 from personalization.recommendations.admin import CurrentRecommendationInline
+from personalization.scores.selectors import visitor_score_rows
 from personalization.segments.selectors import (
     visitor_segments_profile,
 )
@@ -26,7 +28,8 @@ class VisitorAdmin(admin.ModelAdmin):
     date_hierarchy = "last_seen"
     fields = [
         "uid", "external_id", "user", "first_seen", "last_seen", "sessions", "merged_into",
-        "traits_pretty", "features_table", "segments_list", "clusters_list", "timeline",
+        "traits_pretty", "features_table", "segments_list", "clusters_list", "scores_table",
+        "timeline",
     ]  # fmt: skip
     readonly_fields = fields
     inlines = [CurrentRecommendationInline]
@@ -73,6 +76,22 @@ class VisitorAdmin(admin.ModelAdmin):
     def clusters_list(self, visitor: Visitor) -> str:
         keys = visitor_clusters(visitor.pk, consent_state(visitor))
         return ", ".join(keys) if keys else "None in the current clustering run."
+
+    @admin.display(description="predictive scores")
+    def scores_table(self, visitor: Visitor) -> str:
+        if not consent_state(visitor).get(PERSONALIZATION, False):
+            return "None: no personalization consent."
+        rows = visitor_score_rows(visitor.pk)
+        if not rows:
+            return "None in the current score run."
+        return format_html(
+            "<table>{}</table>",
+            format_html_join(
+                "", "<tr><th>{}</th><td>{}</td><td>score run {}, {}</td></tr>",
+                ((r["target"], f"{r['probability']:.2f}", r["run"],
+                  f"{r['computed_at']:%Y-%m-%d %H:%M}") for r in rows),
+            ),
+        )  # fmt: skip
 
     @admin.display(description="recent events")
     def timeline(self, visitor: Visitor) -> str:

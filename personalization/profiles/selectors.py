@@ -1,4 +1,4 @@
-"""A visitor's whole profile: traits, features, segments, clusters and recent events."""
+"""A visitor's whole profile: traits, features, segments, clusters, scores, recent events."""
 
 from typing import Any
 
@@ -6,6 +6,7 @@ from consent.selectors import consent_state
 from personalization.clustering.selectors import visitor_clusters
 from personalization.features.models import VisitorFeatures
 from personalization.features.selectors import features_as_dict
+from personalization.scores.selectors import visitor_scores
 from personalization.segments.selectors import visitor_segments_profile
 from personalization.visitors.models import Event, Visitor
 from personalization.visitors.selectors import visitor_recent_events
@@ -26,6 +27,7 @@ def visitor_profile(visitor: Visitor, *, recent: int = 20) -> dict[str, Any]:
         "features": features_as_dict(features),
         "segments": [match.key for match in visitor_segments_profile(visitor)],
         "clusters": visitor_clusters(visitor.pk, consent_state(visitor)),
+        "scores": visitor_scores(visitor.pk, consent_state(visitor)),
         "consent": consent_state(visitor),
         "event_count": Event.objects.filter(visitor=visitor).count(),
         "recent_events": [

@@ -1,7 +1,7 @@
 """The attribute dict that conditions meet, built from plain data with exactly the catalogue's keys.
 
 Callers gather the data (a visitor, their features, consent, segments, request context, values
-from attribute sources such as clusters) and this module lays it out as the catalogue
+from attribute sources such as clusters and scores) and this module lays it out as the catalogue
 (`personalization.rules.catalogue`) describes: same keys, same order, defaults for what is
 missing. Nothing here queries.
 """
@@ -61,6 +61,7 @@ def attributes_build(
     attributes.update(
         segments=segments,
         clusters=[],
+        scores={},
         consent=dict(consent),
         experiment=dict(experiment or {}),
     )

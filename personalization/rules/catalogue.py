@@ -31,7 +31,9 @@ from personalization.rules.semantics import array_index, json_type
 STRING, NUMBER, BOOLEAN, ARRAY, OBJECT = "string", "number", "boolean", "array", "object"
 ANY = "any"  # free-form values (traits): never type-checked
 TYPES = (STRING, NUMBER, BOOLEAN, ARRAY, OBJECT, ANY)
-SOURCES = ("context", "trait", "feature", "segment", "consent", "experiment", "visitor")
+SOURCES = (
+    "context", "trait", "feature", "segment", "score", "consent", "experiment", "visitor",
+)  # fmt: skip
 WILDCARD = "*"  # how a pattern's last part (`affinity.<tag>`) is matched
 
 
@@ -123,6 +125,15 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("clusters", ARRAY, "segment", "The visitor's cluster in the current run: "
               "cluster-<n> and the slug of its name; test with $in.",
               ["cluster-3", "weekend-runners"], items=STRING),
+    Attribute("scores", OBJECT, "score", "Target → predicted probability, 0 to 1, of the "
+              "current score run; a visitor without history or consent has none.",
+              {"churn": 0.72, "purchase": 0.08}),
+    Attribute("scores.churn", NUMBER, "score", "Probability of no activity in the next "
+              "TAILOR_SCORES_HORIZON_DAYS days, 0 to 1; absent when not scored.", 0.72),
+    Attribute("scores.purchase", NUMBER, "score", "Probability of a purchase in the next "
+              "TAILOR_SCORES_HORIZON_DAYS days, 0 to 1; absent when not scored.", 0.08),
+    Attribute("scores.<target>", NUMBER, "score", "Probability of another scored target, "
+              "0 to 1.", 0.3),
     Attribute("consent", OBJECT, "consent", "Purpose key → allowed.",
               {"personalization": True, "marketing": False}),
     Attribute("consent.<purpose>", BOOLEAN, "consent", "Whether a purpose is allowed, e.g. "

@@ -41,7 +41,7 @@ def test_the_attribute_dict_has_exactly_the_documented_top_level_keys():
         "path", "session", "visit_count", "visitor_id", "known", "traits", "event_count",
         "recency_days", "sessions_7d", "sessions_30d", "sessions_90d", "monetary_90d",
         "r_score", "f_score", "m_score", "rfm", "lifecycle", "engagement", "favourite_kinds",
-        "affinity", "segments", "clusters", "consent", "experiment",
+        "affinity", "segments", "clusters", "scores", "consent", "experiment",
     )  # fmt: skip
 
 

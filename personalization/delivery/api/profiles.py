@@ -80,6 +80,11 @@ class ProfileApi(APIView):
             child=serializers.CharField(),
             help_text="Keys of the visitor's cluster in the current clustering run.",
         )
+        scores = serializers.DictField(
+            child=serializers.FloatField(min_value=0, max_value=1),
+            help_text='Target → probability of the current score run, e.g. {"churn": 0.72, '
+            '"purchase": 0.08}; {} when not scored.',
+        )  # fmt: skip
         consent = serializers.DictField(
             child=serializers.BooleanField(), help_text="Purpose key → allowed."
         )

@@ -7,7 +7,10 @@ from personalization.visitors.selectors import visitor_resolve
 
 
 class Command(BaseCommand):
-    help = "Show a visitor's traits, features, segments, event count and recent events."
+    help = (
+        "Show a visitor's traits, features, segments, clusters, predictive scores, event count "
+        "and recent events."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("visitor_id", help="external id or cookie id")
@@ -38,6 +41,8 @@ class Command(BaseCommand):
                 )
         self.stdout.write(f"segments  {', '.join(profile['segments']) or '(none)'}")
         self.stdout.write(f"clusters  {', '.join(profile['clusters']) or '(none)'}")
+        scores = ", ".join(f"{k}={v:.2f}" for k, v in sorted(profile["scores"].items()))
+        self.stdout.write(f"scores    {scores or '(none: run compute_scores)'}")
         self.stdout.write("recent events:")
         for event in profile["recent_events"]:
             item = f" {event['item_id']}" if event["item_id"] else ""
