@@ -148,6 +148,7 @@ def _banners_seed(kind: ContentKind, tags: dict[str, Tag]) -> dict[str, ContentI
         "b-outdoors": ("Out there this weekend?", "outdoors", "Tents, packs and maps."),
         "b-tech": ("Quiet, fast, long-lasting", "tech", "Headphones, phones, laptops."),
         "b-mobile": ("Shop on the go", None, "Our best picks, sized for your phone."),
+        "b-winback": ("We miss you: 15 % off", None, "Come back and save on anything."),
     }
     items = {}
     for external_id, (title, parent, text) in banners.items():
@@ -175,6 +176,10 @@ def _email_blocks_seed(kind: ContentKind) -> dict[str, ContentItem]:
     return items
 
 
+# Predictive scores come from personalization's `compute_scores`; a condition is only data here.
+WIN_BACK = {"scores.churn": {"$gte": 0.7}}
+
+
 def _slots_seed(items: dict[str, ContentItem], product: ContentKind) -> list[Slot]:
     return [
         _slot(
@@ -185,6 +190,7 @@ def _slots_seed(items: dict[str, ContentItem], product: ContentKind) -> list[Slo
             [items["b-welcome"]],
             [
                 ("Mobile visitors", {"device": "mobile"}, [items["b-mobile"]]),
+                ("Likely to churn: win back", WIN_BACK, [items["b-winback"]]),
                 ("Sports fans", {"affinity.sports": {"$gte": 0.3}}, [items["b-sports"]]),
                 ("Outdoor people", {"affinity.outdoors": {"$gte": 0.3}}, [items["b-outdoors"]]),
                 ("Tech lovers", {"affinity.tech": {"$gte": 0.3}}, [items["b-tech"]]),
@@ -208,6 +214,7 @@ def _slots_seed(items: dict[str, ContentItem], product: ContentKind) -> list[Slo
             1,
             [items["e-weekly"]],
             [
+                ("Likely to churn: win back", WIN_BACK, [items["e-winback"]]),
                 ("Win back", {"lifecycle": "at_risk"}, [items["e-winback"]]),
                 ("New customers", {"lifecycle": "new"}, [items["e-new"]]),
             ],

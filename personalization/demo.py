@@ -14,8 +14,13 @@ The first visitors are fixed so that the demo and the browser tests can rely on 
 * `demo-5`: at risk, nothing for two months;     * `demo-6`: no personalization consent.
 
 Idempotent: a visitor that exists keeps its history. Cost: one bulk insert of visitors, one of
-events (about 50 per visitor on average), one of consent records, then features, segments,
-clusters (from 40 new visitors) and a recommendation model run.
+events (about 50 per visitor on average), one of consent records, then features, predictive
+scores, segments, clusters (from 40 new visitors) and a recommendation model run.
+
+The shapes carry the signal the churn and purchase scores learn: regulars and big spenders
+come back, browsers drift off, at-risk visitors stopped 40 to 80 days ago. The segment
+`likely-to-churn` and the win-back rules of the home page hero and the newsletter
+(`{"scores.churn": {"$gte": 0.7}}`) follow the scores.
 """
 
 import random
@@ -33,6 +38,7 @@ from content.registry import DemoOptions
 from personalization.clustering.services import clusters_compute_all
 from personalization.features.services import features_compute_all
 from personalization.recommendations.services import recommendations_compute_all
+from personalization.scores.services import ScoreError, scores_compute_all
 from personalization.segments.models import Segment
 from personalization.segments.services import segments_compute_all
 from personalization.visitors.models import Event, Visitor
@@ -71,6 +77,7 @@ AGE_BANDS = ["18-24", "25-34", "35-44", "45-54", "55+"]
 class VisitorsSummary:
     created: int
     events: int
+    scores: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +172,9 @@ DEMO_SEGMENTS = [
      "Visitors who care about running."),
     ("mobile-visitors", "Mobile visitors", {"device": "mobile"},
      "Visitors on a phone right now (evaluated live, per request)."),
+    ("likely-to-churn", "Likely to churn", {"scores.churn": {"$gte": 0.6}},
+     "Visitors the current score run gives a churn risk of 60 % or more (no visit in the "
+     "next 30 days)."),
 ]  # fmt: skip
 
 
@@ -224,11 +234,21 @@ def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) ->
     for purposes, ids in by_purposes.items():
         consent_grant_bulk(visitor_ids=ids, purposes=list(purposes))
     features_compute_all(now=now)
+    scores = _scores_compute(now)
     segments_compute_all(now=now)
     if len(visitors) >= DEMO_CLUSTERS_FROM:  # fewer visitors make no meaningful groups
         clusters_compute_all()
     recommendations_compute_all(now=now)
-    return VisitorsSummary(created=len(visitors), events=len(events))
+    return VisitorsSummary(created=len(visitors), events=len(events), scores=scores)
+
+
+def _scores_compute(now: datetime) -> str:
+    """Churn and purchase scores (before segments: `likely-to-churn` reads them)."""
+    try:
+        summary = scores_compute_all(now=now)
+    except ScoreError as exc:  # a handful of visitors leave too little history
+        return f"no scores ({exc.message})"
+    return f"scores for {summary['visitors']} visitors (ROC AUC {summary['score']})"
 
 
 def visitors_demo_seed(options: DemoOptions) -> None:
@@ -236,5 +256,5 @@ def visitors_demo_seed(options: DemoOptions) -> None:
     people = seed_visitors(count=options.visitors, seed=options.seed)
     options.write(
         f"demo visitors: {people.created} new (demo-1 … demo-{options.visitors}), "
-        f"{people.events} events"
+        f"{people.events} events" + (f"; {people.scores}" if people.scores else "")
     )

@@ -83,9 +83,11 @@ def score_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float | None]:
 
 
 def model_build(rows: int, seed: int) -> CalibratedClassifierCV:
+    # Leaves of 20 rows (the default) leave a few hundred visitors with one constant tree.
+    leaf = int(np.clip(rows // 40, 3, 20))
     boosting = HistGradientBoostingClassifier(
         max_iter=150, learning_rate=0.08, early_stopping=True, n_iter_no_change=10,
-        random_state=seed,
+        min_samples_leaf=leaf, random_state=seed,
     )  # fmt: skip
     method = "isotonic" if rows >= 1000 else "sigmoid"
     return CalibratedClassifierCV(boosting, method=method, cv=3)
