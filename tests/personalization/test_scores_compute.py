@@ -1,6 +1,9 @@
 """A score run trains on consenting visitors, scores them, and is served unless it is worse."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from personalization.scores.models import ScoreRun, VisitorScore
@@ -59,3 +62,16 @@ def test_without_enough_history_the_run_fails_with_a_reason_and_nothing_changes(
     failed = ScoreRun.objects.exclude(pk=current.pk).get()
     assert failed.status == ScoreRun.Status.FAILED and "not enough history" in failed.error
     assert VisitorScore.objects.get().probability == 0.25
+
+
+def test_compute_scores_reports_the_run_and_each_targets_auc_beside_the_baselines(population):
+    out = StringIO()
+
+    call_command("compute_scores", "--chunk-size", "200", stdout=out, stderr=StringIO())
+
+    lines = out.getvalue().splitlines()
+    run = ScoreRun.objects.get(is_current=True)
+    assert lines[0].startswith(f"score run {run.pk}: 900 scores for 450 visitors")
+    assert lines[0].endswith("; current")
+    assert lines[1].startswith("  churn: ROC AUC on the held-out window: model 0.")
+    assert "logistic" in lines[1] and "lifecycle" in lines[1]
