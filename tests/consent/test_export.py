@@ -19,6 +19,7 @@ from experiments.services import exposures_record
 from personalization.clustering.models import Cluster, ClusterMembership, ClusterRun
 from personalization.features.models import VisitorFeatures
 from personalization.recommendations.models import ModelRun, Recommendation
+from personalization.scores.models import ScoreRun, VisitorScore
 from personalization.segments.models import Segment, SegmentMembership
 from personalization.visitors.models import Event, Impression, Visitor
 from personalization.visitors.services import visitor_merge
@@ -89,6 +90,10 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
     run = ClusterRun.objects.create(algorithm="kmeans", k=1, status="done")
     cluster = Cluster.objects.create(run=run, number=0, name="Bargain hunters")
     ClusterMembership.objects.create(run=run, cluster=cluster, visitor=visitor)
+    VisitorScore.objects.create(
+        run=ScoreRun.objects.create(status="finished"), visitor=visitor, target="churn",
+        probability=0.75,
+    )  # fmt: skip
     request = subject_request_create(
         type=DataSubjectRequest.Type.ACCESS, identifier=visitor.external_id, actor=COMMAND,
         notes=f"asked by {user.email}",
