@@ -61,5 +61,9 @@ def test_seed_demo_reports_each_apps_demo_data_in_turn():
     lines = out.getvalue().splitlines()
     assert len(lines) == 4
     assert re.fullmatch(r"demo content: \d+ items, \d+ slots", lines[0])
-    assert re.fullmatch(r"demo visitors: 2 new \(demo-1 … demo-2\), \d+ events", lines[1])
+    assert re.fullmatch(
+        r"demo visitors: 2 new \(demo-1 … demo-2\), \d+ events; no scores \(not enough "
+        r"history .+\)",
+        lines[1],
+    )
     assert lines[2:] == ["demo experiment: home-rail-title (running)", "demo data ready"]
