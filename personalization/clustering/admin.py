@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from config.run_admin import RunAdminMixin
 from personalization.clustering.models import Cluster, ClusterRun
 from personalization.clustering.services import ClusterError, cluster_rename, cluster_segment_create
 from personalization.clustering.tasks import compute_clusters
@@ -98,7 +99,9 @@ def centroid_highlights(cluster: Cluster) -> str:
 
 
 @admin.register(ClusterRun)
-class ClusterRunAdmin(admin.ModelAdmin):
+class ClusterRunAdmin(RunAdminMixin, admin.ModelAdmin):
+    # The current run answers the `clusters` attribute: it goes only when another replaces it.
+    progress_done = "assigned"
     list_display = [
         "__str__", "created_at", "status", "progress_percent", "k", "visitors", "is_current",
         "duration_seconds",
@@ -118,27 +121,8 @@ class ClusterRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The current run answers the `clusters` attribute: it goes only when another replaces it.
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_current)
-
     def get_queryset(self, request):
         return super().get_queryset(request).defer("model", "projection")
-
-    @admin.display(description="progress")
-    def progress_percent(self, run: ClusterRun) -> str:
-        return f"{run.progress:.0%}"
-
-    @admin.display(description="progress")
-    def progress_bar(self, run: ClusterRun) -> str:
-        return format_html(
-            '<progress max="{}" value="{}"></progress> {} of {} chunks of visitors assigned',
-            run.chunks_total or 1, run.chunks_done, run.chunks_done, run.chunks_total,
-        )  # fmt: skip
-
-    @admin.display(description="parameters")
-    def parameters_pretty(self, run: ClusterRun) -> str:
-        return format_html("<code>{}</code>", json.dumps(run.parameters, sort_keys=True))
 
     @admin.display(description="metrics per k")
     def metrics_table(self, run: ClusterRun) -> str:

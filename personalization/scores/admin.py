@@ -3,12 +3,11 @@
 Imported by `personalization/admin.py`. Runs are written by `compute_scores`.
 """
 
-import json
-
 from django.contrib import admin
 from django.db import transaction
 from django.utils.html import format_html, format_html_join
 
+from config.run_admin import RunAdminMixin
 from personalization.scores.charts import calibration_svg, svg_image
 from personalization.scores.models import ScoreRun
 from personalization.scores.tasks import compute_scores
@@ -32,7 +31,9 @@ def _value(value: object) -> str:
 
 
 @admin.register(ScoreRun)
-class ScoreRunAdmin(admin.ModelAdmin):
+class ScoreRunAdmin(RunAdminMixin, admin.ModelAdmin):
+    # The current run answers the `scores` attribute: it goes only when another replaces it.
+    progress_done = "scored"
     list_display = [
         "__str__", "started_at", "status", "progress_percent", "score", "visitors_count",
         "is_current", "forced", "duration_seconds",
@@ -53,27 +54,8 @@ class ScoreRunAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The current run answers the `scores` attribute: it goes only when another replaces it.
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_current)
-
     def get_queryset(self, request):
         return super().get_queryset(request).defer("artifact")
-
-    @admin.display(description="progress")
-    def progress_percent(self, run: ScoreRun) -> str:
-        return f"{run.progress:.0%}"
-
-    @admin.display(description="progress")
-    def progress_bar(self, run: ScoreRun) -> str:
-        return format_html(
-            '<progress max="{}" value="{}"></progress> {} of {} chunks of visitors scored',
-            run.chunks_total or 1, run.chunks_done, run.chunks_done, run.chunks_total,
-        )  # fmt: skip
-
-    @admin.display(description="parameters")
-    def parameters_pretty(self, run: ScoreRun) -> str:
-        return format_html("<code>{}</code>", json.dumps(run.parameters, sort_keys=True))
 
     @admin.display(description="metrics on the held-out window")
     def metrics_table(self, run: ScoreRun) -> str:
