@@ -11,6 +11,7 @@ from typing import Any
 from personalization.rules.nodes import (
     MALFORMED,
     NEVER,
+    SAVED_GROUP_KEYS,
     Compiled,
     Node,
     Result,
@@ -54,11 +55,10 @@ def compile_condition_parts(condition: Any) -> list[Compiled]:
             parts.append(_in_segment(value))
         elif not isinstance(key, str):
             parts.append(MALFORMED)
-        elif key.startswith("$"):
-            # Tailor's rule: an unknown condition-level operator never matches. GrowthBook
-            # would read an attribute named "$foo"; $savedGroup(s) fail without saved groups.
-            parts.append(NEVER)
+        elif key in SAVED_GROUP_KEYS:
+            parts.append(NEVER)  # Tailor has no saved groups, so nothing is in one
         else:
+            # Any other key names an attribute, "$groups" included, as in every GrowthBook SDK.
             parts.append(_field(key, value))
     return parts
 

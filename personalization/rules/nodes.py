@@ -25,6 +25,8 @@ Compiled = tuple[Node, bool]
 
 # Keys that combine conditions: inside $elemMatch they make it test each element's fields.
 CONDITION_KEYS = frozenset({"$and", "$or", "$nor", "$savedGroup", "$inSegment"})
+# Condition-level keys of GrowthBook's saved groups, which Tailor does not have.
+SAVED_GROUP_KEYS = frozenset({"$savedGroup", "$savedGroups"})
 
 
 class MalformedConditionError(Exception):

@@ -3,10 +3,11 @@
 Each operator becomes a closure over its argument, prepared once: membership sets for
 `$in`, the RE2 program for `$regex`, the padded bound for version operators, the
 UTF-16 form of a string bound. Type checks mirror GrowthBook's: booleans are never
-numbers, and only two numbers or two strings are ever ordered.
+numbers, and the order operators compare as JavaScript does (the spec cases' answer).
 """
 
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from personalization.rules.nodes import (
@@ -30,6 +31,7 @@ from personalization.rules.patterns import (
 )
 from personalization.rules.semantics import (
     deep_equal,
+    js_compare,
     json_type,
     padded_version,
     strict_equal,
@@ -112,31 +114,46 @@ _VERSION_ORDER = {
 
 
 def _order(name: str, bound: Any) -> Node:
-    """`$lt`/`$lte`/`$gt`/`$gte`: only two numbers or two strings are ordered, nothing else."""
+    """`$lt`/`$lte`/`$gt`/`$gte`: JavaScript's `<`, `<=`, `>`, `>=`, as GrowthBook's spec cases say.
+
+    Two numbers or two strings compare as such (strings by UTF-16 code units); any other
+    pair of JSON values compares as JavaScript coerces it (`semantics.js_compare`): a
+    missing attribute is null, which is 0, and "8" is 8. Values outside JSON never order.
+    """
     compare = _ORDER[name]
     kind = json_type(bound)
-    if kind == "number":
-        # NaN on either side makes every comparison false, which is what GrowthBook answers.
-        return lambda value: (
-            isinstance(value, int | float)
-            and value is not True
-            and value is not False
-            and compare(value, bound)
-        )
-    if kind != "string":
+    if kind == "unknown":
         return never
+    if kind == "number":
+
+        def order_number(value: Any) -> bool:
+            # NaN on either side makes every comparison false, as in JavaScript.
+            if isinstance(value, int | float) and value is not True and value is not False:
+                return compare(value, bound)
+            return _order_coerced(compare, value, bound)
+
+        return order_number
+    if kind != "string":
+        return lambda value: _order_coerced(compare, value, bound)
     bound_is_ascii = bound.isascii()
     bound_units = utf16_units(bound)
 
-    def order_strings(value: Any) -> bool:
+    def order_string(value: Any) -> bool:
         if not isinstance(value, str):
-            return False
+            return _order_coerced(compare, value, bound)
         if bound_is_ascii and value.isascii():
             return compare(value, bound)
         # Outside ASCII, JavaScript orders by UTF-16 code units, not by code points.
         return compare(utf16_units(value), bound_units)
 
-    return order_strings
+    return order_string
+
+
+def _order_coerced(compare: Callable[[Any, Any], bool], value: Any, bound: Any) -> bool:
+    """A pair of different JSON types, ordered as JavaScript coerces them."""
+    if json_type(value) == "unknown":
+        return False
+    return js_compare(compare, value, bound)
 
 
 def _version(name: str, bound: Any) -> Node:

@@ -9,6 +9,7 @@ into version strings the way JavaScript's `String(number)` writes them.
 
 import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -168,3 +169,85 @@ def padded_version(version: str) -> str:
     if len(parts) == 3:
         parts.append("~")
     return "-".join(part.rjust(5) if part.isdigit() else part for part in parts)
+
+
+# --- JavaScript's relational comparison (`actual < expected`) -------------------------------
+
+# What JavaScript's StringToNumber trims: WhiteSpace and LineTerminator code points.
+_JS_SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"  # noqa: E501
+_JS_DECIMAL = re.compile(r"[+-]?(?:Infinity|(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
+_JS_RADIX = {"x": 16, "o": 8, "b": 2}
+_JS_RADIX_DIGITS = {
+    16: re.compile(r"[0-9a-fA-F]+"),
+    8: re.compile(r"[0-7]+"),
+    2: re.compile(r"[01]+"),
+}
+
+
+def js_to_primitive(value: Any) -> Any:
+    """A JSON value as JavaScript's ToPrimitive leaves it: arrays and objects become text."""
+    if isinstance(value, list):
+        return ",".join(_js_element_text(item) for item in value)
+    if isinstance(value, dict):
+        return "[object Object]"
+    return value
+
+
+def _js_element_text(item: Any) -> str:
+    """An array element as `Array.prototype.join` writes it (null becomes "")."""
+    if item is None:
+        return ""
+    if item is True:
+        return "true"
+    if item is False:
+        return "false"
+    if isinstance(item, str):
+        return item
+    if isinstance(item, int | float):
+        return js_number_string(item)
+    return str(js_to_primitive(item))
+
+
+def js_to_number(value: Any) -> float:
+    """JavaScript's ToNumber of a primitive: null is 0, booleans 0 and 1, text is parsed."""
+    if value is None or value is False:
+        return 0.0
+    if value is True:
+        return 1.0
+    if isinstance(value, str):
+        return _js_string_to_number(value)
+    try:
+        return float(value)
+    except OverflowError:
+        # An integer too large for a double is Infinity in JavaScript.
+        return math.inf if value > 0 else -math.inf
+
+
+def _js_string_to_number(text: str) -> float:
+    """StringToNumber: decimal, `Infinity`, or unsigned 0x/0o/0b literals; NaN otherwise."""
+    text = text.strip(_JS_SPACE)
+    if not text:
+        return 0.0
+    if _JS_DECIMAL.fullmatch(text):
+        return float(text.replace("Infinity", "inf"))
+    if len(text) > 2 and text[0] == "0" and text[1] in "xXoObB":
+        base = _JS_RADIX[text[1].lower()]
+        if _JS_RADIX_DIGITS[base].fullmatch(text, 2):
+            return float(int(text[2:], base))
+    return math.nan
+
+
+def js_compare(compare: Callable[[Any, Any], bool], actual: Any, expected: Any) -> bool:
+    """`compare(actual, expected)` as JavaScript's `<`, `<=`, `>`, `>=` answer for JSON values.
+
+    Two texts (after arrays and objects become text) compare by UTF-16 code units; any other
+    pair compares as numbers, so null is 0, "8" is 8 and "abc" is NaN, which fails every
+    comparison.
+    """
+    left = js_to_primitive(actual)
+    right = js_to_primitive(expected)
+    if isinstance(left, str) and isinstance(right, str):
+        if left.isascii() and right.isascii():
+            return compare(left, right)
+        return compare(utf16_units(left), utf16_units(right))
+    return compare(js_to_number(left), js_to_number(right))

@@ -3,17 +3,21 @@
 Two sources of cases: a hand-written catalogue of conditions crossed with a catalogue of
 visitors (every operator, wrong types, missing values, arrays, malformed shapes), and a
 seeded generator of random conditions and attributes. Every case must give exactly the
-SDK's answer. Not generated, on purpose: attribute names starting with "$" (Tailor refuses
-unknown condition-level `$`-keys, where GrowthBook reads an attribute of that name; see
-test_rules_operators.py) and NaN (which Python compares by identity inside containers, so
-the answer would depend on object reuse rather than on the condition).
+SDK's answer, except where the SDK orders two values that are not two numbers or two
+strings (`$lt $lte $gt $gte` on a missing attribute, on "8" against 5, ...): there GrowthBook's
+spec cases answer as JavaScript's `<` does and so does Tailor (test_rules_growthbook_spec.py,
+test_rules_operators.py), so those cases, and only those, are left out here. Not generated,
+on purpose: NaN (which Python compares by identity inside containers, so the answer would
+depend on object reuse rather than on the condition).
 """
 
 import json
 import random
 from typing import Any
+from unittest import mock
 
 import pytest
+from growthbook import core as growthbook_core
 from growthbook.core import evalCondition
 
 from personalization.rules import compile_condition, evaluate_condition
@@ -218,16 +222,37 @@ CONDITIONS: list[Any] = [
 ]
 
 
-def _both(condition: Any, attributes: dict[str, Any]) -> tuple[bool, bool]:
-    return evaluate_condition(condition, attributes), evalCondition(attributes, condition)
+_ORDER_OPERATORS = frozenset({"$lt", "$lte", "$gt", "$gte"})
+_sdk_operator = growthbook_core._eval_operator_condition
 
 
-def _mismatches(cases: list[tuple[Any, dict[str, Any]]]) -> list[str]:
+def _growthbook(attributes: dict[str, Any], condition: Any) -> bool | None:
+    """The SDK's answer, or None where it ordered a pair that JavaScript would coerce."""
+    coerced: list[str] = []
+
+    def operator_spy(operator: str, value: Any, argument: Any, *args: Any, **kw: Any) -> Any:
+        if operator in _ORDER_OPERATORS and not growthbook_core._is_orderable(value, argument):
+            coerced.append(operator)
+        return _sdk_operator(operator, value, argument, *args, **kw)
+
+    with mock.patch.object(growthbook_core, "_eval_operator_condition", operator_spy):
+        answer = evalCondition(attributes, condition)
+    return None if coerced else answer
+
+
+def _mismatches(cases: list[tuple[Any, dict[str, Any]]], least_compared: float = 0.8) -> list[str]:
     found = []
+    compared = 0
     for condition, attributes in cases:
-        ours, theirs = _both(condition, attributes)
+        theirs = _growthbook(attributes, condition)
+        if theirs is None:
+            continue
+        compared += 1
+        ours = evaluate_condition(condition, attributes)
         if ours is not theirs:
             found.append(f"tailor={ours} growthbook={theirs} {condition!r} on {attributes!r}")
+    # The exclusion must stay narrow: most cases are compared.
+    assert compared >= least_compared * len(cases), (compared, len(cases))
     return found
 
 
@@ -240,7 +265,9 @@ def test_catalogue_compiled_once_matches_growthbook_for_every_visitor() -> None:
     for condition in CONDITIONS:
         compiled = compile_condition(condition)
         for visitor in VISITORS:
-            assert compiled(visitor) is evalCondition(visitor, condition), (condition, visitor)
+            theirs = _growthbook(visitor, condition)
+            if theirs is not None:
+                assert compiled(visitor) is theirs, (condition, visitor)
 
 
 _VERSIONS: list[Any] = [
@@ -261,7 +288,7 @@ def test_every_pair_of_versions_compares_as_in_growthbook(operator: str) -> None
 
 # --- random generation -------------------------------------------------------------------
 
-_NAMES = ["a", "b", "tags", "user", "items", "n", "ver"]
+_NAMES = ["a", "b", "tags", "user", "items", "n", "ver", "$groups"]
 _STRINGS = [
     "", "a", "A", "b", "ab", "Ab", "shoes", "SHOES", "é", "É", "😀", "\ue000", "z",
     "1", "10", "2", "1.2.3", "1.2.3-beta", "1.2.3-rc.1", "v1.2.3", "1.2.3+build", "1.10",
@@ -383,8 +410,12 @@ def test_random_single_operators_match_growthbook(operator: str) -> None:
     for _ in range(150):
         attributes = _attributes(rng)
         name = rng.choice(_NAMES)
-        cases.append(({name: {operator: _argument(rng, operator, depth=1)}}, attributes))
-    assert _mismatches(cases)[:5] == []
+        argument = _argument(rng, operator, depth=1)
+        if operator in _ORDER_OPERATORS and isinstance(argument, str | int | float):
+            # Mostly a value of the bound's own kind: other pairs follow JavaScript (above).
+            attributes[name] = rng.choice(_STRINGS if isinstance(argument, str) else _NUMBERS)
+        cases.append(({name: {operator: argument}}, attributes))
+    assert _mismatches(cases, least_compared=0.6)[:5] == []
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -394,4 +425,4 @@ def test_random_conditions_survive_a_json_round_trip(seed: int) -> None:
     for _ in range(300):
         condition, attributes = _condition(rng), _attributes(rng)
         stored = json.loads(json.dumps(condition))
-        assert evaluate_condition(stored, attributes) is evalCondition(attributes, condition)
+        assert evaluate_condition(stored, attributes) is evaluate_condition(condition, attributes)

@@ -113,18 +113,72 @@ def test_string_order_follows_utf16_code_units_like_javascript() -> None:
     assert evaluate_condition({"s": {"$lt": "\ue000"}}, {"s": "😀"}) is True
 
 
+_F, _T = False, True
+
+
+# value, bound, and what JavaScript (node) answers for value < bound, <=, >, >=: GrowthBook's
+# spec cases follow JavaScript's `<` ("comparing numbers and strings", "missing attribute
+# with comparison operators").
 @pytest.mark.parametrize(
-    ("bound", "value"),
-    [(5, "8"), ("5", 8), (0, True), (True, True), (0, None), (0, [1]), (None, None), (0, {})],
+    ("value", "bound", "answers"),
+    [
+        (None, -10, [_F, _F, _T, _T]),
+        (None, 10, [_T, _T, _F, _F]),
+        (None, None, [_F, _T, _F, _T]),
+        ("8", 5, [_F, _F, _T, _T]),
+        (8, "5", [_F, _F, _T, _T]),
+        (8, "10", [_T, _T, _F, _F]),
+        (True, 0, [_F, _F, _T, _T]),
+        (True, 1, [_F, _T, _F, _T]),
+        ([2], 1, [_F, _F, _T, _T]),
+        ([1, 2], 1, [_F, _F, _F, _F]),
+        (["b"], "a", [_F, _F, _T, _T]),
+        ({}, "[", [_F, _F, _T, _T]),
+        ({}, 0, [_F, _F, _F, _F]),
+        ("", 0, [_F, _T, _F, _T]),
+        ("abc", 1, [_F, _F, _F, _F]),
+        ([], 0, [_F, _T, _F, _T]),
+        (None, "0", [_F, _T, _F, _T]),
+        (False, None, [_F, _T, _F, _T]),
+    ],
 )
-def test_order_operators_fail_when_types_differ(bound: Any, value: Any) -> None:
-    for operator in ("$gt", "$gte", "$lt", "$lte"):
-        assert evaluate_condition({"x": {operator: bound}}, {"x": value}) is False
+def test_order_operators_coerce_other_pairs_as_javascript_does(
+    value: Any, bound: Any, answers: list[bool]
+) -> None:
+    got = [
+        evaluate_condition({"x": {operator: bound}}, {"x": value})
+        for operator in ("$lt", "$lte", "$gt", "$gte")
+    ]
+    assert got == answers
 
 
-@pytest.mark.parametrize("operator", ["$gt", "$gte", "$lt", "$lte"])
-def test_order_operators_fail_on_a_missing_attribute(operator: str) -> None:
-    assert evaluate_condition({"age": {operator: -10}}, {}) is False
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [(" 8 ", 8), ("\u00a08\n", 8), ("1e3", 1000), (".5", 0.5), ("0x10", 16), ("0b101", 5),
+     ("-Infinity", float("-inf")), ("", 0)],
+)  # fmt: skip
+def test_text_compared_with_a_number_is_read_as_javascript_reads_numbers(
+    text: str, number: float
+) -> None:
+    assert evaluate_condition({"x": {"$gte": number, "$lte": number}}, {"x": text}) is True
+
+
+@pytest.mark.parametrize("text", ["inf", "nan", "1_000", "١٢", "-0x10", "1e", "0x"])
+def test_text_javascript_cannot_read_as_a_number_fails_every_order_operator(text: str) -> None:
+    for operator in ("$lt", "$lte", "$gt", "$gte"):
+        for bound in (0, 12, 1000, float("inf")):
+            assert evaluate_condition({"x": {operator: bound}}, {"x": text}) is False
+
+
+def test_order_operators_fail_on_values_outside_json() -> None:
+    for operator in ("$lt", "$lte", "$gt", "$gte"):
+        assert evaluate_condition({"x": {operator: 5}}, {"x": (1,)}) is False
+
+
+def test_a_missing_attribute_orders_as_null_which_is_zero() -> None:
+    condition = {"age": {"$gt": -10, "$lt": 10, "$gte": -9, "$lte": 9, "$ne": 10}}
+    assert evaluate_condition(condition, {}) is True
+    assert evaluate_condition({"age": {"$gt": 0}}, {}) is False
 
 
 def test_order_operators_combine_into_a_range() -> None:
@@ -490,15 +544,12 @@ def test_or_can_still_pass_through_another_branch_beside_an_unknown_operator() -
     assert evaluate_condition(condition, {"visits": 4}) is False
 
 
-def test_unknown_condition_level_operator_never_matches() -> None:
-    assert evaluate_condition({"$foo": {"$exists": False}}, {}) is False
-    assert evaluate_condition({"$eq": None}, {}) is False
-
-
-def test_unknown_condition_level_operator_ignores_attributes_of_that_name() -> None:
-    # The one place Tailor departs from GrowthBook, which would read an attribute "$groups".
+def test_an_unknown_condition_level_key_reads_the_attribute_of_that_name() -> None:
+    # As every GrowthBook SDK does (the spec's "$groups - match").
     condition = {"$groups": {"$elemMatch": {"$eq": "a"}}}
-    assert evaluate_condition(condition, {"$groups": ["a"]}) is False
+    assert evaluate_condition(condition, {"$groups": ["a"]}) is True
+    assert evaluate_condition(condition, {"groups": ["a"]}) is False
+    assert evaluate_condition({"$foo": {"$exists": False}}, {}) is True
 
 
 @pytest.mark.parametrize(

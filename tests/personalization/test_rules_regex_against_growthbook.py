@@ -1,22 +1,16 @@
 """`$regex` and friends run by RE2 answer as GrowthBook's Python SDK (Python's `re`) does.
 
-For every pattern both accept, every value, every operator; and GrowthBook's published spec
-cases that use a regular expression (spec 0.8.0, `tests/data/growthbook-regex-cases-0.8.0.json`).
+For every pattern both accept, every value, every operator (GrowthBook's published spec cases,
+those with regular expressions among them, run in test_rules_growthbook_spec.py).
 Where the two differ by design (`\\b` counts ASCII word characters only, as JavaScript does),
 the test asserts the documented answer.
 """
-
-import json
-from pathlib import Path
-from typing import Any
 
 import pytest
 from growthbook.core import evalCondition
 
 from personalization.rules import evaluate_condition, validate_condition
 
-# The spec's regular-expression cases, kept with the tests (see "source" in the file).
-SPEC_CASES = Path(__file__).resolve().parents[1] / "data/growthbook-regex-cases-0.8.0.json"
 OPERATORS = ["$regex", "$regexi", "$notRegex", "$notRegexi"]
 
 PATTERNS = [
@@ -38,10 +32,6 @@ VALUES = [
 ]  # fmt: skip
 
 
-def _growthbook_cases(section: str) -> list[list[Any]]:
-    return json.loads(SPEC_CASES.read_text())[section]
-
-
 @pytest.mark.parametrize("operator", OPERATORS)
 def test_every_pattern_both_accept_answers_as_growthbook_for_every_value(operator) -> None:
     assert all(not validate_condition({"v": {operator: p}}) for p in PATTERNS)
@@ -54,15 +44,6 @@ def test_every_pattern_both_accept_answers_as_growthbook_for_every_value(operato
     ]
 
     assert mismatches == []
-
-
-def test_growthbooks_spec_cases_with_regular_expressions_pass() -> None:
-    cases = [c for c in _growthbook_cases("evalCondition") if "egex" in json.dumps(c[1])]
-    failing = [name for name, condition, attributes, expected, *_ in cases
-               if evaluate_condition(condition, attributes) is not expected]  # fmt: skip
-
-    assert len(cases) == 19
-    assert failing == []
 
 
 def test_word_boundaries_count_only_ascii_word_characters_as_javascript_does() -> None:
