@@ -35,24 +35,24 @@ def compile_condition_parts(condition: Any) -> list[Compiled]:
     parts: list[Compiled] = []
     for key, value in condition.items():
         if key == "$and":
-            if not _is_list_like(value):
+            if not is_list_like(value):
                 parts.append(MALFORMED)
                 continue
             # An $and's conditions join this one's parts: same order, one level less.
             for item in value:
                 parts.extend(compile_condition_parts(item))
         elif key == "$or":
-            parts.append(any_of(_condition_list(value)) if _is_list_like(value) else MALFORMED)
+            parts.append(any_of(_condition_list(value)) if is_list_like(value) else MALFORMED)
         elif key == "$nor":
             parts.append(
-                negate(any_of(_condition_list(value))) if _is_list_like(value) else MALFORMED
+                negate(any_of(_condition_list(value))) if is_list_like(value) else MALFORMED
             )
         elif key == "$not":
             # compile_condition_parts, not _node: one frame per level of nesting, as deep
             # as GrowthBook's own recursion goes.
             parts.append(negate(all_of(compile_condition_parts(value))))
         elif key == "$inSegment":
-            parts.append(_in_segment(value))
+            parts.append(in_segment_node(value))
         elif not isinstance(key, str):
             parts.append(MALFORMED)
         elif key in SAVED_GROUP_KEYS:
@@ -63,7 +63,7 @@ def compile_condition_parts(condition: Any) -> list[Compiled]:
     return parts
 
 
-def _is_list_like(value: Any) -> bool:
+def is_list_like(value: Any) -> bool:
     # GrowthBook iterates whatever it is given: a dict yields its keys and a string its
     # characters (malformed conditions, unless empty); anything else raises.
     return isinstance(value, list | dict | str)
@@ -73,7 +73,7 @@ def _condition_list(value: list[Any] | dict[Any, Any] | str) -> list[Compiled]:
     return [compile_condition_node(item) for item in value]
 
 
-def _in_segment(segment: Any) -> Compiled:
+def in_segment_node(segment: Any) -> Compiled:
     """Tailor's `$inSegment`: the segment key is in `attributes["segments"]`."""
     if not isinstance(segment, str):
         return NEVER
@@ -205,6 +205,23 @@ def _field_all(segments: list[str], nodes: tuple[Node, ...]) -> Node:
         return True
 
     return nested_field_all
+
+
+def attribute_at(attributes: Any, path: str) -> Any:
+    """The value at a dotted path, read exactly as the compiled fields read it (None if absent)."""
+    if "." not in path:
+        if type(attributes) is dict:
+            return attributes.get(path)
+        return _step(attributes, path, array_index(path))
+    current = attributes
+    for segment in path.split("."):
+        if type(current) is dict:
+            current = current.get(segment)
+        else:
+            current = _step(current, segment, array_index(segment))
+        if current is None:
+            break
+    return current
 
 
 def _step(current: Any, segment: str, index: int | None) -> Any:

@@ -1,5 +1,10 @@
 """Compile conditions once, remember them, and evaluate them on the hot path.
 
+`evaluate_condition` interprets a condition's first `INTERPRETED_USES` evaluations
+(`interpreter.py`, the same answers) and compiles it on the next one: compiling costs a few
+interpreted evaluations, so a condition met only once or twice never pays for it, and one
+met often pays once. `compile_condition` compiles at once.
+
 Two caches sit in front of the compiler:
 
 * an LRU keyed by a canonical dump of the condition: `marshal` format 2, which writes the
@@ -24,7 +29,9 @@ from collections.abc import Callable
 from typing import Any
 
 from personalization.rules.conditions import compile_condition_parts
-from personalization.rules.nodes import Compiled, MalformedConditionError, all_of
+from personalization.rules.interpreter import interpret
+from personalization.rules.nodes import MalformedConditionError, Node, all_of, never
+from personalization.rules.patterns import compile_search
 
 Evaluator = Callable[[dict[str, Any]], bool]
 
@@ -41,56 +48,41 @@ _EVALUATION_ERRORS = (
 )
 
 COMPILED_CACHE_SIZE = 2048
+INTERPRETED_USES = 2
+_USES_LIMIT = 4096
 _RECENT_LIMIT = 512
 _MARSHAL_FORMAT = 2  # format 3 and later share repeated objects, so equal dumps could differ
 
-# canonical dump -> (private copy of the condition, compiled function), least recent first.
-_compiled: OrderedDict[bytes, tuple[Any, Evaluator]] = OrderedDict()
+# A compiled condition: the root node (three-valued, may raise) and the same as an Evaluator.
+_Compiled = tuple[Node, Evaluator]
+
+# canonical dump -> (private copy of the condition, compiled), least recent first.
+_compiled: OrderedDict[bytes, tuple[Any, _Compiled]] = OrderedDict()
 _compiled_lock = threading.Lock()
 
-# id(condition) -> (condition, private copy, compiled function). Holding the condition
+# canonical dump -> evaluations interpreted so far, for conditions not compiled yet.
+_uses: dict[bytes, int] = {}
+
+# id(condition) -> (condition, private copy, root node, evaluator). Holding the condition
 # keeps its id from being reused by another object while the entry lives.
-_recent: dict[int, tuple[Any, Any, Evaluator]] = {}
+_recent: dict[int, tuple[Any, Any, Node, Evaluator]] = {}
 
 
-def _finish(parts: list[Compiled]) -> Evaluator:
-    """Wrap the top-level parts: True only when all are decided True, False on any error."""
-    if len(parts) > 1 and not any(undecided for _, undecided in parts):
-        # The usual case: the top-level loop runs here rather than in one more closure.
-        nodes = tuple(node for node, _ in parts)
-
-        def evaluate_all(attributes: dict[str, Any]) -> bool:
-            try:
-                for node in nodes:  # noqa: SIM110 - all() would allocate a generator per call
-                    if not node(attributes):
-                        return False
-                return True
-            except _EVALUATION_ERRORS:
-                return False
-
-        return evaluate_all
-
-    root, _ = all_of(parts)
+def _compile_uncached(condition: Any) -> _Compiled:
+    try:
+        root, _ = all_of(compile_condition_parts(condition))
+    except RecursionError:
+        # Nested too deeply to compile; GrowthBook fails such a condition while evaluating.
+        root = never
 
     def evaluate(attributes: dict[str, Any]) -> bool:
+        """True only when the condition is decided True; False on any error."""
         try:
             return root(attributes) is True
         except _EVALUATION_ERRORS:
             return False
 
-    return evaluate
-
-
-def _never(_attributes: dict[str, Any]) -> bool:
-    return False
-
-
-def _compile_uncached(condition: Any) -> Evaluator:
-    try:
-        return _finish(compile_condition_parts(condition))
-    except RecursionError:
-        # Nested too deeply to compile; GrowthBook fails such a condition while evaluating.
-        return _never
+    return root, evaluate
 
 
 def _canonical_key(condition: Any) -> bytes | None:
@@ -105,16 +97,26 @@ def compile_condition(condition: dict[str, Any]) -> Evaluator:
     """Compile a condition into a function of the attributes (cached; never raises when called)."""
     entry = _recent.get(id(condition))
     if entry is not None and entry[0] is condition and _unchanged(entry[1], condition):
-        return entry[2]
+        return entry[3]
     key = _canonical_key(condition)
     if key is None:
-        return _compile_uncached(condition)
+        return _compile_uncached(condition)[1]
+    return _compile_keyed(condition, key, _cached(key))[1]
+
+
+def _cached(key: bytes) -> tuple[Any, _Compiled] | None:
+    """(private copy, compiled) of a condition compiled before, marked as recently used."""
     with _compiled_lock:
         cached = _compiled.get(key)
         if cached is not None:
             _compiled.move_to_end(key)
+    return cached
+
+
+def _compile_keyed(condition: Any, key: bytes, cached: tuple[Any, _Compiled] | None) -> _Compiled:
+    """The compiled condition (compiled now unless cached), remembered by the condition's id."""
     if cached is None:
-        # The private copy is read back from our own dump of the line above, never from
+        # The private copy is read back from our own dump of the condition, never from
         # outside data; C code rebuilds it without the recursion limit deepcopy runs into.
         private = marshal.loads(key)  # noqa: S302
         # Compiled outside the lock: two threads may both compile a new condition, and the
@@ -126,22 +128,46 @@ def compile_condition(condition: dict[str, Any]) -> Evaluator:
                 _compiled.popitem(last=False)
     if len(_recent) >= _RECENT_LIMIT:
         _recent.clear()  # cheap and bounded; the LRU behind it still holds the compilations
-    _recent[id(condition)] = (condition, cached[0], cached[1])
+    _recent[id(condition)] = (condition, cached[0], *cached[1])
     return cached[1]
 
 
 def evaluate_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> bool:
     """Whether the attributes satisfy the condition, exactly as GrowthBook's SDKs decide."""
-    # compile_condition's identity lookup, inlined: this is the hot path.
+    # The hot path: a condition object evaluated before, still equal to what was compiled,
+    # runs its root node directly, one call less than through its Evaluator.
     entry = _recent.get(id(condition))
     if entry is not None and entry[0] is condition:
         try:
             unchanged = entry[1] == condition
-        except (TypeError, ValueError, RecursionError):
+        except RecursionError:
             unchanged = False
         if unchanged:
-            return entry[2](attributes)
-    return compile_condition(condition)(attributes)
+            try:
+                return entry[2](attributes) is True
+            except _EVALUATION_ERRORS:
+                return False
+    key = _canonical_key(condition)
+    if key is None:
+        return _compile_uncached(condition)[1](attributes)
+    cached = _cached(key)
+    if cached is None:
+        uses = _uses.get(key, 0)
+        if uses < INTERPRETED_USES:
+            if len(_uses) >= _USES_LIMIT:
+                _uses.clear()
+            _uses[key] = uses + 1
+            return interpret_condition(condition, attributes)
+        _uses.pop(key, None)
+    return _compile_keyed(condition, key, cached)[1](attributes)
+
+
+def interpret_condition(condition: Any, attributes: dict[str, Any]) -> bool:
+    """The answer of the compiled condition, found by walking the condition instead."""
+    try:
+        return interpret(condition, attributes) is True
+    except _EVALUATION_ERRORS:
+        return False
 
 
 def _unchanged(private: Any, condition: Any) -> bool:
@@ -156,3 +182,5 @@ def clear_caches() -> None:
     with _compiled_lock:
         _compiled.clear()
     _recent.clear()
+    _uses.clear()
+    compile_search.cache_clear()

@@ -32,6 +32,7 @@ from personalization.rules.patterns import (
 from personalization.rules.semantics import (
     deep_equal,
     js_compare,
+    js_to_number,
     json_type,
     padded_version,
     strict_equal,
@@ -130,6 +131,8 @@ def _order(name: str, bound: Any) -> Node:
             # NaN on either side makes every comparison false, as in JavaScript.
             if isinstance(value, int | float) and value is not True and value is not False:
                 return compare(value, bound)
+            if value is None:  # a missing attribute: null, which is 0
+                return compare(0, bound)
             return _order_coerced(compare, value, bound)
 
         return order_number
@@ -137,9 +140,12 @@ def _order(name: str, bound: Any) -> Node:
         return lambda value: _order_coerced(compare, value, bound)
     bound_is_ascii = bound.isascii()
     bound_units = utf16_units(bound)
+    bound_number = js_to_number(bound)
 
     def order_string(value: Any) -> bool:
         if not isinstance(value, str):
+            if value is None:  # a missing attribute: null, which is 0
+                return compare(0, bound_number)
             return _order_coerced(compare, value, bound)
         if bound_is_ascii and value.isascii():
             return compare(value, bound)
@@ -305,19 +311,40 @@ def _regex(name: str, source: Any) -> Node:
     negated = name.startswith("$not")
     if not isinstance(source, str):
         return always if negated else never
+    ignore_case = name.endswith("i")
+    if not negated:
+        return _lazy_regex(source, ignore_case)
     try:
-        search = compile_search(source, ignore_case=name.endswith("i"))
+        search = compile_search(source, ignore_case=ignore_case)
     except PatternInvalid:
-        return always if negated else never
+        return always
     except PatternRefused:
         return never
-    if negated:
-        return lambda value: (
-            not isinstance(value, str) or (len(value) <= MAX_TESTED_LENGTH and not search(value))
-        )
     return lambda value: (
-        isinstance(value, str) and len(value) <= MAX_TESTED_LENGTH and search(value)
+        not isinstance(value, str) or (len(value) <= MAX_TESTED_LENGTH and not search(value))
     )
+
+
+def _lazy_regex(source: str, ignore_case: bool) -> Node:
+    """`$regex`/`$regexi`, compiling the pattern at the first string it tests.
+
+    Whatever the pattern, a value that is not a string (a missing attribute, say) fails, so a
+    condition met only by visitors without the attribute never pays for compiling it.
+    """
+    search: Callable[[str], bool] | None = None
+
+    def regex(value: Any) -> bool:
+        nonlocal search
+        if not isinstance(value, str) or len(value) > MAX_TESTED_LENGTH:
+            return False
+        if search is None:
+            try:
+                search = compile_search(source, ignore_case=ignore_case)
+            except PatternRefused:  # PatternInvalid too: neither ever matches
+                search = never
+        return bool(search(value))
+
+    return regex
 
 
 def compile_operator(name: str, argument: Any) -> Compiled:

@@ -78,6 +78,12 @@ _NEGATED = {
     sre.CATEGORY_NOT_WORD: sre.CATEGORY_WORD,
 }
 _NO_MATCH = (-1, -1)
+# The flags as plain integers: the parser's flags are ints, and `int & RegexFlag` goes through
+# the enum machinery, many times slower, for every character of a pattern.
+_IGNORECASE = int(re.IGNORECASE)
+_ASCII = int(re.ASCII)
+_DOTALL = int(re.DOTALL)
+_MULTILINE = int(re.MULTILINE)
 
 
 class PatternRefused(ValueError):
@@ -88,18 +94,20 @@ class PatternInvalid(PatternRefused):
     """A pattern Python's `re`, and so GrowthBook's Python SDK, refuses too (its message)."""
 
 
+@functools.lru_cache(maxsize=512)
 def compile_search(source: str, *, ignore_case: bool) -> Search:
     """A function telling whether a string contains a match of the pattern (`re.search`).
 
     Raises PatternRefused with an editor's explanation when the pattern is invalid, too long
-    or uses what RE2 cannot run.
+    or uses what RE2 cannot run. The last 512 patterns are kept compiled (one pattern often
+    serves several conditions).
     """
     if len(source) > MAX_PATTERN_LENGTH:
         raise PatternRefused(
             f"patterns longer than {MAX_PATTERN_LENGTH} characters are not supported"
         )
     try:
-        parsed = _parser.parse(source, re.IGNORECASE if ignore_case else 0)
+        parsed = _parser.parse(source, _IGNORECASE if ignore_case else 0)
     except (re.error, OverflowError, RecursionError) as error:
         raise PatternInvalid(str(error)) from error
     flags = parsed.state.flags
@@ -114,11 +122,11 @@ def compile_search(source: str, *, ignore_case: bool) -> Search:
 
 def _folds_unicode(flags: int) -> bool:
     """Whether RE2's own case folding applies; under `(?a)` only ASCII letters fold (below)."""
-    return bool(flags & re.IGNORECASE) and not flags & re.ASCII
+    return bool(flags & _IGNORECASE) and not flags & _ASCII
 
 
 def _folds_ascii(flags: int) -> bool:
-    return bool(flags & re.IGNORECASE) and bool(flags & re.ASCII)
+    return bool(flags & _IGNORECASE) and bool(flags & _ASCII)
 
 
 def _compile(translated: str) -> Search:
@@ -157,7 +165,7 @@ class _Translator:
                 return f"[^{_char(argument)}{_char(_ascii_swapped(argument))}]"
             return f"[^{_char(argument)}]"
         if opcode is sre.ANY:
-            return "(?s:.)" if flags & re.DOTALL else "[^\\n]"
+            return "(?s:.)" if flags & _DOTALL else "[^\\n]"
         if opcode is sre.IN:
             return self.char_class(argument, flags)
         if opcode is sre.AT:
@@ -212,7 +220,7 @@ class _Translator:
                 if _folds_ascii(flags):
                     parts.extend(_ascii_swapped_ranges(*argument))
             elif opcode is sre.CATEGORY:
-                parts.append(_ranges_text(_category_ranges(argument, bool(flags & re.ASCII))))
+                parts.append(_ranges_text(_category_ranges(argument, bool(flags & _ASCII))))
             else:
                 raise PatternRefused(f"{str(opcode).lower()} is not supported in a class")
         body = "".join(parts)
@@ -243,7 +251,7 @@ def _char(code: int) -> str:
 
 
 def _anchor(code: Any, flags: int) -> str:
-    multiline = bool(flags & re.MULTILINE)
+    multiline = bool(flags & _MULTILINE)
     if code is sre.AT_BEGINNING:
         return "(?m:^)" if multiline else "^"
     if code is sre.AT_END:

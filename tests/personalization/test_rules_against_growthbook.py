@@ -21,6 +21,7 @@ from growthbook import core as growthbook_core
 from growthbook.core import evalCondition
 
 from personalization.rules import compile_condition, evaluate_condition
+from personalization.rules.engine import interpret_condition
 
 VISITORS: list[dict[str, Any]] = [
     {},
@@ -248,9 +249,13 @@ def _mismatches(cases: list[tuple[Any, dict[str, Any]]], least_compared: float =
         if theirs is None:
             continue
         compared += 1
-        ours = evaluate_condition(condition, attributes)
-        if ours is not theirs:
-            found.append(f"tailor={ours} growthbook={theirs} {condition!r} on {attributes!r}")
+        # Both ways Tailor answers: walking the condition (its first uses), and compiled.
+        for way, ours in (
+            ("interpreted", interpret_condition(condition, attributes)),
+            ("compiled", compile_condition(condition)(attributes)),
+        ):
+            if ours is not theirs:
+                found.append(f"{way}={ours} growthbook={theirs} {condition!r} on {attributes!r}")
     # The exclusion must stay narrow: most cases are compared.
     assert compared >= least_compared * len(cases), (compared, len(cases))
     return found

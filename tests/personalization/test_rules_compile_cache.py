@@ -185,3 +185,32 @@ def test_evaluation_is_safe_from_many_threads_at_once() -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+def test_a_conditions_first_evaluations_are_interpreted_and_the_next_one_compiles_it() -> None:
+    condition = {"visits": {"$gte": 3}}
+    for _ in range(engine.INTERPRETED_USES):
+        assert evaluate_condition(condition, {"visits": 3}) is True
+    assert not engine._compiled
+    assert evaluate_condition(condition, {"visits": 2}) is False
+    assert len(engine._compiled) == 1
+
+
+def test_equal_copies_count_towards_compiling_a_condition() -> None:
+    condition = {"country": {"$in": ["DE", "FR"]}}
+    for _ in range(engine.INTERPRETED_USES + 1):
+        assert evaluate_condition(copy.deepcopy(condition), {"country": "FR"}) is True
+    assert len(engine._compiled) == 1
+
+
+def test_compile_condition_compiles_at_once() -> None:
+    compile_condition({"device": "mobile"})
+    assert len(engine._compiled) == 1
+
+
+def test_editing_a_compiled_condition_in_place_is_noticed() -> None:
+    condition: dict[str, Any] = {"$and": [{"visits": {"$gte": 3}}]}
+    for _ in range(engine.INTERPRETED_USES + 2):
+        assert evaluate_condition(condition, {"visits": 3}) is True
+    condition["$and"][0]["visits"]["$gte"] = 4
+    assert evaluate_condition(condition, {"visits": 3}) is False

@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from personalization.rules import evaluate_condition
+from tests.personalization.rules_modes import evaluation_mode  # noqa: F401 - every test, both ways
 
 # --- equality -----------------------------------------------------------------------------
 
