@@ -8,6 +8,7 @@ are fused into a single closure so that the hot path makes as few calls as possi
 
 from typing import Any
 
+from personalization.rules.fused import fused_field, fused_range
 from personalization.rules.nodes import (
     MALFORMED,
     NEVER,
@@ -109,8 +110,14 @@ def _field(path: str, expected: Any) -> Compiled:
     if is_operator_object(expected) and len(expected) > 1:
         parts = [compile_operator(name, argument) for name, argument in expected.items()]
         if not any(undecided for _, undecided in parts):
-            return _field_all(segments, tuple(node for node, _ in parts)), False
+            nodes = tuple(node for node, _ in parts)
+            in_range = fused_range(path, expected, nodes, _step) if len(segments) == 1 else None
+            return in_range or _field_all(segments, nodes), False
     node, undecided = compile_value(expected)
+    if not undecided:
+        fused_node = fused_field(segments, expected, node, _step)
+        if fused_node is not None:
+            return fused_node, False
     if len(segments) == 1:
         index = array_index(path)
 

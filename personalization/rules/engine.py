@@ -115,6 +115,7 @@ def _cached(key: bytes) -> tuple[Any, _Compiled] | None:
 
 def _compile_keyed(condition: Any, key: bytes, cached: tuple[Any, _Compiled] | None) -> _Compiled:
     """The compiled condition (compiled now unless cached), remembered by the condition's id."""
+    snapshot = None
     if cached is None:
         # The private copy is read back from our own dump of the condition, never from
         # outside data; C code rebuilds it without the recursion limit deepcopy runs into.
@@ -126,10 +127,43 @@ def _compile_keyed(condition: Any, key: bytes, cached: tuple[Any, _Compiled] | N
             _compiled[key] = cached
             if len(_compiled) > COMPILED_CACHE_SIZE:
                 _compiled.popitem(last=False)
+        # The object that got compiled is the one used again (a stored condition): compare
+        # it with a snapshot sharing its keys and scalars, which `==` matches by identity.
+        snapshot = _snapshot(condition)
     if len(_recent) >= _RECENT_LIMIT:
         _recent.clear()  # cheap and bounded; the LRU behind it still holds the compilations
-    _recent[id(condition)] = (condition, cached[0], *cached[1])
+    _recent[id(condition)] = (condition, snapshot or cached[0], *cached[1])
     return cached[1]
+
+
+_SHARED = (str, int, float, complex, bytes, frozenset, type(None))
+
+
+def _snapshot(condition: Any) -> Any:
+    """A copy of every container of the condition that shares its immutable values.
+
+    Equal to the condition until the condition is edited in place, as the private copy is,
+    but cheaper to compare with it. None when the condition is too deep to copy this way.
+    """
+
+    def copy(value: Any) -> Any:
+        kind = type(value)
+        if kind is dict:
+            return {key: copy(item) for key, item in value.items()}
+        if kind is list:
+            return [copy(item) for item in value]
+        if kind is tuple:
+            return tuple(copy(item) for item in value)
+        if kind is set:
+            return set(value)
+        if isinstance(value, _SHARED):
+            return value
+        raise TypeError(kind)  # marshal passed it, yet it is not plain data: use the copy
+
+    try:
+        return copy(condition)
+    except (RecursionError, TypeError):
+        return None
 
 
 def evaluate_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> bool:

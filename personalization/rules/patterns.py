@@ -78,6 +78,8 @@ _NEGATED = {
     sre.CATEGORY_NOT_WORD: sre.CATEGORY_WORD,
 }
 _NO_MATCH = (-1, -1)
+_REMEMBERED_ANSWERS = 256  # per pattern
+_REMEMBERED_LENGTH = 256  # characters of a text whose answer is kept
 # The flags as plain integers: the parser's flags are ints, and `int & RegexFlag` goes through
 # the enum machinery, many times slower, for every character of a pattern.
 _IGNORECASE = int(re.IGNORECASE)
@@ -142,9 +144,20 @@ def _compile(translated: str) -> Search:
     match = program.Match
     unanchored = _re2.RE2.Anchor.UNANCHORED
 
+    # Attribute values repeat (user agents, campaigns, referrers): the last answers for short
+    # texts are kept, which costs a dict lookup where a match costs an encode and a search.
+    answers: dict[str, bool] = {}
+
     def search(text: str) -> bool:
-        data = text.encode("utf-8", "surrogatepass")
-        return match(unanchored, data, 0, len(data))[0] != _NO_MATCH
+        found = answers.get(text)
+        if found is None:
+            data = text.encode("utf-8", "surrogatepass")
+            found = match(unanchored, data, 0, len(data))[0] != _NO_MATCH
+            if len(text) <= _REMEMBERED_LENGTH:
+                if len(answers) >= _REMEMBERED_ANSWERS:
+                    answers.clear()
+                answers[text] = found
+        return found
 
     return search
 
