@@ -60,7 +60,7 @@ def compile_condition_parts(condition: Any) -> list[Compiled]:
             parts.append(NEVER)  # Tailor has no saved groups, so nothing is in one
         else:
             # Any other key names an attribute, "$groups" included, as in every GrowthBook SDK.
-            parts.append(_field(key, value))
+            parts.append(field_node(key, value))
     return parts
 
 
@@ -83,7 +83,7 @@ def in_segment_node(segment: Any) -> Compiled:
         if type(attributes) is dict:
             segments = attributes.get("segments")
         else:
-            segments = _step(attributes, "segments", None)
+            segments = step(attributes, "segments", None)
         if segments is None:
             return False
         if isinstance(segments, str):
@@ -98,7 +98,7 @@ def in_segment_node(segment: Any) -> Compiled:
     return in_segment, False
 
 
-def _field(path: str, expected: Any) -> Compiled:
+def field_node(path: str, expected: Any) -> Compiled:
     """Test the value at a dotted path of the attributes against a condition value."""
     segments = path.split(".")
     if len(segments) == 1:
@@ -111,11 +111,11 @@ def _field(path: str, expected: Any) -> Compiled:
         parts = [compile_operator(name, argument) for name, argument in expected.items()]
         if not any(undecided for _, undecided in parts):
             nodes = tuple(node for node, _ in parts)
-            in_range = fused_range(path, expected, nodes, _step) if len(segments) == 1 else None
+            in_range = fused_range(path, expected, nodes, step) if len(segments) == 1 else None
             return in_range or _field_all(segments, nodes), False
     node, undecided = compile_value(expected)
     if not undecided:
-        fused_node = fused_field(segments, expected, node, _step)
+        fused_node = fused_field(segments, expected, node, step)
         if fused_node is not None:
             return fused_node, False
     if len(segments) == 1:
@@ -124,7 +124,7 @@ def _field(path: str, expected: Any) -> Compiled:
         def field(attributes: Any) -> Result:
             if type(attributes) is dict:
                 return node(attributes.get(path))
-            return node(_step(attributes, path, index))
+            return node(step(attributes, path, index))
 
         return field, undecided
 
@@ -135,7 +135,7 @@ def _field(path: str, expected: Any) -> Compiled:
         current = attributes
         for segment, index in steps:
             current = (
-                current.get(segment) if type(current) is dict else _step(current, segment, index)
+                current.get(segment) if type(current) is dict else step(current, segment, index)
             )
             if current is None:
                 break
@@ -150,7 +150,7 @@ def _field_equals(path: str, index: int | None, expected: Any) -> Node | None:
 
         def field_equals_text(attributes: Any) -> bool:
             value = (
-                attributes.get(path) if type(attributes) is dict else _step(attributes, path, index)
+                attributes.get(path) if type(attributes) is dict else step(attributes, path, index)
             )
             return isinstance(value, str) and value == expected
 
@@ -159,7 +159,7 @@ def _field_equals(path: str, index: int | None, expected: Any) -> Node | None:
 
         def field_is(attributes: Any) -> bool:
             value = (
-                attributes.get(path) if type(attributes) is dict else _step(attributes, path, index)
+                attributes.get(path) if type(attributes) is dict else step(attributes, path, index)
             )
             return value is expected
 
@@ -168,7 +168,7 @@ def _field_equals(path: str, index: int | None, expected: Any) -> Node | None:
 
         def field_equals_number(attributes: Any) -> bool:
             value = (
-                attributes.get(path) if type(attributes) is dict else _step(attributes, path, index)
+                attributes.get(path) if type(attributes) is dict else step(attributes, path, index)
             )
             return (
                 isinstance(value, int | float)
@@ -189,7 +189,7 @@ def _field_all(segments: list[str], nodes: tuple[Node, ...]) -> Node:
 
         def field_all(attributes: Any) -> bool:
             value = (
-                attributes.get(path) if type(attributes) is dict else _step(attributes, path, index)
+                attributes.get(path) if type(attributes) is dict else step(attributes, path, index)
             )
             for node in nodes:  # noqa: SIM110 - all() would allocate a generator per call
                 if not node(value):
@@ -203,7 +203,7 @@ def _field_all(segments: list[str], nodes: tuple[Node, ...]) -> Node:
     def nested_field_all(attributes: Any) -> bool:
         value = attributes
         for segment, index in steps:
-            value = value.get(segment) if type(value) is dict else _step(value, segment, index)
+            value = value.get(segment) if type(value) is dict else step(value, segment, index)
             if value is None:
                 break
         for node in nodes:  # noqa: SIM110 - all() would allocate a generator per call
@@ -219,19 +219,19 @@ def attribute_at(attributes: Any, path: str) -> Any:
     if "." not in path:
         if type(attributes) is dict:
             return attributes.get(path)
-        return _step(attributes, path, array_index(path))
+        return step(attributes, path, array_index(path))
     current = attributes
     for segment in path.split("."):
         if type(current) is dict:
             current = current.get(segment)
         else:
-            current = _step(current, segment, array_index(segment))
+            current = step(current, segment, array_index(segment))
         if current is None:
             break
     return current
 
 
-def _step(current: Any, segment: str, index: int | None) -> Any:
+def step(current: Any, segment: str, index: int | None) -> Any:
     """One path segment, as JavaScript reads own properties: keys, array indices, `length`."""
     if isinstance(current, dict):
         # `in` and `[]` rather than .get(), which would bypass a subclass's own lookups.

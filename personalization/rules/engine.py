@@ -29,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from personalization.rules.conditions import compile_condition_parts
+from personalization.rules.generated import generate
 from personalization.rules.interpreter import interpret
 from personalization.rules.nodes import MalformedConditionError, Node, all_of, never
 from personalization.rules.patterns import compile_search
@@ -70,7 +71,7 @@ _recent: dict[int, tuple[Any, Any, Node, Evaluator]] = {}
 
 def _compile_uncached(condition: Any) -> _Compiled:
     try:
-        root, _ = all_of(compile_condition_parts(condition))
+        root = generate(condition) or all_of(compile_condition_parts(condition))[0]
     except RecursionError:
         # Nested too deeply to compile; GrowthBook fails such a condition while evaluating.
         root = never

@@ -8,6 +8,7 @@ and those cases answer as GrowthBook does for an unknown group id.
 """
 
 from typing import Any
+from unittest import mock
 
 import pytest
 
@@ -37,6 +38,9 @@ def test_spec_case_answers_as_the_spec_says(
     assert interpret_condition(condition, attributes) is answer
     assert compile_condition(condition)(attributes) is answer
     assert evaluate_condition(condition, attributes) is answer
+    with mock.patch.object(engine, "generate", return_value=None):
+        engine.clear_caches()
+        assert compile_condition(condition)(attributes) is answer  # closures only
 
 
 def test_the_spec_has_every_evalcondition_case() -> None:
