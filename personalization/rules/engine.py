@@ -212,10 +212,12 @@ def _unchanged(private: Any, condition: Any) -> bool:
         return False
 
 
-def clear_caches() -> None:
-    """Forget every compiled condition (for tests and for benchmarks that time compilation)."""
+def clear_caches(*, patterns: bool = True) -> None:
+    """Forget every compiled condition and, unless told otherwise, every compiled pattern
+    (for tests and for benchmarks that time compilation)."""
     with _compiled_lock:
         _compiled.clear()
     _recent.clear()
     _uses.clear()
-    compile_search.cache_clear()
+    if patterns:
+        compile_search.cache_clear()
