@@ -171,17 +171,25 @@ def evaluate_condition(condition: dict[str, Any], attributes: dict[str, Any]) ->
     """Whether the attributes satisfy the condition, exactly as GrowthBook's SDKs decide."""
     # The hot path: a condition object evaluated before, still equal to what was compiled,
     # runs its root node directly, one call less than through its Evaluator.
-    entry = _recent.get(id(condition))
-    if entry is not None and entry[0] is condition:
+    try:
+        held, snapshot, root, _ = _recent[id(condition)]
+    except KeyError:
+        return _evaluate_new(condition, attributes)
+    if held is condition:
         try:
-            unchanged = entry[1] == condition
+            unchanged = snapshot == condition
         except RecursionError:
             unchanged = False
         if unchanged:
             try:
-                return entry[2](attributes) is True
+                return root(attributes) is True
             except _EVALUATION_ERRORS:
                 return False
+    return _evaluate_new(condition, attributes)
+
+
+def _evaluate_new(condition: Any, attributes: dict[str, Any]) -> bool:
+    """A condition not compiled for this object: interpreted for its first uses, then compiled."""
     key = _canonical_key(condition)
     if key is None:
         return _compile_uncached(condition)[1](attributes)

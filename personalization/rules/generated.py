@@ -19,8 +19,8 @@ from typing import Any
 
 from personalization.rules.conditions import field_node, in_segment_node, is_list_like, step
 from personalization.rules.nodes import MALFORMED, SAVED_GROUP_KEYS, Node
-from personalization.rules.operators import compile_value
-from personalization.rules.semantics import array_index
+from personalization.rules.operators import compile_operator, is_operator_object
+from personalization.rules.semantics import array_index, json_type
 
 MAX_PARTS = 200  # beyond this many parts the closures serve; Python's parser has limits too
 _ORDER = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
@@ -104,47 +104,51 @@ class _Writer:
         node, undecided = field_node(path, expected)
         if undecided:
             raise _Undecided
-        segments = path.split(".")
-        if len(segments) > 2:
-            return self.call(node)
-        lookup = self.lookup(segments)
-        return self.leaf(lookup, expected) or self.call(node)
-
-    def lookup(self, segments: list[str]) -> str:
-        """An expression binding `v` to the value at the path, read as the closures read it."""
-        first = self.name(segments[0])
-        one = self.name(array_index(segments[0]))
-        read = f"(a.get({first}) if type(a) is dict else S(a, {first}, {one}))"
-        if len(segments) == 1:
-            return f"(v := {read})"
-        second = self.name(segments[1])
-        two = self.name(array_index(segments[1]))
-        then = f"(v.get({second}) if type(v) is dict else S(v, {second}, {two}))"
-        return f"(v := (None if (v := {read}) is None else {then}))"
-
-    def leaf(self, lookup: str, expected: Any) -> str | None:
-        """The test inline for the usual shapes, or None for the field's own node."""
+        lookup = self.lookup(path.split("."))
         if isinstance(expected, str):
             return f"(isinstance({lookup}, str) and v == {self.name(expected)})"
         if expected is True or expected is False or expected is None:
             return f"({lookup} is {expected})"
-        if type(expected) is not dict or len(expected) != 1:
-            return None
-        ((operator, argument),) = expected.items()
+        if not is_operator_object(expected):
+            return self.call(node)
+        # Operators in order on the value looked up once, as the closures test them.
+        tests = [
+            self.operation(lookup if number == 0 else "v", name, argument)
+            for number, (name, argument) in enumerate(expected.items())
+        ]
+        return "(" + " and ".join(tests) + ")" if tests else "True"
+
+    def lookup(self, segments: list[str]) -> str:
+        """An expression binding `v` to the value at the path, read as the closures read it:
+        a segment at a time, a missing one ending the walk."""
+        first, index = self.name(segments[0]), self.name(array_index(segments[0]))
+        read = f"(a.get({first}) if type(a) is dict else S(a, {first}, {index}))"
+        for segment in segments[1:]:
+            name, index = self.name(segment), self.name(array_index(segment))
+            then = f"(v.get({name}) if type(v) is dict else S(v, {name}, {index}))"
+            read = f"(None if (v := {read}) is None else {then})"
+        return f"(v := {read})"
+
+    def operation(self, value: str, operator: str, argument: Any) -> str:
+        """One operator on the value (an expression binding `v`, or `v`), inline if usual."""
+        own = self.name(compile_operator(operator, argument)[0])
         if operator == "$exists" and isinstance(argument, bool | int | float | str | None):
-            return f"({lookup} is {'not ' if argument else ''}None)"
-        other = self.name(compile_value(expected)[0])
+            return f"({value} is {'not ' if argument else ''}None)"
+        if operator == "$eq" and type(argument) is str:
+            return f"(isinstance({value}, str) and v == {self.name(argument)})"
+        if operator == "$type" and isinstance(argument, str):
+            return f"({self.name(json_type)}({value}) == {self.name(argument)})"
         if operator in _ORDER and type(argument) in (int, float):
             bound, sign = self.name(argument), _ORDER[operator]
-            number = f"type({lookup}) is int or type(v) is float"
+            number = f"type({value}) is int or type(v) is float"
             # A missing value is null, which JavaScript orders as 0.
-            otherwise = f"(0 {sign} {bound} if v is None else {other}(v))"
+            otherwise = f"(0 {sign} {bound} if v is None else {own}(v))"
             return f"(v {sign} {bound} if {number} else {otherwise})"
         texts = type(argument) is list and bool(argument) and all(type(o) is str for o in argument)
         if operator in ("$in", "$nin") and texts:
             test = "in" if operator == "$in" else "not in"
             options = self.name(frozenset(argument))
-            return f"(v {test} {options} if type({lookup}) is str else {other}(v))"
+            return f"(v {test} {options} if type({value}) is str else {own}(v))"
         if operator == "$ne" and type(argument) is str:
-            return f"(v != {self.name(argument)} if type({lookup}) is str else {other}(v))"
-        return None
+            return f"(v != {self.name(argument)} if type({value}) is str else {own}(v))"
+        return f"{own}({value})"
