@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 from personalization.rules.conditions import compile_condition_parts
-from personalization.rules.generated import generate
+from personalization.rules.generated import compiled_source, generate
 from personalization.rules.interpreter import interpret
 from personalization.rules.nodes import MalformedConditionError, Node, all_of, never
 from personalization.rules.patterns import compile_search
@@ -227,5 +227,6 @@ def clear_caches(*, patterns: bool = True) -> None:
         _compiled.clear()
     _recent.clear()
     _uses.clear()
+    compiled_source.cache_clear()
     if patterns:
         compile_search.cache_clear()

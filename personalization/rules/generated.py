@@ -14,7 +14,9 @@ Only names bound in the function's namespace appear in the source: attribute pat
 literals and option sets are never written into it.
 """
 
+import functools
 from collections.abc import Callable
+from types import CodeType
 from typing import Any
 
 from personalization.rules.conditions import field_node, in_segment_node, is_list_like, step
@@ -24,6 +26,16 @@ from personalization.rules.semantics import array_index, json_type
 
 MAX_PARTS = 200  # beyond this many parts the closures serve; Python's parser has limits too
 _ORDER = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+
+
+@functools.lru_cache(maxsize=512)
+def compiled_source(source: str) -> CodeType:
+    """Python's compilation of a generated source, shared by conditions of the same shape.
+
+    The source holds names only, so conditions that differ in their paths and values but not
+    in their structure (a segment per threshold, say) share it, and Python compiles it once.
+    """
+    return compile(source, "<condition>", "exec")
 
 
 class _Undecided(Exception):
@@ -39,7 +51,7 @@ def generate(condition: Any) -> Callable[[Any], Any] | None:
             return None
         source = f"def generated(a):\n    return {expression}\n"
         namespace = dict(writer.names)
-        exec(compile(source, "<condition>", "exec"), namespace)  # noqa: S102 - our own source
+        exec(compiled_source(source), namespace)  # noqa: S102 - our own source
     except (_Undecided, RecursionError, SyntaxError, MemoryError, ValueError):
         return None
     return namespace["generated"]

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from personalization.rules import compile_condition, engine
-from personalization.rules.generated import MAX_PARTS, generate
+from personalization.rules.generated import MAX_PARTS, compiled_source, generate
 
 
 def test_a_condition_with_only_known_operators_gets_a_generated_function() -> None:
@@ -40,3 +40,13 @@ def test_deeply_nested_conditions_are_left_to_the_closures() -> None:
         condition = {"$not": {"$not": condition}}
     assert generate(condition) is None
     assert compile_condition(condition)({"country": "DE"}) is True
+
+
+def test_conditions_of_the_same_shape_share_one_compiled_source() -> None:
+    engine.clear_caches()
+    first = compile_condition({"sessions": {"$gte": 1}, "lifecycle": {"$ne": "dormant"}})
+    second = compile_condition({"visits": {"$gte": 7}, "plan": {"$ne": "free"}})
+    assert compiled_source.cache_info().currsize == 1
+    assert first({"sessions": 1, "lifecycle": "new"}) is True
+    assert second({"visits": 1, "plan": "pro"}) is False
+    assert second({"visits": 7, "plan": "pro"}) is True
