@@ -26,13 +26,16 @@ Tailor adds one condition-level key, `{"$inSegment": "vip"}`, true when "vip" is
 names an attribute, `"$groups"` included, as in GrowthBook. Tailor has no saved groups:
 `$savedGroup`, `$savedGroups` and `$inGroup` never match, `$notInGroup` always does.
 
-Design: a condition is compiled once into nested closures (`conditions.py` for the
-condition level, `operators.py` for values, `nodes.py` for GrowthBook's three-valued
-combinators), each a small function of the value it tests, so evaluation never walks the
-condition dict; the
-compiled function is cached by the condition's JSON text and, in front of that, by the
-identity of the dict (`engine.py`). Value semantics shared with GrowthBook live in
-`semantics.py`; `validation.py` tells editors what is wrong with a condition's shape.
+Design: a condition is compiled once, into one generated Python function where every part
+is decided (`generated.py`: the condition level as one boolean expression, the commonest
+leaves inline, other parts calling their closures), or else into nested closures
+(`conditions.py` for the condition level, `fused.py` for the commonest leaves, `operators.py`
+for values, `nodes.py` for GrowthBook's three-valued combinators), so evaluation never walks
+the condition dict. `evaluate_condition` walks a condition for its first two uses
+(`interpreter.py`, same answers) and compiles it on the third; the compiled function is
+cached by the condition's canonical dump and, in front of that, by the identity of the dict
+(`engine.py`). Value semantics shared with GrowthBook live in `semantics.py`;
+`validation.py` tells editors what is wrong with a condition's shape.
 Nothing here imports Django.
 """
 
