@@ -41,11 +41,13 @@ class PersonalizationConfig(AppConfig):
         from personalization.features.services import features_follow_merge
         from personalization.rules.sources import attribute_source_register
         from personalization.scores.selectors import visitor_scores_many
+        from personalization.scores.services import scores_follow_merge
         from personalization.segments.services import memberships_follow_merge
         from personalization.visitors.services import merge_participant_register
 
         merge_participant_register("features", features_follow_merge)
         merge_participant_register("segment memberships", memberships_follow_merge)
+        merge_participant_register("scores", scores_follow_merge)
         attribute_source_register("clusters", visitor_clusters_many)
         attribute_source_register("scores", visitor_scores_many)
 

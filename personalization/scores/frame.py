@@ -16,11 +16,11 @@ million visitors.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 
-from personalization.features.scores import lifecycle_stage
+from personalization.features.models import VisitorFeatures
 
 EVENT_TYPES: tuple[str, ...] = (
     "view", "click", "add_to_cart", "purchase", "search", "rating", "custom",
@@ -148,19 +148,22 @@ def labels_at(frame: EventFrame, cutoff: float, horizon_days: float, target: Tar
 
 
 def lifecycle_stages(matrix: np.ndarray, cutoff: float) -> np.ndarray:
-    """The lifecycle stage Tailor's features would give each row at `cutoff` (the rule)."""
+    """The lifecycle stage Tailor's features would give each row at `cutoff` (the rule).
+
+    `features.scores.lifecycle_stage` on whole columns: the same thresholds, tried in the same
+    order (new, engaged, active, dormant, at risk), in one pass instead of a loop over rows.
+    """
     col = {name: i for i, name in enumerate(FEATURES)}
-    now = from_days(cutoff)
-    stages = []
-    for row in matrix:
-        recency, tenure = row[col["recency_days"]], row[col["tenure_days"]]
-        has_events = row[col["events_total"]] > 0
-        stages.append(
-            lifecycle_stage(
-                first_seen=now - timedelta(days=float(tenure)),
-                last_event=now - timedelta(days=float(recency)) if has_events else None,
-                sessions_7d=int(row[col["active_days_7d"]]),
-                now=now,
-            )
-        )
-    return np.asarray(stages)
+    recency, tenure = matrix[:, col["recency_days"]], matrix[:, col["tenure_days"]]
+    has_events = matrix[:, col["events_total"]] > 0
+    stage = VisitorFeatures.Lifecycle
+    return np.select(
+        [
+            tenure < 7,
+            matrix[:, col["active_days_7d"]] >= 3,
+            has_events & (recency < 30),
+            ~has_events | (recency >= 90),
+        ],
+        [stage.NEW.value, stage.ENGAGED.value, stage.ACTIVE.value, stage.DORMANT.value],
+        default=stage.AT_RISK.value,
+    )

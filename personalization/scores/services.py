@@ -130,30 +130,57 @@ def score_models(run_id: int) -> dict[str, Any]:
     return pickle.loads(zlib.decompress(artifact))  # noqa: S301 - written by score_run_train
 
 
+def _score_rows(run_id: int, visitor_ids: list[int], now: datetime) -> list[VisitorScore]:
+    """The run's probabilities for those of `visitor_ids` who allow personalization and have
+    events before `now`, as unsaved rows."""
+    frame = score_frame_load(consenting(visitor_ids), before=now)
+    matrix, has = features_at(frame, to_days(now))
+    probabilities = scores_predict(score_models(run_id), matrix[has])
+    scored = frame.visitor_ids[has]
+    return [
+        VisitorScore(run_id=run_id, visitor_id=int(pk), target=key,
+                     probability=float(p[i]), computed_at=now)
+        for key, p in probabilities.items()
+        for i, pk in enumerate(scored)
+    ]  # fmt: skip
+
+
 def scores_chunk_score(
     *, run_id: int, visitor_ids: list[int], now: datetime, chunk: int | None = None
 ) -> dict[str, Any]:
     """Score one chunk of visitors with the run's models and store it (idempotent)."""
     if ScoreRun.objects.filter(pk=run_id, status=ScoreRun.Status.FAILED).exists():
         return {"run": run_id, "scored": 0, "last": False}
-    ids = consenting(visitor_ids)
-    frame = score_frame_load(ids, before=now)
-    matrix, has = features_at(frame, to_days(now))
-    probabilities = scores_predict(score_models(run_id), matrix[has])
-    scored = frame.visitor_ids[has]
-    rows = [
-        VisitorScore(run_id=run_id, visitor_id=int(pk), target=key,
-                     probability=float(p[i]), computed_at=now)
-        for key, p in probabilities.items()
-        for i, pk in enumerate(scored)
-    ]  # fmt: skip
+    rows = _score_rows(run_id, visitor_ids, now)
     with transaction.atomic():
         VisitorScore.objects.filter(run_id=run_id, visitor_id__in=visitor_ids).delete()
         VisitorScore.objects.bulk_create(rows, batch_size=5000)
         first, last = chunk_finish(
             ScoreRun, run_id, chunk, visitors_done=len(visitor_ids), scores_count=len(rows)
         )
-    return {"run": run_id, "scored": len(scored), "last": last, "counted": first}
+    scored = len({row.visitor_id for row in rows})
+    return {"run": run_id, "scored": scored, "last": last, "counted": first}
+
+
+def visitor_scores_refresh(*, visitor_id: int, now: datetime | None = None) -> int:
+    """Score one visitor again with the current run's models (after a merge); rows written."""
+    run_id = ScoreRun.objects.filter(is_current=True).values_list("pk", flat=True).first()
+    if run_id is None:
+        return 0
+    rows = _score_rows(run_id, [visitor_id], now or timezone.now())
+    with transaction.atomic():
+        VisitorScore.objects.filter(run_id=run_id, visitor_id=visitor_id).delete()
+        VisitorScore.objects.bulk_create(rows)
+    return len(rows)
+
+
+def scores_follow_merge(*, source_id: int, target_id: int) -> None:
+    """On a profile merge the merged profile's scores go; the survivor is scored again with
+    its combined history once the merge is committed (on a worker)."""
+    from personalization.scores.tasks import refresh_visitor_scores  # tasks import services
+
+    VisitorScore.objects.filter(visitor_id=source_id).delete()
+    transaction.on_commit(lambda: refresh_visitor_scores.delay(visitor_id=target_id))
 
 
 @transaction.atomic

@@ -75,6 +75,12 @@ def compute_scores_chunk(
     return summary
 
 
+@shared_task(name="tailor.refresh_visitor_scores", **RETRIES)
+def refresh_visitor_scores(*, visitor_id: int) -> int:
+    """Score one visitor again with the current run (after a profile merge)."""
+    return scores.visitor_scores_refresh(visitor_id=visitor_id)
+
+
 @shared_task(name="tailor.finish_scores", **RETRIES)
 def finish_scores(*, run_id: int, force: bool = False) -> dict[str, Any]:
     """Finish the run: current unless it scores worse than the current run (or forced)."""
