@@ -2,12 +2,13 @@
 
 import http.client
 import os
+import random
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,13 +90,18 @@ def gunicorn(workers: int = 2) -> Iterator[int]:
         server.wait(timeout=20)
 
 
-def _hammer(port: int, cookie: str | None, stop: float, counts: list[int], errors: list[str]):
+Cookies = str | Sequence[str] | None
+
+
+def _hammer(port: int, cookies: Cookies, stop: float, counts: list[int], errors: list[str]):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     headers = {"User-Agent": BROWSER, "Host": "localhost"}
-    if cookie:
-        headers["Cookie"] = cookie
+    pool = [cookies] if isinstance(cookies, str) else list(cookies or ())
+    draw = random.Random()  # which visitor asks next
     done = 0
     while time.perf_counter() < stop:
+        if pool:
+            headers["Cookie"] = draw.choice(pool)
         conn.request("GET", "/", headers=headers)
         response = conn.getresponse()
         response.read()
@@ -107,8 +113,11 @@ def _hammer(port: int, cookie: str | None, stop: float, counts: list[int], error
     conn.close()
 
 
-def measure(port: int, cookie: str | None) -> float:
-    """Home-page requests per second from `CLIENTS` keep-alive clients over one round."""
+def measure(port: int, cookie: Cookies) -> float:
+    """Home-page requests per second from `CLIENTS` keep-alive clients over one round.
+
+    `cookie` is one Cookie header, or several: then each request draws one at random.
+    """
     counts: list[int] = []
     errors: list[str] = []
     stop = time.perf_counter() + ROUND_SECONDS
