@@ -13,6 +13,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from config.sql import CompiledQuery
+from config.versioning import SharedVersion
 from content.models import ContentItem
 from content.selectors import items_published, items_with_tags
 from personalization.recommendations.algorithms.interactions import consenting
@@ -21,6 +22,8 @@ from personalization.segments.models import SegmentMembership
 from personalization.visitors.models import Event, Visitor
 
 POPULARITY = "popularity"
+# Changes when another run becomes current: what processes keep of the run's lists is stale.
+RECOMMENDATIONS_VERSION = SharedVersion("tailor:recommendations:version")
 EXPORT_COLUMNS = ("visitor_id", "rank", "item_id", "score", "algorithm")
 FORMATS = ("csv", "jsonl")
 

@@ -10,7 +10,7 @@ from django.db.models import Case, Max, Q, When
 
 from config.sql import CompiledQuery
 from content.models import ContentItem
-from content.selectors import items_published
+from content.selectors import item_live
 from personalization.visitors.models import Event, Visitor
 
 logger = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ def visitor_last_viewed_item(visitor: Visitor) -> ContentItem | None:
     item_id = visitor_interactions(visitor).last_viewed
     if item_id is None:
         return None
-    return items_published().filter(pk=item_id).first()
+    return item_live(item_id)
 
 
 def visitor_recent_events(visitor: Visitor, limit: int = 20) -> list[Event]:
