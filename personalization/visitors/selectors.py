@@ -160,8 +160,8 @@ _INTERACTIONS = CompiledQuery(
 )
 
 
-def _interactions_fold(rows: Iterable[tuple[int, Any]]) -> Interactions:
-    """Interactions from (item id, last viewed at or None) rows."""
+def interactions_fold(rows: Iterable[tuple[int, Any]]) -> Interactions:
+    """Interactions from (item id, when last viewed or None) rows, one per item."""
     seen, last_viewed, last_at = set(), None, None
     for item_id, viewed in rows:
         seen.add(item_id)
@@ -179,7 +179,7 @@ def visitor_interactions(visitor: Visitor) -> Interactions:
     """
     memo = visitor.__dict__.get(INTERACTIONS_MEMO)
     if memo is None:
-        memo = _interactions_fold(_INTERACTIONS.rows(visitor.pk))
+        memo = interactions_fold(_INTERACTIONS.rows(visitor.pk))
         visitor.__dict__[INTERACTIONS_MEMO] = memo
     return memo
 
@@ -203,7 +203,7 @@ def visitors_interactions_prefetch(visitors: Iterable[Visitor]) -> None:
     ):
         rows[visitor_id].append((item_id, viewed))
     for pk, visitor in by_id.items():
-        interactions_remember(visitor, _interactions_fold(rows[pk]))
+        interactions_remember(visitor, interactions_fold(rows[pk]))
 
 
 def visitor_last_viewed_item(visitor: Visitor) -> ContentItem | None:
