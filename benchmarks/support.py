@@ -20,13 +20,19 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
 
 
 @contextmanager
 def test_database() -> Iterator[None]:
-    """A fresh, migrated test database, destroyed afterwards (PostgreSQL under `make bench`)."""
+    """A fresh, migrated test database, destroyed afterwards (PostgreSQL under `make bench`).
+
+    The shared cache is emptied first: entries keyed by ids (consent states, snapshots) that
+    an earlier benchmark left on the same Redis would name this database's rows.
+    """
+    cache.clear()
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0)
     try:
