@@ -141,10 +141,11 @@ def test_joining_a_segment_counts_on_the_next_page(client, camper):
 def test_a_snapshot_that_cannot_be_read_leaves_the_page_with_default_content(
     client, camper, monkeypatch
 ):
-    def broken(visitor_id):
-        raise RuntimeError("memberships unavailable")
+    class Unreadable:
+        def rows(self, visitor_id):
+            raise RuntimeError("the snapshot's rows are unavailable")
 
-    monkeypatch.setattr(snapshots, "visitor_memberships", broken)
+    monkeypatch.setattr(snapshots, "_SNAPSHOT_ROWS", Unreadable())
 
     html = home(client, camper)
 
