@@ -45,9 +45,10 @@ class Pool:
     items: list[tuple[ContentItem, frozenset[str]]]
     position: dict[int, int]  # item pk → index in items
     by_tag: dict[str, tuple[int, ...]]  # tag slug → indexes of the items with it
+    complete: bool = False  # every published item of the kinds and tags is in it
 
     @classmethod
-    def of(cls, items: list[tuple[ContentItem, frozenset[str]]]) -> "Pool":
+    def of(cls, items: list[tuple[ContentItem, frozenset[str]]], complete: bool = False) -> "Pool":
         by_tag: dict[str, list[int]] = {}
         for index, (_, tags) in enumerate(items):
             for tag in tags:
@@ -56,6 +57,7 @@ class Pool:
             items=items,
             position={item.pk: index for index, (item, _) in enumerate(items)},
             by_tag={tag: tuple(indexes) for tag, indexes in by_tag.items()},
+            complete=complete,
         )
 
     def extended(self, more: list[tuple[ContentItem, frozenset[str]]]) -> "Pool":
@@ -78,12 +80,11 @@ def _candidate_pool(kinds: frozenset[str], tag_slugs: frozenset[str]) -> Pool:
         items = items.filter(kind__key__in=kinds)
     if tag_slugs:
         items = items_with_tags(items, tag_slugs)
-    pool = Pool.of(
-        [
-            (item, frozenset(t.slug for t in item.tags.all()))
-            for item in items.prefetch_related("tags").order_by("-priority", "-pk")[:CANDIDATE_POOL]
-        ]
-    )
+    loaded = [
+        (item, frozenset(t.slug for t in item.tags.all()))
+        for item in items.prefetch_related("tags").order_by("-priority", "-pk")[:CANDIDATE_POOL]
+    ]
+    pool = Pool.of(loaded, complete=len(loaded) < CANDIDATE_POOL)
     _candidates[(kinds, tag_slugs)] = (version, pool)
     return pool
 
@@ -142,7 +143,9 @@ def recommended_iter(
     stored = visitor_stored_ranks(visitor) if visitor is not None and visitor.pk else {}
     popular = visitor_cold_start_ranks(visitor=visitor, stored=stored, affinity=affinity)
     beyond = stored.keys() - pool.position.keys()
-    if beyond:  # listed items beyond the shared pool (large catalogues)
+    # Listed items beyond a pool cut at CANDIDATE_POOL (large catalogues); a whole pool holds
+    # every candidate, so what it lacks is of other kinds or tags.
+    if beyond and not pool.complete:
         pool = pool.extended(stored_candidates(beyond, kinds, tag_slugs))
     return (
         item
