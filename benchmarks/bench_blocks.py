@@ -1,15 +1,19 @@
 """Cost per recipient of `POST /api/v1/blocks/batch`: 1,000 recipients in a call vs one.
 
 Both go through the real API (URL routing, middleware, API-key authentication, throttling,
-JSON in and out) with Django's test client, for 2 slots: a hero slot with rules on a segment
-and on features, and a footer slot with its default. Recipients are a realistic mix:
-consenting readers (some engaged, some VIPs), readers without marketing consent, and unknown
+JSON in and out) with Django's test client, for the two kinds of slot: `newsletter-top`, rule
+based (rules on a segment and on features, chosen items), and `newsletter-picks`, whose rule
+serves recommendations (the current model run's stored list, then tag affinity, without the
+items the reader interacted with). The catalogue has 300 tagged articles; recipients are a
+realistic mix: consenting readers with a few interactions each (most with a stored list and
+tag affinities, some engaged, some VIPs), readers without marketing consent, and unknown
 addresses. The ratio is what batching buys: a one-recipient call pays authentication and the
-fixed queries for one recipient; a batch shares them. The query counts show that a batch
-costs the same number of queries whatever its size.
+fixed queries for one recipient; a batch shares them. The query counts show whether a batch
+costs the same number of queries whatever its size (100 and 1,000 recipients).
 """
 
 import json
+import random
 
 from django.db import connection
 from django.test import Client
@@ -20,12 +24,16 @@ from support import best_of, test_database
 from config.services import api_key_create
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 from content.models import ContentItem, ContentKind, Slot, SlotRule
+from content.services import tags_ensure
 from personalization.features.models import VisitorFeatures
+from personalization.recommendations.models import ModelRun, Recommendation
 from personalization.segments.models import Segment, SegmentMembership
-from personalization.visitors.models import Visitor
+from personalization.visitors.models import Event, Visitor
 
 RECIPIENTS = 1000
-SLOTS = ["newsletter-top", "newsletter-footer"]
+SLOTS = ["newsletter-top", "newsletter-picks"]
+ARTICLES = 300
+TAGS = ["politics", "sports", "science", "travel", "food", "culture", "money", "tech"]
 
 
 def seed() -> list[str]:
@@ -36,7 +44,7 @@ def seed() -> list[str]:
         return ContentItem.objects.create(
             title=f"Story {n}", slug=f"story-{n}", kind=kind, status="published",
             external_id=f"story-{n}", url=f"https://news.example.com/{n}",
-            summary="A short summary of the story for the newsletter. " * 3,
+            summary="A short summary of the story for the newsletter. " * 3, priority=n % 7,
         )  # fmt: skip
 
     top = Slot.objects.create(key=SLOTS[0], name="Top", max_items=2)
@@ -45,8 +53,15 @@ def seed() -> list[str]:
     for position, condition in enumerate(({"$inSegment": "vip"}, {"lifecycle": "engaged"})):
         rule = SlotRule.objects.create(slot=top, position=position, condition=condition)
         rule.items.set([item(10 + 2 * position), item(11 + 2 * position)])
-    footer = Slot.objects.create(key=SLOTS[1], name="Footer")
-    footer.default_items.set([item(20)])
+    articles = [item(100 + n) for n in range(ARTICLES)]
+    tags = list(tags_ensure(TAGS).values())
+    for n, article in enumerate(articles):
+        article.tags.set([tags[n % len(tags)], tags[(n * 3 + 1) % len(tags)]])
+    picks = Slot.objects.create(key=SLOTS[1], name="Picks", max_items=3)
+    picks.default_items.set(articles[:3])
+    SlotRule.objects.create(
+        slot=picks, position=0, condition={}, strategy=SlotRule.Strategy.RECOMMENDATIONS
+    )
 
     known = int(RECIPIENTS * 0.95)
     visitors = Visitor.objects.bulk_create(
@@ -69,7 +84,30 @@ def seed() -> list[str]:
     SegmentMembership.objects.bulk_create(
         SegmentMembership(segment=vip, visitor=v) for v in visitors[::7]
     )
+    histories_seed(visitors, articles)
     return [f"crm-{n}" for n in range(RECIPIENTS)]  # the last 5% are unknown
+
+
+def histories_seed(visitors: list[Visitor], articles: list[ContentItem]) -> None:
+    """Interactions, tag affinities and a current model run with lists for 80% of the readers."""
+    rng = random.Random(42)
+    now = timezone.now()
+    Event.objects.bulk_create(
+        Event(visitor=v, type="view", item=rng.choice(articles), event_id=f"e-{v.pk}-{k}",
+              occurred_at=now, received_at=now)
+        for v in visitors
+        for k in range(5)
+    )  # fmt: skip
+    for v in VisitorFeatures.objects.all():
+        v.tag_affinities = {slug: round(rng.random(), 2) for slug in rng.sample(TAGS, 3)}
+    VisitorFeatures.objects.bulk_update(VisitorFeatures.objects.all(), ["tag_affinities"])
+    run = ModelRun.objects.create(status="finished", is_current=True)
+    Recommendation.objects.bulk_create(
+        Recommendation(run=run, visitor=v, item=item, rank=rank, score=1 / rank, algorithm="ease")
+        for n, v in enumerate(visitors)
+        if n % 5
+        for rank, item in enumerate(rng.sample(articles, 10), start=1)
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -89,6 +127,8 @@ def main() -> None:
         batch = best_of(lambda: call(recipients), repeat=5)
         with CaptureQueriesContext(connection) as one_queries:
             call(recipients[:1])
+        with CaptureQueriesContext(connection) as hundred_queries:
+            call(recipients[:100])
         with CaptureQueriesContext(connection) as batch_queries:
             call(recipients)
 
@@ -98,8 +138,11 @@ def main() -> None:
     )
     print(f"{'call':<34}{'s per call':>12}{'s per recipient':>18}{'queries':>9}")
     print(f"{'1 recipient':<34}{one:>12.4f}{per_one:>18.6f}{len(one_queries):>9}")
+    print(f"{'100 recipients':<34}{'':>12}{'':>18}{len(hundred_queries):>9}")
     print(f"{f'{RECIPIENTS:,} recipients':<34}{batch:>12.4f}{per_batch:>18.6f}"
           f"{len(batch_queries):>9}")  # fmt: skip
+    flat = "flat" if len(hundred_queries) == len(batch_queries) else "growing"
+    print(f"queries at 100 and {RECIPIENTS:,} recipients: {flat}")
     print(f"cost per recipient, batch / single call: {per_batch / per_one:.3f} "
           f"({per_one / per_batch:.0f}x cheaper in a batch)")  # fmt: skip
 

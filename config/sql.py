@@ -26,7 +26,8 @@ class CompiledQuery:
     """A queryset compiled once; `rows(value)` runs it with `value` in place of the marker.
 
     The marker is a value no row has, of the argument's type (an id by default); the compiled
-    parameters must hold it exactly once, as given or as the database receives it.
+    parameters must hold it at least once (a union of querysets on the same visitor holds it
+    once per branch), always in the same form: as given or as the database receives it.
     """
 
     MARKER = -7_654_321
@@ -44,18 +45,17 @@ class CompiledQuery:
         if compiled is None:
             compiler = self.build(self.marker).query.get_compiler(using=self.using)
             sql, params = compiler.as_sql()
-            found = [
-                (i, form)
-                for i, p in enumerate(params)
-                for form in _FORMS
-                if _same(form, self.marker, p)
-            ]
-            if len({i for i, _ in found}) != 1:
-                raise ValueError("the compiled query must use its argument exactly once")
+            found = {}
+            for i, p in enumerate(params):
+                for form in _FORMS:
+                    if _same(form, self.marker, p):
+                        found.setdefault(i, form)
+            if not found or len(set(found.values())) != 1:
+                raise ValueError("the compiled query must use its argument, in one form")
             # The ORM's own conversions of the raw values (JSON, datetimes on SQLite, …).
             converters = compiler.get_converters([column[0] for column in compiler.select])
-            position, form = found[0]
-            compiled = _Compiled(sql, tuple(params), position, form, compiler, converters)
+            positions, form = tuple(found), next(iter(found.values()))
+            compiled = _Compiled(sql, tuple(params), positions, form, compiler, converters)
             self._compiled[vendor] = compiled
         return compiled
 
@@ -64,7 +64,8 @@ class CompiledQuery:
         connection = connections[self.using]
         compiled = self._compile(connection.vendor)
         bound = list(compiled.params)
-        bound[compiled.position] = compiled.form(value)
+        for position in compiled.positions:
+            bound[position] = compiled.form(value)
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
@@ -77,7 +78,7 @@ class CompiledQuery:
 class _Compiled:
     sql: str
     params: tuple[Any, ...]
-    position: int  # of the argument in params
+    positions: tuple[int, ...]  # of the argument in params
     form: Callable[[Any], Any]  # how the database receives the argument
     compiler: Any
     converters: dict[int, Any]

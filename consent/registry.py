@@ -182,6 +182,7 @@ class SubjectResolver:
 _declarations: dict[str, PersonalData] = {}
 _exemptions: dict[str, Exemption] = {}
 _cache_keys: list[Callable[[Subject], Iterable[str]]] = []
+_consent_cache_keys: list[Callable[[Collection[int]], Iterable[str]]] = []
 _subject_resolver: SubjectResolver | None = None
 _discovered = False
 
@@ -206,6 +207,13 @@ def register_cache_keys(keys: Callable[[Subject], Iterable[str]]) -> None:
     """Declare cache entries that hold a subject's data; erasure deletes them."""
     if keys not in _cache_keys:
         _cache_keys.append(keys)
+
+
+def register_consent_cache_keys(keys: Callable[[Collection[int]], Iterable[str]]) -> None:
+    """Declare cache entries built under visitors' consent (visitor ids → keys): every change
+    of a visitor's consent deletes theirs, as it deletes the cached consent state."""
+    if keys not in _consent_cache_keys:
+        _consent_cache_keys.append(keys)
 
 
 def subject_resolver_register(
@@ -264,6 +272,12 @@ def exemptions() -> dict[str, Exemption]:
 def cache_keys(subject: Subject) -> list[str]:
     autodiscover()
     return [key for keys in _cache_keys for key in keys(subject)]
+
+
+def consent_cache_keys(visitor_ids: Collection[int]) -> list[str]:
+    """The cache keys that a change of these visitors' consent makes stale, their state's too."""
+    autodiscover()
+    return [key for keys in _consent_cache_keys for key in keys(visitor_ids)]
 
 
 def json_value(value: Any) -> Any:

@@ -111,6 +111,11 @@ def consent_state(visitor) -> dict[str, bool]:
     return state
 
 
+def consent_state_remember(visitor, state: dict[str, bool]) -> None:
+    """Have `consent_state(visitor)` answer `state`, read from its cache entry by the caller."""
+    visitor._tailor_consent_state = state
+
+
 def allows(visitor, purpose: str) -> bool:
     """Whether `visitor` allows `purpose` now; an unknown purpose is never allowed."""
     return consent_state(visitor).get(purpose, False)

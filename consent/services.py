@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from config.errors import ApplicationError
+from consent import registry
 from consent.gdpr.withdrawal import purged_by
 from consent.models import ConsentRecord, PolicyVersion, Purpose
 from consent.selectors import consent_states, state_cache_key
@@ -66,7 +67,8 @@ def consent_record(
         if not known[key].is_required
     )  # fmt: skip
     visitor.__dict__.pop("_tailor_consent_state", None)  # the state this object remembered
-    transaction.on_commit(lambda: cache.delete(state_cache_key(visitor.pk)))
+    stale = [state_cache_key(visitor.pk), *registry.consent_cache_keys([visitor.pk])]
+    transaction.on_commit(lambda: cache.delete_many(stale))
     withdrawn = [key for key, granted in choices.items() if not granted]
     if withdrawn and purged_by(withdrawn):
         # Imported here: the tasks module imports the GDPR services, which import this one.
@@ -119,7 +121,8 @@ def consent_grant_bulk(
         if not states[visitor_id].get(purpose.key, False)
     ]  # fmt: skip
     ConsentRecord.objects.bulk_create(records, batch_size=GRANT_BATCH_SIZE)
-    stale = sorted({state_cache_key(record.visitor_id) for record in records})
+    changed = sorted({record.visitor_id for record in records})
+    stale = [state_cache_key(pk) for pk in changed] + registry.consent_cache_keys(changed)
     if stale:
         # Now, for reads later in this transaction; after commit, for states cached meanwhile.
         cache.delete_many(stale)

@@ -2,11 +2,17 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from content.cache import content_version
 from content.models import ContentItem, Tag
+
+# Published items by pk, as this process last read them at one content version.
+_published: dict[str, Any] = {"version": None, "items": {}}
+PUBLISHED_REMEMBERED = 10_000
 
 
 def live_q(now: datetime | None = None, prefix: str = "") -> Q:
@@ -28,6 +34,28 @@ def items_published(
         language = locale.split("-")[0].lower()
         items = items.filter(Q(locale="") | Q(locale__iexact=locale) | Q(locale__iexact=language))
     return items
+
+
+def item_live(pk: int, now: datetime | None = None) -> ContentItem | None:
+    """The item `pk` (with its kind) if it is live now, else None.
+
+    For pages that name one item per visitor ("because you viewed"): this process keeps the
+    published items it has read until content changes (`content.cache`), and checks the
+    publishing window at every call, so a page costs no query for an item read before.
+    """
+    version = content_version()
+    items = _published["items"]
+    if _published["version"] != version or len(items) >= PUBLISHED_REMEMBERED:
+        items = _published["items"] = {}
+        _published["version"] = version
+    if pk not in items:
+        items[pk] = (
+            ContentItem.objects.filter(pk=pk, status=ContentItem.Status.PUBLISHED)
+            .select_related("kind")
+            .first()
+        )
+    item = items[pk]
+    return item if item is not None and item.is_live(now) else None
 
 
 def tag_subtree(tags: Iterable[Tag | str]) -> QuerySet[Tag]:

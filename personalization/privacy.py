@@ -2,6 +2,7 @@
 
 from consent import registry
 from consent.purposes import ANALYTICS, PERSONALIZATION
+from personalization.visitors.snapshots import snapshot_cache_keys, snapshot_token_key
 
 registry.register(
     "personalization.Visitor",
@@ -82,3 +83,7 @@ registry.register(
     # Runs hold metrics over many visitors and fitted models, no link to anyone.
     description="Predicted probabilities (churn, purchase) a score run gave the visitor.",
 )
+# A visitor's personalization snapshot holds their data: erasure deletes it, and any change of
+# their consent makes it stale (it is rebuilt under the new state).
+registry.register_cache_keys(lambda subject: snapshot_cache_keys(subject.visitor_ids))
+registry.register_consent_cache_keys(lambda ids: [snapshot_token_key(pk) for pk in ids])

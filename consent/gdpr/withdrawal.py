@@ -13,9 +13,17 @@ its own short transaction; memory holds one batch of pks.
 
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db import transaction
 
-from consent.registry import DELETE, PersonalData, Subject, declarations, subject_resolver
+from consent.registry import (
+    DELETE,
+    PersonalData,
+    Subject,
+    consent_cache_keys,
+    declarations,
+    subject_resolver,
+)
 from consent.selectors import consent_states
 
 PURGE_BATCH_SIZE = 5_000
@@ -51,4 +59,6 @@ def withdrawn_data_purge(*, visitor_id: int, batch_size: int = PURGE_BATCH_SIZE)
                     break
                 _, per_model = declaration.model._base_manager.filter(pk__in=pks).delete()
             deleted[label] = deleted.get(label, 0) + per_model.get(label, 0)
+    if any(deleted.values()):  # what was built from the rows deleted (snapshots) goes too
+        cache.delete_many(consent_cache_keys(ids))
     return deleted

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from config.versioning import SharedVersion
 from consent.purposes import PERSONALIZATION
 from personalization.clustering.models import Cluster, ClusterMembership, ClusterRun
+from personalization.visitors.snapshots import snapshots_invalidate_all
 
 # Read at most once a second per process (every decision asks).
 CLUSTERS_VERSION = SharedVersion("tailor:clusters:version")
@@ -41,6 +42,7 @@ def clusters_cache_bump() -> None:
     """Make every process reload the current run's cluster keys, now and after commit."""
     _current["clusters"] = None
     CLUSTERS_VERSION.bump_on_write()
+    snapshots_invalidate_all()  # snapshots hold each visitor's cluster keys
 
 
 def clusters_cache_clear() -> None:

@@ -13,6 +13,7 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import islice
 from time import perf_counter
 from typing import Any
 
@@ -27,7 +28,7 @@ from content.models import ContentItem, Slot, SlotRule
 from content.selectors import items_published, items_with_tags
 from personalization.decisions import registry
 from personalization.decisions.attributes import visitor_attributes
-from personalization.recommendations.serving import CANDIDATE_LIMIT, recommended_items
+from personalization.recommendations.serving import CANDIDATE_LIMIT, recommended_iter
 from personalization.rules import compile_condition, condition_segment_keys
 from personalization.visitors.models import Impression, Visitor
 
@@ -188,11 +189,12 @@ def _pick(
         )
         return [i for i in items if slot.allowed(i, now)][: slot.max_items]
     else:
-        items = recommended_items(
+        items = recommended_iter(
             visitor=visitor, affinity=attributes.get("affinity") or {},
             kinds=rule.kind_keys or slot.allowed_kinds, tag_slugs=rule.tag_slugs, now=now,
         )  # fmt: skip
-        return [i for i in items if slot.allowed(i, now)][: slot.max_items]
+        allowed = (i for i in islice(items, CANDIDATE_LIMIT) if slot.allowed(i, now))
+        return list(islice(allowed, slot.max_items))
     items = [i for i in items if slot.allowed(i, now)]
     return _rotate(items, slot.rotation, visitor, now)[: slot.max_items]
 

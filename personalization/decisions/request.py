@@ -24,6 +24,7 @@ from consent.request import request_allows, request_consent_state
 from personalization.decisions import registry
 from personalization.decisions.attributes import visitor_attributes
 from personalization.decisions.engine import Decision, decide
+from personalization.decisions.snapshot import snapshot_read, snapshot_remember
 from personalization.visitors.context import request_context
 from personalization.visitors.models import Visitor
 from personalization.visitors.services import impressions_record
@@ -80,11 +81,22 @@ class RequestState:
 
     @cached_property
     def attributes(self) -> dict[str, Any] | None:
-        """The attribute dict of the visitor (None: no visitor, or no personalization consent)."""
-        if self.visitor is None or not request_allows(self.request, PERSONALIZATION):
+        """The attribute dict of the visitor (None: no visitor, or no personalization consent).
+
+        Their snapshot and consent state come in one cache read (`decisions.snapshot`); the
+        snapshot also answers the page's recommendations and "because you viewed".
+        """
+        visitor = self.visitor
+        if visitor is None:
+            return None
+        read = snapshot_read(visitor) if visitor.pk is not None else None
+        if not request_allows(self.request, PERSONALIZATION):
             return None
         consent = request_consent_state(self.request)
-        return visitor_attributes(self.visitor, dict(self.context), consent=consent)
+        snapshot = read.snapshot() if read is not None else None
+        if snapshot is not None:
+            snapshot_remember(visitor, snapshot)
+        return visitor_attributes(visitor, dict(self.context), consent=consent, snapshot=snapshot)
 
     @cached_property
     def forced(self) -> dict[str, int]:

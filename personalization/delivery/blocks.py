@@ -4,11 +4,14 @@ Cost of `blocks_batch` for R recipients and S slots: a fixed number of queries w
 the visitors (one select, and one more per level of merged profiles when a recipient names a
 merged one), consent (`consent_states`: a cache read, and a select of the records it misses),
 features and segment memberships (one select each, for the recipients who allow
-personalization). Slot, segment and consent definitions are cached per process. Decisions of
-chosen-items rules and defaults are made in memory; a rule of another strategy (newest tagged,
-recommendations) queries for each recipient it matches. Each distinct (slot, items) pair is
-rendered once, with a gap for each link; a recipient's copy only fills in their signed links.
-Memory: the recipients' visitors, features and memberships, and one rendering per pair.
+personalization), and when a slot serves recommendations, their interactions and stored lists
+(one select each, plus two for the cold-start ranking of recipients with neither a list nor
+affinities). Slot, segment and consent definitions and the recommendation candidates are cached
+per process. Decisions of chosen-items and recommendation rules and defaults are made in
+memory; a newest-tagged rule queries for each recipient it matches. Each distinct (slot, items)
+pair is rendered once, from each item's rendering at its place (rendered once per call), with a
+gap for each link; a recipient's copy only fills in their signed links. Memory: the recipients'
+visitors, features, memberships, interactions and lists, and one rendering per pair.
 """
 
 import logging
@@ -26,16 +29,21 @@ from django.utils.safestring import mark_safe
 
 from consent.purposes import MARKETING, PERSONALIZATION
 from consent.selectors import consent_states
-from content.models import ContentItem
+from content.models import ContentItem, SlotRule
 from personalization.decisions import registry
-from personalization.decisions.engine import Decision, decide
+from personalization.decisions.engine import Decision, decide, slot_definition
 from personalization.delivery.links import click_token, item_target
 from personalization.features.models import VisitorFeatures
+from personalization.recommendations.selectors import visitors_recommendations_prefetch
 from personalization.rules.attributes import attributes_build
 from personalization.rules.sources import attribute_sources_many
 from personalization.segments.selectors import visitor_segments_many
 from personalization.visitors.models import Visitor
-from personalization.visitors.selectors import visitor_resolve, visitors_resolve_many
+from personalization.visitors.selectors import (
+    visitor_resolve,
+    visitors_interactions_prefetch,
+    visitors_resolve_many,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,23 +93,41 @@ def email_template_names(item: ContentItem, extension: str) -> list[str]:
     return [f"tailor/email/{item.kind.key}.{extension}", f"tailor/email/default.{extension}"]
 
 
-def block_render(*, slot: str, items: Sequence[ContentItem]) -> RenderedBlock:
-    """Render a slot's items as email HTML and plain text; one broken item is left out."""
+ItemParts = tuple[str, str] | None  # an item's email HTML and text; None: it failed to render
+
+
+def _item_render(item: ContentItem, slot: str, index: int) -> ItemParts:
+    context = {"item": item, "slot": slot, "link": _LINK.format(index) if item_target(item) else ""}
+    try:
+        html = select_template(email_template_names(item, "html")).render(context)
+        text = select_template(email_template_names(item, "txt")).render(context)
+    except Exception:  # the delivery edge: one broken block must not fail a whole batch
+        logger.exception("Could not render item %s in slot %r for email", item.pk, slot)
+        return None
+    return html.strip(), text.strip()
+
+
+def block_render(
+    *,
+    slot: str,
+    items: Sequence[ContentItem],
+    memo: dict[tuple[str, int, int], ItemParts] | None = None,
+) -> RenderedBlock:
+    """Render a slot's items as email HTML and plain text; one broken item is left out.
+
+    `memo` keeps each item's rendering at its place in a slot, for blocks that share items
+    (recommendations give most recipients their own combination of the same items).
+    """
+    memo = {} if memo is None else memo
     html_parts, text_parts = [], []
     for index, item in enumerate(items):
-        context = {
-            "item": item,
-            "slot": slot,
-            "link": _LINK.format(index) if item_target(item) else "",
-        }
-        try:
-            html = select_template(email_template_names(item, "html")).render(context)
-            text = select_template(email_template_names(item, "txt")).render(context)
-        except Exception:  # the delivery edge: one broken block must not fail a whole batch
-            logger.exception("Could not render item %s in slot %r for email", item.pk, slot)
-            continue
-        html_parts.append(html.strip())
-        text_parts.append(text.strip())
+        key = (slot, item.pk, index)
+        if key not in memo:
+            memo[key] = _item_render(item, slot, index)
+        parts = memo[key]
+        if parts is not None:
+            html_parts.append(parts[0])
+            text_parts.append(parts[1])
     html = format_html(
         '<div class="tailor-email-slot" data-slot="{}">{}</div>',
         slot, mark_safe("\n".join(html_parts)),  # noqa: S308 - rendered by autoescaping templates
@@ -156,6 +182,18 @@ def _attributes_many(
     return built
 
 
+def _serves_recommendations(slot_key: str) -> bool:
+    """Whether a rule of the slot serves recommendations (they read each visitor's lists)."""
+    try:
+        slot = slot_definition(slot_key)
+    except Exception:  # the delivery edge: deciding reports the failure per slot
+        logger.exception("Could not load slot %r", slot_key)
+        return False
+    return slot is not None and any(
+        rule.strategy == SlotRule.Strategy.RECOMMENDATIONS for rule in slot.rules
+    )
+
+
 def recipients_decide(
     *, slots: Sequence[str], recipients: Sequence[str], now: datetime | None = None
 ) -> list[RecipientDecisions]:
@@ -171,6 +209,11 @@ def recipients_decide(
     eligible = [v for v in known.values() if not _refusal(v, states[v.pk])]
     attributes = _attributes_many(eligible, states)
     registry.overrides_prefetch(eligible)  # e.g. every visitor's exposures in one query
+    if any(_serves_recommendations(slot) for slot in slots):
+        visitors_interactions_prefetch(eligible)
+        visitors_recommendations_prefetch(
+            eligible, {pk: built.get("affinity") or {} for pk, built in attributes.items()}
+        )
     defaults: dict[str, tuple[Decision, ...]] = {}
     chosen: dict[int, tuple[Decision, ...]] = {}
     results = []
@@ -216,6 +259,7 @@ def blocks_batch(
 ) -> list[RecipientBlocks]:
     """Each recipient's blocks, links through `link_base` + a signed click token."""
     rendered: dict[tuple[str, tuple[int, ...]], RenderedBlock] = {}
+    parts: dict[tuple[str, int, int], ItemParts] = {}
     exposed: defaultdict[str, set[tuple[int, int, int]]] = defaultdict(set)
     results = []
     for entry in recipients_decide(slots=slots, recipients=recipients, now=now):
@@ -224,7 +268,9 @@ def blocks_batch(
             key = (decision.slot, tuple(item.pk for item in decision.items))
             block = rendered.get(key)
             if block is None:
-                block = rendered[key] = block_render(slot=decision.slot, items=decision.items)
+                block = rendered[key] = block_render(
+                    slot=decision.slot, items=decision.items, memo=parts
+                )
             links = [
                 link_base + click_token(item=item, visitor=entry.visitor, slot=decision.slot)
                 if item_target(item) else ""

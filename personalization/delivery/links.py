@@ -22,6 +22,7 @@ from content.models import ContentItem
 from personalization.decisions.engine import Decision
 from personalization.visitors.models import Event, Visitor
 from personalization.visitors.selectors import visitor_survivor
+from personalization.visitors.snapshots import snapshots_invalidate
 
 CLICK_SALT = "tailor.click"
 DECISION_SALT = "tailor.decision"
@@ -102,6 +103,7 @@ def click_record(*, click: Click, token: str, now: datetime | None = None) -> bo
     )  # fmt: skip
     if created:
         Visitor.objects.filter(pk=visitor.pk).update(last_seen=Greatest(F("last_seen"), Value(now)))
+        snapshots_invalidate([visitor.pk])
     return created
 
 

@@ -16,6 +16,7 @@ popular items, then the most popular ones, from the current run), as "popularity
   tag with this one.
 """
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,12 +25,14 @@ from django.utils import timezone
 
 from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
+from content.cache import content_version
 from content.models import ContentItem
 from content.selectors import items_published, live_q, tag_subtree
 from personalization.features.models import VisitorFeatures
 from personalization.recommendations.algorithms.hybrid import HYBRID
 from personalization.recommendations.selectors import (
     POPULARITY,
+    RECOMMENDATIONS_VERSION,
     stored_ranks,
     stored_similar,
     visitor_cold_start_ranks,
@@ -81,9 +84,37 @@ def _scored(
     return Scored(item, round(sum(affinity.get(tag.slug, 0.0) for tag in item.tags.all()), 6))
 
 
+# (item pk, k) → (content version, recommendations version, until, items), per process.
+_similar: dict[tuple[int, int], tuple[int, int, float, list[Scored]]] = {}
+SIMILAR_SECONDS = 60.0
+SIMILAR_REMEMBERED = 10_000
+
+
 def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> list[Scored]:
-    """Up to `k` published items like `item`: most tags shared (subtree aware), then same kind."""
+    """Up to `k` published items like `item`: most tags shared (subtree aware), then same kind.
+
+    The same for every visitor, so this process remembers the answer while content and the
+    current model run are unchanged, for up to `SIMILAR_SECONDS` (an item whose publishing
+    window opens shows up within that time); one that is no longer live is never served.
+    """
     now = now or timezone.now()
+    versions = (content_version(), RECOMMENDATIONS_VERSION.current())
+    cached = _similar.get((item.pk, k))
+    if (
+        cached is not None
+        and cached[:2] == versions
+        and cached[2] > time.monotonic()
+        and all(scored.item.is_live(now) for scored in cached[3])
+    ):
+        return list(cached[3])
+    found = _similar_items(item=item, k=k, now=now)
+    if len(_similar) >= SIMILAR_REMEMBERED:
+        _similar.clear()
+    _similar[(item.pk, k)] = (*versions, time.monotonic() + SIMILAR_SECONDS, found)
+    return list(found)
+
+
+def _similar_items(*, item: ContentItem, k: int, now: datetime) -> list[Scored]:
     stored = stored_similar(item.pk, k=k, now=now)
     if len(stored) >= k:
         return [Scored(other, round(score, 6), HYBRID) for other, score in stored]

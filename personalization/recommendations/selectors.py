@@ -13,6 +13,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from config.sql import CompiledQuery
+from config.versioning import SharedVersion
 from content.models import ContentItem
 from content.selectors import items_published, items_with_tags
 from personalization.recommendations.algorithms.interactions import consenting
@@ -21,6 +22,8 @@ from personalization.segments.models import SegmentMembership
 from personalization.visitors.models import Event, Visitor
 
 POPULARITY = "popularity"
+# Changes when another run becomes current: what processes keep of the run's lists is stale.
+RECOMMENDATIONS_VERSION = SharedVersion("tailor:recommendations:version")
 EXPORT_COLUMNS = ("visitor_id", "rank", "item_id", "score", "algorithm")
 FORMATS = ("csv", "jsonl")
 
@@ -223,12 +226,76 @@ _STORED_RANKS = CompiledQuery(
 )
 
 
-def stored_ranks(visitor_id: int) -> dict[int, tuple[int, float, str]]:
+Ranks = dict[int, tuple[int, float, str]]
+STORED_MEMO = "_tailor_stored_ranks"
+
+
+def stored_ranks(visitor_id: int) -> Ranks:
     """Item pk → (rank, score, algorithm) in the visitor's list of the current run: one query."""
     return {
         item_id: (rank, score, algorithm)
         for item_id, rank, score, algorithm in _STORED_RANKS.rows(visitor_id)
     }
+
+
+def visitor_stored_ranks(visitor: Visitor) -> Ranks:
+    """`stored_ranks` of a visitor, once per Visitor object (it lives for one request or call)."""
+    memo = visitor.__dict__.get(STORED_MEMO)
+    if memo is None:
+        memo = stored_ranks(visitor.pk) if visitor.pk else {}
+        visitor.__dict__[STORED_MEMO] = memo
+    return memo
+
+
+def stored_ranks_remember(visitor: Visitor, ranks: Ranks) -> None:
+    """Have `visitor_stored_ranks(visitor)` answer `ranks` without a query."""
+    visitor.__dict__[STORED_MEMO] = ranks
+
+
+def cold_start_remember(visitor: Visitor, ranks: dict[int, int]) -> None:
+    """Have `visitor_cold_start_ranks(visitor, …)` answer `ranks` without a query."""
+    visitor.__dict__[COLD_START_MEMO] = ranks
+
+
+def visitors_recommendations_prefetch(
+    visitors: Iterable[Visitor], affinities: Mapping[int, Mapping[str, float]]
+) -> None:
+    """Stored lists and cold-start rankings of many visitors, remembered on each Visitor.
+
+    At most three queries whatever the number of visitors: the current run's lists, and for the
+    visitors without a list nor affinities (`affinities`: visitor pk → tag affinities) the run's
+    popular lists and their active segments.
+    """
+    by_id = {visitor.pk: visitor for visitor in visitors if visitor.pk is not None}
+    if not by_id:
+        return
+    ranks: dict[int, Ranks] = {pk: {} for pk in by_id}
+    for visitor_id, item_id, rank, score, algorithm in Recommendation.objects.filter(
+        visitor_id__in=list(by_id), run__is_current=True
+    ).values_list("visitor_id", "item_id", "rank", "score", "algorithm"):
+        ranks[visitor_id][item_id] = (rank, score, algorithm)
+    cold = []
+    for pk, visitor in by_id.items():
+        stored_ranks_remember(visitor, ranks[pk])
+        if ranks[pk] or any((affinities.get(pk) or {}).values()):
+            cold_start_remember(visitor, {})
+        else:
+            cold.append(pk)
+    popular = (
+        ModelRun.objects.filter(is_current=True).values_list("popular", flat=True).first()
+        if cold
+        else None
+    )
+    keys: dict[int, list[str]] = {pk: [] for pk in cold}
+    if popular:
+        for visitor_id, key in (
+            SegmentMembership.objects.filter(visitor_id__in=cold, segment__is_active=True)
+            .order_by("visitor_id", "segment__key")
+            .values_list("visitor_id", "segment__key")
+        ):
+            keys[visitor_id].append(key)
+    for pk in cold:
+        cold_start_remember(by_id[pk], cold_start_ranks(popular=popular, segment_keys=keys[pk]))
 
 
 def stored_similar(item_id: int, *, k: int, now: datetime | None = None) -> list[tuple[Any, float]]:

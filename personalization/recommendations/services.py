@@ -55,7 +55,9 @@ from personalization.recommendations.algorithms.interactions import (
 from personalization.recommendations.algorithms.popularity import segment_popularity
 from personalization.recommendations.models import ModelRun, Recommendation, SimilarItem
 from personalization.recommendations.scoring import recommendations_chunk_score
+from personalization.recommendations.selectors import RECOMMENDATIONS_VERSION
 from personalization.segments.models import SegmentMembership
+from personalization.visitors.snapshots import snapshots_invalidate_all
 
 logger = logging.getLogger(__name__)
 
@@ -284,6 +286,8 @@ def model_run_make_current(*, run: ModelRun, forced: bool = True) -> ModelRun:
     ModelRun.objects.filter(is_current=True).exclude(pk=run.pk).update(is_current=False)
     ModelRun.objects.filter(pk=run.pk).update(is_current=True, forced=forced)
     run.is_current, run.forced = True, forced
+    snapshots_invalidate_all()  # snapshots hold each visitor's list
+    RECOMMENDATIONS_VERSION.bump_on_write()  # similar items remembered by processes
     keep = [run.pk, *ModelRun.objects.filter(kind=ModelRun.Kind.COMPUTE).exclude(pk=run.pk)
             .order_by("-started_at").values_list("pk", flat=True)[:1]]  # fmt: skip
     Recommendation.objects.exclude(run_id__in=keep).delete()

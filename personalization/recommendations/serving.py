@@ -2,12 +2,22 @@
 
 The current model run's stored list comes first, then the visitor's tag affinities; a visitor
 with neither (cold start) gets their segments' popular items. Candidates are cached per process
-and content version, so serving costs the visitor's interactions and their stored list.
+and content version, so serving costs the visitor's interactions and their stored list (both
+remembered on the Visitor object: a page, a snapshot or a batch may load them beforehand).
+
+Ranking does not sort the whole pool: only the items the visitor's list, affinities or
+cold-start ranking say something about are sorted; the others keep the pool's order (by
+priority) and are merged behind or between them, and the walk stops after `limit` items. The
+order is exactly that of sorting every candidate by (list rank, affinity, popularity,
+priority), ties in pool order.
 """
 
+import heapq
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
 
 from django.utils import timezone
 
@@ -16,8 +26,8 @@ from content.models import ContentItem
 from content.selectors import items_with_tags
 from personalization.recommendations.selectors import (
     stored_candidates,
-    stored_ranks,
     visitor_cold_start_ranks,
+    visitor_stored_ranks,
 )
 from personalization.visitors.models import Visitor
 from personalization.visitors.selectors import visitor_interactions
@@ -28,13 +38,39 @@ logger = logging.getLogger(__name__)
 CANDIDATE_LIMIT = 200
 
 
-# Candidates shared by every visitor: (kinds, tags) → the content version they were loaded at
-# and the items with their tag slugs. Publishing windows are checked at use.
-_candidates: dict[tuple[frozenset[str], frozenset[str]], tuple[int, list]] = {}
+@dataclass(frozen=True)
+class Pool:
+    """Candidates shared by every visitor, in priority order, indexed by pk and by tag."""
+
+    items: list[tuple[ContentItem, frozenset[str]]]
+    position: dict[int, int]  # item pk → index in items
+    by_tag: dict[str, tuple[int, ...]]  # tag slug → indexes of the items with it
+    complete: bool = False  # every published item of the kinds and tags is in it
+
+    @classmethod
+    def of(cls, items: list[tuple[ContentItem, frozenset[str]]], complete: bool = False) -> "Pool":
+        by_tag: dict[str, list[int]] = {}
+        for index, (_, tags) in enumerate(items):
+            for tag in tags:
+                by_tag.setdefault(tag, []).append(index)
+        return cls(
+            items=items,
+            position={item.pk: index for index, (item, _) in enumerate(items)},
+            by_tag={tag: tuple(indexes) for tag, indexes in by_tag.items()},
+            complete=complete,
+        )
+
+    def extended(self, more: list[tuple[ContentItem, frozenset[str]]]) -> "Pool":
+        return Pool.of(self.items + more)
+
+
+# (kinds, tags) → the content version they were loaded at and the pool. Publishing windows
+# are checked at use.
+_candidates: dict[tuple[frozenset[str], frozenset[str]], tuple[int, Pool]] = {}
 CANDIDATE_POOL = 1000
 
 
-def _candidate_pool(kinds: frozenset[str], tag_slugs: frozenset[str]) -> list:
+def _candidate_pool(kinds: frozenset[str], tag_slugs: frozenset[str]) -> Pool:
     version = content_version()
     cached = _candidates.get((kinds, tag_slugs))
     if cached is not None and cached[0] == version:
@@ -44,12 +80,78 @@ def _candidate_pool(kinds: frozenset[str], tag_slugs: frozenset[str]) -> list:
         items = items.filter(kind__key__in=kinds)
     if tag_slugs:
         items = items_with_tags(items, tag_slugs)
-    pool = [
+    loaded = [
         (item, frozenset(t.slug for t in item.tags.all()))
         for item in items.prefetch_related("tags").order_by("-priority", "-pk")[:CANDIDATE_POOL]
     ]
+    pool = Pool.of(loaded, complete=len(loaded) < CANDIDATE_POOL)
     _candidates[(kinds, tag_slugs)] = (version, pool)
     return pool
+
+
+def _ranked(
+    pool: Pool,
+    stored: Mapping[int, tuple[int, float, str]],
+    affinity: Mapping[str, float],
+    popular: Mapping[int, int],
+) -> Iterator[ContentItem]:
+    """The pool's items in (list rank, -affinity, popularity, -priority, pool order) order."""
+    unranked, unpopular = len(stored) + 1, len(popular) + 1
+    scores: dict[int, float] = {}
+    for tag, weight in affinity.items():
+        if weight:
+            for index in pool.by_tag.get(tag, ()):
+                scores[index] = scores.get(index, 0.0) + weight
+    special = set(scores)
+    special.update(pool.position[pk] for pk in stored if pk in pool.position)
+    special.update(pool.position[pk] for pk in popular if pk in pool.position)
+
+    def key(index: int) -> tuple:
+        item = pool.items[index][0]
+        rank = stored.get(item.pk)
+        return (
+            rank[0] if rank is not None else unranked,
+            -scores.get(index, 0.0),
+            popular.get(item.pk, unpopular),
+            -item.priority,
+            index,
+        )
+
+    first = sorted((key(index), index) for index in special)
+    rest = (
+        ((unranked, 0.0, unpopular, -item.priority, index), index)
+        for index, (item, _) in enumerate(pool.items)
+        if index not in special
+    )
+    for _, index in heapq.merge(first, rest):
+        yield pool.items[index][0]
+
+
+def recommended_iter(
+    *,
+    visitor: Visitor,
+    affinity: Mapping[str, float],
+    kinds: Iterable[str] = (),
+    tag_slugs: Iterable[str] = (),
+    now: datetime | None = None,
+) -> Iterator[ContentItem]:
+    """`recommended_items`, lazily: take as many as needed."""
+    now = now or timezone.now()
+    seen = visitor_interactions(visitor).seen
+    kinds, tag_slugs = frozenset(kinds), frozenset(tag_slugs)
+    pool = _candidate_pool(kinds, tag_slugs)
+    stored = visitor_stored_ranks(visitor) if visitor is not None and visitor.pk else {}
+    popular = visitor_cold_start_ranks(visitor=visitor, stored=stored, affinity=affinity)
+    beyond = stored.keys() - pool.position.keys()
+    # Listed items beyond a pool cut at CANDIDATE_POOL (large catalogues); a whole pool holds
+    # every candidate, so what it lacks is of other kinds or tags.
+    if beyond and not pool.complete:
+        pool = pool.extended(stored_candidates(beyond, kinds, tag_slugs))
+    return (
+        item
+        for item in _ranked(pool, stored, affinity, popular)
+        if item.pk not in seen and item.is_live(now)
+    )
 
 
 def recommended_items(
@@ -67,24 +169,9 @@ def recommended_items(
     for a visitor with neither, the cold-start ranking (`visitor_cold_start_ranks`: two more
     queries); then priority. The candidates are cached per process and content version, so a
     call costs two queries: the items the visitor interacted with (shared with the page's other
-    readers of them), the list.
+    readers of them), the list; none when they were loaded beforehand.
     """
-    now = now or timezone.now()
-    seen = visitor_interactions(visitor).seen
-    pool = _candidate_pool(frozenset(kinds), frozenset(tag_slugs))
-    stored = stored_ranks(visitor.pk) if visitor is not None and visitor.pk else {}
-    popular = visitor_cold_start_ranks(visitor=visitor, stored=stored, affinity=affinity)
-    unranked, unpopular = (len(stored) + 1,), len(popular) + 1
-    pooled = {item.pk for item, _ in pool}
-    if stored.keys() - pooled:  # listed items beyond the shared pool (large catalogues)
-        pool = pool + stored_candidates(stored.keys() - pooled, kinds, tag_slugs)
-    ranked = sorted(
-        ((item, tags) for item, tags in pool if item.pk not in seen and item.is_live(now)),
-        key=lambda pair: (
-            stored.get(pair[0].pk, unranked)[0],
-            -sum(affinity.get(t, 0.0) for t in pair[1]),
-            popular.get(pair[0].pk, unpopular),
-            -pair[0].priority,
-        ),
+    items = recommended_iter(
+        visitor=visitor, affinity=affinity, kinds=kinds, tag_slugs=tag_slugs, now=now
     )
-    return [item for item, _ in ranked[:limit]]
+    return list(islice(items, limit))

@@ -39,6 +39,7 @@ from personalization.scores.frame import TARGETS, EventFrame, features_at, to_da
 from personalization.scores.models import ScoreRun, VisitorScore
 from personalization.scores.training import TrainingError, scores_predict, scores_train
 from personalization.visitors.models import Event
+from personalization.visitors.snapshots import snapshots_invalidate_all
 
 logger = logging.getLogger(__name__)
 CONSENT_BATCH = 5000
@@ -210,6 +211,7 @@ def score_run_make_current(*, run: ScoreRun, forced: bool = False) -> None:
     ScoreRun.objects.filter(is_current=True).exclude(pk=run.pk).update(is_current=False)
     ScoreRun.objects.filter(pk=run.pk).update(is_current=True, forced=forced)
     run.is_current, run.forced = True, forced
+    snapshots_invalidate_all()  # snapshots hold each visitor's scores
     VisitorScore.objects.exclude(run_id=run.pk).filter(
         run__status=ScoreRun.Status.FINISHED
     ).delete()

@@ -34,6 +34,7 @@ from personalization.rules.attributes import attributes_build
 from personalization.rules.catalogue import catalogue_check, condition_is_live
 from personalization.segments.models import Segment, SegmentMembership
 from personalization.visitors.models import Visitor
+from personalization.visitors.snapshots import snapshots_invalidate_all
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def segments_cache_bump() -> None:
     global _local
     _local = None
     SEGMENTS_VERSION.bump_on_write()
+    snapshots_invalidate_all()  # snapshots hold memberships of the segments active then
 
 
 def segments_cache_clear() -> None:
@@ -211,19 +213,8 @@ class SegmentSet:
     def memberships(self) -> dict[str, datetime]:
         """Stored segments of the visitor (active, not live) → since when, in one query."""
         if self._stored is None:
-            definitions = self._loaded()
-            rows = (
-                SegmentMembership.objects.filter(visitor_id=self._visitor_id).values_list(
-                    "segment_id", "since"
-                )
-                if self._visitor_id is not None
-                else []
-            )
-            self._stored = {}
-            for segment_id, since in rows:
-                definition = definitions.by_id.get(segment_id)
-                if definition is not None and not definition.live:
-                    self._stored[definition.key] = since
+            rows = visitor_memberships(self._visitor_id) if self._visitor_id is not None else {}
+            self._stored = _stored_keys(self._loaded(), rows)
         return self._stored
 
     def _loaded(self) -> SegmentDefinitions:
@@ -262,6 +253,33 @@ class SegmentSet:
             return attributes
         # Compiled conditions read plain dicts; `$inSegment` inside a live rule must see us.
         return {**(attributes or {}), "segments": self}
+
+
+def _stored_keys(
+    definitions: SegmentDefinitions, rows: Mapping[int, datetime]
+) -> dict[str, datetime]:
+    """Segment id → since, as key → since for the active segments that are not live."""
+    stored = {}
+    for segment_id, since in rows.items():
+        definition = definitions.by_id.get(segment_id)
+        if definition is not None and not definition.live:
+            stored[definition.key] = since
+    return stored
+
+
+def visitor_memberships(visitor_id: int) -> dict[int, datetime]:
+    """Every stored membership of the visitor: segment id → since (one query)."""
+    return dict(
+        SegmentMembership.objects.filter(visitor_id=visitor_id).values_list("segment_id", "since")
+    )
+
+
+def visitor_segments_stored(visitor: Visitor, memberships: Mapping[int, datetime]) -> SegmentSet:
+    """The visitor's `SegmentSet` from memberships read before (`visitor_memberships`)."""
+    segments = SegmentSet(visitor)
+    segments._definitions = segment_definitions()
+    segments._stored = _stored_keys(segments._definitions, memberships)
+    return segments
 
 
 def visitor_segments(

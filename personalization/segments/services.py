@@ -40,6 +40,7 @@ from personalization.segments.models import Segment, SegmentMembership, SegmentS
 from personalization.segments.selectors import SegmentDefinitions, segment_definitions
 from personalization.visitors.models import Visitor
 from personalization.visitors.selectors import external_id_problem, visitors_survivors
+from personalization.visitors.snapshots import snapshots_invalidate_all
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +149,8 @@ def _memberships_rewrite(
             SegmentMembership.objects.filter(pk__in=left).delete()
         if joined:
             SegmentMembership.objects.bulk_create(joined, ignore_conflicts=True)
+        if left or joined:
+            snapshots_invalidate_all()
     return len(joined), len(left)
 
 
@@ -219,6 +222,7 @@ def segments_finish(*, now: datetime | None = None) -> dict[str, int]:
     SegmentMembership.objects.filter(
         segment__kind=RULE, visitor__merged_into__isnull=False
     ).delete()
+    snapshots_invalidate_all()
     return segment_sizes_snapshot(now=now)
 
 
@@ -300,6 +304,8 @@ def segment_members_write(
                 segment=segment, visitor_id__in=batch
             ).delete()[0]
     size = len(members) + len(added) - removed
+    if added or removed:
+        snapshots_invalidate_all()
     Segment.objects.filter(pk=segment.pk).update(estimated_size=size, size_updated_at=now)
     segment.estimated_size, segment.size_updated_at = size, now
     return {"added": len(added), "removed": removed, "members": size}

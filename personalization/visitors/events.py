@@ -28,6 +28,7 @@ from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
 from personalization.visitors.models import Event, Visitor
 from personalization.visitors.selectors import external_id_problem, visitors_survivors
+from personalization.visitors.snapshots import snapshots_invalidate
 
 NO_CONSENT = "no analytics consent"
 MAX_FUTURE = timedelta(minutes=5)
@@ -194,6 +195,7 @@ def _events_store(
         if event_id not in existing
     ]
     Event.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
+    snapshots_invalidate(event.visitor_id for event in new if event.item_id is not None)
     _visitors_seen(new)
     return new
 

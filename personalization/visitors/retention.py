@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from personalization.visitors.models import Event
+from personalization.visitors.snapshots import snapshots_invalidate_all
 
 
 def events_delete_expired(*, now: datetime | None = None, batch_size: int = 10_000) -> int:
@@ -23,6 +24,8 @@ def events_delete_expired(*, now: datetime | None = None, batch_size: int = 10_0
     while True:
         ids = list(expired.values_list("pk", flat=True)[:batch_size])
         if not ids:
+            if deleted:
+                snapshots_invalidate_all()  # snapshots hold interactions from these events
             return deleted
         count, _ = Event.objects.filter(pk__in=ids).delete()
         deleted += count

@@ -4,12 +4,13 @@ import logging
 import uuid
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, Max, Q, When
 
 from config.sql import CompiledQuery
 from content.models import ContentItem
-from content.selectors import items_published
+from content.selectors import item_live
 from personalization.visitors.models import Event, Visitor
 
 logger = logging.getLogger(__name__)
@@ -159,23 +160,50 @@ _INTERACTIONS = CompiledQuery(
 )
 
 
+def interactions_fold(rows: Iterable[tuple[int, Any]]) -> Interactions:
+    """Interactions from (item id, when last viewed or None) rows, one per item."""
+    seen, last_viewed, last_at = set(), None, None
+    for item_id, viewed in rows:
+        seen.add(item_id)
+        if viewed is not None and (last_at is None or viewed > last_at):
+            last_viewed, last_at = item_id, viewed
+    return Interactions(seen=frozenset(seen), last_viewed=last_viewed)
+
+
 def visitor_interactions(visitor: Visitor) -> Interactions:
     """Items the visitor interacted with and viewed last: one grouped query per Visitor object.
 
     A page's recommendation rail and its "because you viewed" both ask; the Visitor object lives
-    for one request, so the answer is remembered on it.
+    for one request, so the answer is remembered on it (`visitors_interactions_prefetch` and the
+    visitor's snapshot remember it there too).
     """
     memo = visitor.__dict__.get(INTERACTIONS_MEMO)
     if memo is None:
-        rows = _INTERACTIONS.rows(visitor.pk)
-        seen, last_viewed, last_at = set(), None, None
-        for item_id, viewed in rows:
-            seen.add(item_id)
-            if viewed is not None and (last_at is None or viewed > last_at):
-                last_viewed, last_at = item_id, viewed
-        memo = Interactions(seen=frozenset(seen), last_viewed=last_viewed)
+        memo = interactions_fold(_INTERACTIONS.rows(visitor.pk))
         visitor.__dict__[INTERACTIONS_MEMO] = memo
     return memo
+
+
+def interactions_remember(visitor: Visitor, interactions: Interactions) -> None:
+    """Have `visitor_interactions(visitor)` answer `interactions` without a query."""
+    visitor.__dict__[INTERACTIONS_MEMO] = interactions
+
+
+def visitors_interactions_prefetch(visitors: Iterable[Visitor]) -> None:
+    """`visitor_interactions` of many visitors in one grouped query, remembered on each."""
+    by_id = {visitor.pk: visitor for visitor in visitors if visitor.pk is not None}
+    if not by_id:
+        return
+    rows: dict[int, list[tuple[int, Any]]] = {pk: [] for pk in by_id}
+    for visitor_id, item_id, viewed in (
+        Event.objects.filter(visitor_id__in=list(by_id), item__isnull=False)
+        .values("visitor_id", "item_id")
+        .annotate(viewed=Max(Case(When(type=Event.Type.VIEW, then="occurred_at"))))
+        .values_list("visitor_id", "item_id", "viewed")
+    ):
+        rows[visitor_id].append((item_id, viewed))
+    for pk, visitor in by_id.items():
+        interactions_remember(visitor, interactions_fold(rows[pk]))
 
 
 def visitor_last_viewed_item(visitor: Visitor) -> ContentItem | None:
@@ -183,7 +211,7 @@ def visitor_last_viewed_item(visitor: Visitor) -> ContentItem | None:
     item_id = visitor_interactions(visitor).last_viewed
     if item_id is None:
         return None
-    return items_published().filter(pk=item_id).first()
+    return item_live(item_id)
 
 
 def visitor_recent_events(visitor: Visitor, limit: int = 20) -> list[Event]:

@@ -16,6 +16,7 @@ from config.errors import ApplicationError
 from consent.models import ConsentRecord
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
 from personalization.visitors.selectors import external_id_problem, visitors_survivors
+from personalization.visitors.snapshots import snapshots_invalidate
 
 # What else follows a profile merge, registered by the packages and apps that keep it (from
 # their `AppConfig.ready()`): name → function(source_id=, target_id=), run inside the merge.
@@ -144,6 +145,7 @@ def page_views_write(views: list[PageView]) -> int:
         )  # fmt: skip
     Visitor.objects.bulk_update(list(visitors.values()), ["last_seen", "sessions"])
     Event.objects.bulk_create(events)
+    snapshots_invalidate(event.visitor_id for event in events if event.item_id is not None)
     return len(events)
 
 
@@ -200,6 +202,7 @@ def visitor_merge(*, source: Visitor, target: Visitor) -> VisitorMerge | None:
     if existing is not None or source.merged_into_id is not None:
         return existing
     moved = Event.objects.filter(visitor=source).update(visitor=target)
+    snapshots_invalidate([source.pk, target.pk])
     ConsentRecord.objects.filter(visitor=source).update(visitor=target)
     Impression.objects.filter(visitor=source).update(visitor=target)
     for participant in _merge_participants.values():

@@ -33,11 +33,25 @@ def test_a_compiled_query_gives_the_querysets_rows_for_each_argument():
         assert compiled.rows(visitor.pk) == list(by_visitor(visitor.pk))
 
 
-def test_a_query_that_does_not_use_its_argument_once_is_refused():
+def test_a_query_that_does_not_use_its_argument_is_refused():
     compiled = CompiledQuery(lambda visitor_id: Event.objects.values_list("pk"))
 
-    with pytest.raises(ValueError, match="exactly once"):
+    with pytest.raises(ValueError, match="must use its argument"):
         compiled.rows(1)
+
+
+def test_a_union_gives_its_argument_to_every_branch():
+    first, second = VisitorFactory(), VisitorFactory()
+    EventFactory(visitor=first, properties={"path": "/a"})
+    EventFactory(visitor=second, properties={"path": "/b"})
+
+    def both(visitor_id):
+        events = Event.objects.filter(visitor_id=visitor_id).values_list("pk")
+        return events.union(Event.objects.filter(visitor_id=visitor_id).values_list("pk"), all=True)
+
+    compiled = CompiledQuery(both)
+
+    assert sorted(compiled.rows(second.pk)) == sorted(both(second.pk))
 
 
 def test_the_visitor_of_a_cookie_comes_with_its_features_in_one_query(

@@ -95,7 +95,7 @@ def test_the_rail_and_because_you_viewed_read_the_visitors_interactions_once(cli
     reads = []
 
     def count_event_reads(execute, sql, params, many, context):
-        if sql.lstrip().startswith("SELECT") and Event._meta.db_table in sql:
+        if sql.lstrip("( ").startswith("SELECT") and Event._meta.db_table in sql:
             reads.append(sql)
         return execute(sql, params, many, context)
 
