@@ -3,10 +3,6 @@ from django.contrib import admin
 from config.models import ApiKey
 from config.services import api_key_revoke
 
-admin.site.site_header = "Tailor"
-admin.site.site_title = "Tailor admin"
-admin.site.index_title = "Content, personalization, consent and experiments"
-
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
