@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.db import models, transaction
 from django.utils.html import format_html, format_html_join
 
-from config.runs import RunAdminMixin
+from config.run_admin import RunAdminMixin
 from personalization.rules.catalogue import ATTRIBUTES
 from personalization.rules.widgets import ConditionWidget
 from personalization.segments.models import (
