@@ -75,7 +75,7 @@ def test_run_parameters_are_a_table_with_labelled_rows():
     html = facts_table({"chunk_size": 2000, "k_range": [2, 8], "weights": {"ease": 1.0}})
 
     assert '<th scope="row">Chunk size</th><td>2,000</td>' in html
-    assert '<th scope="row">K range</th><td>2, 8</td>' in html
+    assert '<th scope="row">Clusters (k) range</th><td>2, 8</td>' in html
     assert '<th scope="row">EASE</th><td>1.000</td>' in html
 
 
