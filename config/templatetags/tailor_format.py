@@ -38,13 +38,19 @@ def counted(amount, words: str) -> str:
 
 
 @register.filter
-def interval_points(bounds) -> str:
-    """`{{ v|interval_points }}` of a (low, high) pair in rate units."""
-    low, high = bounds if bounds else (None, None)
-    return formatting.interval_points(low, high)
-
-
-@register.filter
 def tag_label(name: str) -> str:
     """A tag's name for display: first letter capitalised, the rest as written ("iPhone" stays)."""
     return formatting.label(name)
+
+
+@register.filter
+def money(amount) -> str:
+    """An amount in the site's currency (`TAILOR_CURRENCY`) with two decimals."""
+    return formatting.money(amount, getattr(settings, "TAILOR_CURRENCY", "EUR"))
+
+
+@register.simple_tag
+def points_interval(low, high) -> str:
+    """`{% points_interval v.low v.high %}`: "-2.5 to +4.0 points", or "not enough data yet"
+    when the interval reaches past ±100 points."""
+    return formatting.interval_points(low, high)
