@@ -3,7 +3,11 @@
 import json
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from config.run_admin import RunAdminMixin
@@ -24,6 +28,8 @@ from personalization.segments.selectors import (
 from personalization.segments.tasks import compute_segments
 
 CHART_DAYS = 180
+# Whoever may see a targeting condition may read what conditions can use.
+CONDITION_READERS = ("personalization.view_segment", "content.view_slotrule", "content.view_slot")
 
 
 def _json(value: object) -> str:
@@ -87,8 +93,28 @@ class SegmentAdmin(admin.ModelAdmin):
         points = [(row.date, row.size) for row in rows[:CHART_DAYS]]
         return size_history_svg(points[::-1])
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.attributes_view)
+        return [
+            path("attributes/", view, name="personalization_segment_attributes"),
+            *super().get_urls(),
+        ]
+
+    def attributes_view(self, request: HttpRequest) -> TemplateResponse:
+        """Every attribute a targeting condition can read, for anyone who may see one."""
+        if not any(request.user.has_perm(p) for p in CONDITION_READERS):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Attributes a condition can read",
+            "subtitle": None,
+            "opts": self.opts,
+            "catalogue": self.attribute_catalogue(None),
+        }
+        return TemplateResponse(request, "admin/personalization/segment/attributes.html", context)
+
     @admin.display(description="attributes")
-    def attribute_catalogue(self, segment: Segment) -> str:
+    def attribute_catalogue(self, segment: Segment | None) -> str:
         rows = (
             (a.name, a.type, a.source, "yes" if a.live else "", a.description, _json(a.example))
             for a in ATTRIBUTES
