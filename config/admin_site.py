@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -165,9 +166,11 @@ class TailorAdminSite(admin.AdminSite):
 
     def section_view(self, request: HttpRequest, key: str) -> TemplateResponse:
         """One section's pages, as Django shows one app's."""
+        if key not in {section.key for section in SECTIONS}:
+            raise Http404("No such section.")
         chosen = [app for app in self.sections(request) if app["app_label"] == f"section-{key}"]
         if not chosen:
-            raise Http404("No such section, or nothing in it you may open.")
+            raise PermissionDenied("Nothing in this section is open to you.")
         context = {
             **self.each_context(request),
             "title": chosen[0]["name"],
