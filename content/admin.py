@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from config.formatting import plural
+from config.formatting import label, plural
 from content import services
 from content.models import ContentItem, ContentKind, ContentRevision, Slot, SlotRule, Tag
 from content.registry import condition_widget
@@ -95,7 +95,7 @@ class ContentItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="tags")
     def tag_list(self, item: ContentItem) -> str:
-        return ", ".join(tag.name for tag in item.tags.all())
+        return ", ".join(label(tag.name) for tag in item.tags.all())
 
     @admin.display(description="preview")
     def preview_link(self, item: ContentItem) -> str:
