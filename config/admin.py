@@ -86,7 +86,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
                 '<span class="tailor-status tailor-status--failed">revoked</span> {} ago',
                 timesince(key.revoked_at),
             )
-        return format_html('<span class="tailor-status tailor-status--finished">active</span>')
+        return format_html(
+            '<span class="tailor-status tailor-status--{}">{}</span>', "finished", "active"
+        )
 
     @admin.display(description="last used", ordering="last_used_at")
     def last_used(self, key: ApiKey) -> str:
