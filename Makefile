@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 SERVICES := scripts/with-services.sh
 PYTEST_ARGS ?=
+PORT ?= 8000
 
 .PHONY: install lock system-deps run test lint format worker beat bench clean
 
@@ -35,12 +36,18 @@ system-deps:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-run: install
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py setup_schedules
-	DEBUG=1 $(PY) manage.py seed_demo
-	DEBUG=1 $(PY) manage.py ensure_admin
-	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+# A local .env for development (DEBUG on, a generated SECRET_KEY), written once and never
+# overwritten: every `manage.py` command reads it, so they work as README shows them.
+.env:
+	umask 077; $(PYTHON) -c 'import secrets; print("# Written once by make run for local development; never used in production.\nDEBUG=1\nSECRET_KEY=" + secrets.token_urlsafe(50))' > .env.tmp && mv .env.tmp .env
+	@echo "wrote .env (DEBUG=1 and a new SECRET_KEY)"
+
+run: install .env
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_schedules
+	$(PY) manage.py seed_demo
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 # Style, who may import whom (contracts in pyproject.toml), module and function sizes.
 lint: install

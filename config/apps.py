@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class TailorConfig(AppConfig):
@@ -15,3 +16,9 @@ class TailorConfig(AppConfig):
         from config.logs import request_id_clear
 
         request_finished.connect(request_id_clear, dispatch_uid="tailor.request_id_clear")
+
+
+class TailorAdminConfig(AdminConfig):
+    """Django's admin on Tailor's site: sections by what people do (config/admin_site.py)."""
+
+    default_site = "config.admin_site.TailorAdminSite"

@@ -269,20 +269,3 @@ def chunked_run_fail(model: type[models.Model], run_id: int, error: str, *, kind
     )
     if failed:
         metrics.run_ended(kind, FAILED)
-
-
-class RunAdminMixin:
-    """Read-only admin columns of a run: status, progress, attempts and its last heartbeat."""
-
-    list_display = (
-        "pk", "status", "started_at", "finished_at", "chunks_done", "chunks_total", "attempt",
-        "heartbeat_at", "error",
-    )  # fmt: skip
-    list_filter = ("status",)
-    readonly_fields = ("retry_of",)
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False

@@ -38,7 +38,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.TailorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -315,6 +315,8 @@ TAILOR_BROWSER_BACKDATE_SECONDS = env.int("TAILOR_BROWSER_BACKDATE_SECONDS", def
 if TAILOR_BROWSER_BACKDATE_SECONDS < 0:
     raise ImproperlyConfigured("TAILOR_BROWSER_BACKDATE_SECONDS must be 0 or more")
 TAILOR_AFFINITY_HALF_LIFE_DAYS = env.float("TAILOR_AFFINITY_HALF_LIFE_DAYS", default=30.0)
+# The currency of prices without their own (`metadata.currency`) and of revenue figures.
+TAILOR_CURRENCY = env.str("TAILOR_CURRENCY", default="EUR")
 # --- Recommendations --------------------------------------------------------------------------
 # How much each event type says about interest in an item (types not listed count 0). Override
 # with e.g. TAILOR_EVENT_WEIGHTS="view=1,click=2,add_to_cart=4,purchase=8,rating=3".

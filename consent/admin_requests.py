@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from config.errors import ApplicationError
+from config.formatting import plural
 from consent.gdpr.audit import Action, Actor, Channel, audit_log
 from consent.gdpr.requests import (
     access_request_fulfil,
@@ -166,7 +167,9 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
                 continue
             done += 1
-        self.message_user(request, f"{done} export(s) attached; download them from each request.")
+        self.message_user(
+            request, f"{plural(done, 'export')} attached; download them from each request."
+        )
 
     @admin.action(description="Erase now (runs in the background)", permissions=["change"])
     def erase_now(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -181,7 +184,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
                 continue
             queued += 1
-        self.message_user(request, f"{queued} erasure(s) queued.")
+        self.message_user(request, f"{plural(queued, 'erasure')} queued.")
 
 
 @admin.register(PrivacyAuditEntry)

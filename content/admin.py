@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from config.formatting import label, plural
 from content import services
 from content.models import ContentItem, ContentKind, ContentRevision, Slot, SlotRule, Tag
 from content.registry import condition_widget
@@ -94,7 +95,7 @@ class ContentItemAdmin(admin.ModelAdmin):
 
     @admin.display(description="tags")
     def tag_list(self, item: ContentItem) -> str:
-        return ", ".join(tag.name for tag in item.tags.all())
+        return ", ".join(label(tag.name) for tag in item.tags.all())
 
     @admin.display(description="preview")
     def preview_link(self, item: ContentItem) -> str:
@@ -119,7 +120,7 @@ class ContentItemAdmin(admin.ModelAdmin):
         count = services.content_items_set_status(
             items=queryset, status=status, author=request.user
         )
-        self.message_user(request, f"{count} item(s) set to {status}.", messages.SUCCESS)
+        self.message_user(request, f"{plural(count, 'item')} set to {status}.", messages.SUCCESS)
 
     @admin.action(description="Publish selected items", permissions=["change"])
     def publish(self, request, queryset):

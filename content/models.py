@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from config.formatting import label
 from content.html import sanitize_html, summarize
 from content.registry import condition_errors
 
@@ -45,7 +46,9 @@ class Tag(models.Model):
         ordering = ["path"]
 
     def __str__(self) -> str:
-        return self.path.replace("/", " > ") if self.path else self.name
+        """ "Home > Garden": parents from the path (no query), capitalised for display."""
+        parents = self.path.split("/")[:-1] if self.path else []
+        return " > ".join([*(label(p.replace("-", " ")) for p in parents), label(self.name)])
 
     def clean(self) -> None:
         ancestor = self.parent

@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from config.formatting import plural
 from content.models import SlotRule
 from experiments.models import AllocationSnapshot, Experiment, Metric, Variation
 from experiments.selectors import experiment_results, experiment_sample_size
@@ -229,7 +230,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             except ExperimentError as error:
                 self.message_user(request, f"{experiment.key}: {error.message}", messages.ERROR)
         if changed:
-            self.message_user(request, f"{changed} experiment(s) {done}.", messages.SUCCESS)
+            self.message_user(request, f"{plural(changed, 'experiment')} {done}.", messages.SUCCESS)
 
     @admin.action(description="Start (or resume) the selected experiments", permissions=["change"])
     def start(self, request, queryset) -> None:

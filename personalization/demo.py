@@ -24,12 +24,14 @@ come back, browsers drift off, at-risk visitors stopped 40 to 80 days ago. The s
 """
 
 import random
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from threadpoolctl import threadpool_limits
 
 from consent.purposes import ANALYTICS, MARKETING, PERSONALIZATION
 from consent.services import consent_grant_bulk
@@ -37,13 +39,18 @@ from content.models import ContentItem
 from content.registry import DemoOptions
 from personalization.clustering.services import clusters_compute_all
 from personalization.features.services import features_compute_all
-from personalization.recommendations.services import recommendations_compute_all
+from personalization.recommendations.algorithms.evaluation import EvaluationError
+from personalization.recommendations.services import (
+    recommendations_compute_all,
+    recommendations_evaluate,
+)
 from personalization.scores.services import ScoreError, scores_compute_all
-from personalization.segments.models import Segment
+from personalization.segments.models import Segment, SegmentMembership, SegmentSizeSnapshot
 from personalization.segments.services import segments_compute_all
 from personalization.visitors.models import Event, Visitor
 
 DEMO_CLUSTERS_FROM = 40
+SIZE_HISTORY_DAYS = 56  # eight weeks of daily segment sizes
 
 COMPANIONS = {
     "running": ["shoes", "football", "cycling"],
@@ -233,13 +240,48 @@ def seed_visitors(*, count: int, seed: int = 42, now: datetime | None = None) ->
         by_purposes.setdefault(purposes, []).append(visitor.pk)
     for purposes, ids in by_purposes.items():
         consent_grant_bulk(visitor_ids=ids, purposes=list(purposes))
-    features_compute_all(now=now)
-    scores = _scores_compute(now)
-    segments_compute_all(now=now)
-    if len(visitors) >= DEMO_CLUSTERS_FROM:  # fewer visitors make no meaningful groups
-        clusters_compute_all()
-    recommendations_compute_all(now=now)
+    # The demo's data is small: one thread per model fit is faster than OpenMP's threads,
+    # which spin and wait for each other on a busy machine (measured: 22 s against 200 s).
+    with threadpool_limits(limits=1):
+        features_compute_all(now=now)
+        scores = _scores_compute(now)
+        segments_compute_all(now=now)
+        segment_history_seed(now=now)
+        if len(visitors) >= DEMO_CLUSTERS_FROM:  # fewer visitors make no meaningful groups
+            clusters_compute_all()
+        recommendations_compute_all(now=now)
+        _evaluation_compute()
     return VisitorsSummary(created=len(visitors), events=len(events), scores=scores)
+
+
+def segment_history_seed(*, now: datetime, days: int = SIZE_HISTORY_DAYS) -> int:
+    """Daily sizes of the stored segments for the `days` before today, so that the size chart
+    has weeks to show: a day's size counts today's members who had arrived by then (the demo
+    has no history of its own). Days already recorded are left alone."""
+    today = timezone.localdate(now)
+    rows = []
+    for segment in Segment.objects.filter(is_live=False):
+        arrivals = sorted(
+            timezone.localdate(first_seen)
+            for first_seen in SegmentMembership.objects.filter(segment=segment)
+            .exclude(visitor__first_seen__isnull=True)
+            .values_list("visitor__first_seen", flat=True)
+        )
+        for back in range(days, 0, -1):
+            day = today - timedelta(days=back)
+            rows.append(
+                SegmentSizeSnapshot(segment=segment, date=day, size=bisect_right(arrivals, day))
+            )
+    SegmentSizeSnapshot.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def _evaluation_compute() -> None:
+    """An evaluation run beside the served one, so that the model comparison has figures."""
+    try:
+        recommendations_evaluate()
+    except EvaluationError:  # too few visitors with enough history: the page says so
+        return
 
 
 def _scores_compute(now: datetime) -> str:

@@ -6,6 +6,8 @@ The services (DATABASE_URL, CACHE_URL, CELERY_BROKER_URL) come from the environm
 
 import os
 
+# A developer's `.env` (written by `make run`: DEBUG on) must not turn the suite into DEBUG mode.
+os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault(
     "SECRET_KEY", "tailor-test-suite-secret-key-not-used-anywhere-else-0123456789"
 )

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from config.run_admin import RunAdminMixin
+from config.formatting import number
+from config.run_admin import RunAdminMixin, value_text
 from personalization.clustering.models import Cluster, ClusterRun
 from personalization.clustering.services import ClusterError, cluster_rename, cluster_segment_create
 from personalization.clustering.tasks import compute_clusters
@@ -103,15 +104,15 @@ class ClusterRunAdmin(RunAdminMixin, admin.ModelAdmin):
     # The current run answers the `clusters` attribute: it goes only when another replaces it.
     progress_done = "assigned"
     list_display = [
-        "__str__", "created_at", "status", "progress_percent", "k", "visitors", "is_current",
-        "duration_seconds",
+        "__str__", "created_at", "status_badge", "progress_percent", "k", "visitors",
+        "is_current", "duration",
     ]  # fmt: skip
     list_filter = ["status", "algorithm", "is_current"]
     actions = ["compute_now"]
     fields = [
-        "status", "progress_bar", "is_current", "algorithm", "parameters_pretty", "k",
+        "status_badge", "progress_bar", "is_current", "algorithm", "parameters_pretty", "k",
         "metrics_table", "sample_size", "visitors", "left_out", "clusters_table",
-        "projection_chart", "error", "created_at", "started_at", "finished_at", "duration_seconds",
+        "projection_chart", "error", "created_at", "started_at", "finished_at", "duration",
     ]  # fmt: skip
     readonly_fields = fields
 
@@ -132,9 +133,9 @@ class ClusterRunAdmin(RunAdminMixin, admin.ModelAdmin):
             (
                 "tailor-k tailor-chosen" if m.get("chosen") else "tailor-k",
                 m["k"],
-                m["silhouette"],
-                m["davies_bouldin"],
-                "" if m.get("bic") is None else m["bic"],
+                value_text(m["silhouette"]),
+                value_text(m["davies_bouldin"]),
+                value_text(m.get("bic")),
                 "chosen" if m.get("chosen") else "",
             )
             for m in run.metrics
@@ -160,7 +161,7 @@ class ClusterRunAdmin(RunAdminMixin, admin.ModelAdmin):
                 c.number,
                 reverse("admin:personalization_cluster_change", args=[c.pk]),
                 c.name or "(unnamed: name it)",
-                c.size,
+                number(c.size),
                 c.description,
                 centroid_highlights(c),
                 c.segment.key if c.segment else "",

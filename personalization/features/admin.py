@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from config.runs import RunAdminMixin
+from config.run_admin import RunAdminMixin
 from personalization.features.models import FeatureRun
 
 

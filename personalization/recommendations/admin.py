@@ -1,26 +1,27 @@
 """Admin for recommendation model runs (metrics side by side, progress) and stored lists."""
 
 from django.contrib import admin, messages
-from django.utils.html import format_html, format_html_join
 
+from config.formatting import number
+from config.run_admin import RunAdminMixin, facts_table, label, metrics_grid
 from personalization.recommendations.algorithms.evaluation import METRICS
 from personalization.recommendations.models import ModelRun, Recommendation
 from personalization.recommendations.services import model_run_make_current
 
 
 @admin.register(ModelRun)
-class ModelRunAdmin(admin.ModelAdmin):
+class ModelRunAdmin(RunAdminMixin, admin.ModelAdmin):
+    progress_done = "scored"
     list_display = [
-        "pk", "kind", "algorithm", "status", "progress_bar", "score", "ndcg_side_by_side",
-        "is_current", "forced",
-        "visitors_count", "recommendations_count", "started_at", "duration_seconds",
+        "pk", "kind", "algorithm", "status_badge", "progress_percent", "score",
+        "ndcg_side_by_side", "is_current", "forced", "visitors", "recommendations",
+        "started_at", "duration",
     ]  # fmt: skip
     list_filter = ["kind", "status", "is_current"]
     fields = [
-        "kind", "algorithm", "status", "progress_bar", "is_current", "forced", "score",
-        "metrics_table", "parameters", "started_at", "finished_at", "duration_seconds",
-        "visitors_count", "visitors_done", "chunks_total", "chunks_done", "items_count",
-        "interactions_count", "recommendations_count", "similar_count", "error",
+        "kind", "algorithm", "status_badge", "progress_bar", "is_current", "forced", "score",
+        "metrics_table", "parameters_pretty", "counts", "started_at", "finished_at", "duration",
+        "attempt", "error",
     ]  # fmt: skip
     readonly_fields = fields
     actions = ["make_current"]
@@ -28,42 +29,45 @@ class ModelRunAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).defer("artifact")
 
-    def has_add_permission(self, request) -> bool:
-        return False
+    @admin.display(description="visitors", ordering="visitors_count")
+    def visitors(self, run: ModelRun) -> str:
+        return number(run.visitors_count)
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+    @admin.display(description="lists stored", ordering="recommendations_count")
+    def recommendations(self, run: ModelRun) -> str:
+        return number(run.recommendations_count)
 
-    @admin.display(description="progress")
-    def progress_bar(self, run: ModelRun) -> str:
-        percent = round(100 * run.progress)
-        return format_html(
-            '<progress max="100" value="{}"></progress> {} % ({} of {} chunks)',
-            percent, percent, run.chunks_done, run.chunks_total,
-        )  # fmt: skip
+    @admin.display(description="what it worked on")
+    def counts(self, run: ModelRun) -> str:
+        return facts_table(
+            {
+                "visitors to score": run.visitors_count,
+                "visitors scored": run.visitors_done,
+                "items": run.items_count,
+                "interactions": run.interactions_count,
+                "recommendations stored": run.recommendations_count,
+                "similar items stored": run.similar_count,
+            }
+        )
 
     @admin.display(description="nDCG@K per algorithm")
     def ndcg_side_by_side(self, run: ModelRun) -> str:
         ranked = sorted((run.metrics or {}).items(), key=lambda pair: -pair[1].get("ndcg", 0))
-        return ", ".join(f"{name} {values.get('ndcg', 0):.3f}" for name, values in ranked) or "—"
+        return (
+            ", ".join(f"{label(name)} {values.get('ndcg', 0):.3f}" for name, values in ranked)
+            or "—"
+        )
 
     @admin.display(description="metrics on the test split")
     def metrics_table(self, run: ModelRun) -> str:
         if not run.metrics:
-            return "Not evaluated."
-        header = format_html_join("", "<th>{}@K</th>", ((m,) for m in METRICS))
+            reason = (run.parameters or {}).get("evaluation")
+            return f"Not evaluated{': ' + reason if reason else ''}."
         names = sorted(run.metrics, key=lambda n: -run.metrics[n].get("ndcg", 0))
-        rows = format_html_join(
-            "", "<tr><th>{}</th>{}</tr>",
-            (
-                (name, format_html_join(
-                    "", "<td>{}</td>",
-                    ((f"{run.metrics[name].get(m, 0):.4f}",) for m in METRICS),
-                ))
-                for name in names
-            ),
+        return metrics_grid(
+            {name: run.metrics[name] for name in names}, METRICS, row_title="algorithm",
+            best="ndcg", column_labels={m: f"{label(m)}@K" for m in METRICS},
         )  # fmt: skip
-        return format_html("<table><tr><th>algorithm</th>{}</tr>{}</table>", header, rows)
 
     @admin.action(description="Serve the selected run's lists (forced, even if it scores worse)")
     def make_current(self, request, queryset) -> None:

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.html import format_html, format_html_join
 
-from config.run_admin import RunAdminMixin
+from config.run_admin import RunAdminMixin, value_text
 from personalization.scores.charts import calibration_svg, svg_image
 from personalization.scores.models import ScoreRun
 from personalization.scores.tasks import compute_scores
@@ -27,7 +27,7 @@ IMPORTANCE_SHOWN = 8
 
 
 def _value(value: object) -> str:
-    return "—" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+    return value_text(value)
 
 
 @admin.register(ScoreRun)
@@ -35,16 +35,16 @@ class ScoreRunAdmin(RunAdminMixin, admin.ModelAdmin):
     # The current run answers the `scores` attribute: it goes only when another replaces it.
     progress_done = "scored"
     list_display = [
-        "__str__", "started_at", "status", "progress_percent", "score", "visitors_count",
-        "is_current", "forced", "duration_seconds",
+        "__str__", "started_at", "status_badge", "progress_percent", "score", "visitors_count",
+        "is_current", "forced", "duration",
     ]  # fmt: skip
     list_filter = ["status", "is_current"]
     actions = ["compute_now"]
     fields = [
-        "status", "progress_bar", "is_current", "forced", "score", "targets", "horizon_days",
+        "status_badge", "progress_bar", "is_current", "forced", "score", "targets", "horizon_days",
         "cutoff", "evaluated_at", "parameters_pretty", "metrics_table", "calibration_chart",
         "importance_table", "training_rows", "visitors_count", "scores_count", "error",
-        "started_at", "finished_at", "duration_seconds", "attempt",
+        "started_at", "finished_at", "duration", "attempt",
     ]  # fmt: skip
     readonly_fields = fields
 

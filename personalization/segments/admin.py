@@ -1,15 +1,19 @@
 """Segments in admin: the rule builder, members, sizes over time and a recompute action."""
 
 import json
-from datetime import date
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
-from config.runs import RunAdminMixin
+from config.run_admin import RunAdminMixin
 from personalization.rules.catalogue import ATTRIBUTES
 from personalization.rules.widgets import ConditionWidget
+from personalization.segments.charts import size_history_svg
 from personalization.segments.models import (
     Segment,
     SegmentMembership,
@@ -23,41 +27,9 @@ from personalization.segments.selectors import (
 )
 from personalization.segments.tasks import compute_segments
 
-CHART_WIDTH, CHART_HEIGHT, CHART_PAD, CHART_DAYS = 480, 140, 8, 180
-
-
-def size_history_svg(points: list[tuple[date, int]]) -> str:
-    """A small line chart of (day, size) as inline SVG: no script, nothing loaded from elsewhere."""
-    if not points:
-        return "No sizes yet: compute_segments records one a day."
-    first, last = points[0][0], points[-1][0]
-    span = max((last - first).days, 1)
-    top = max(size for _, size in points) or 1
-    width, height = CHART_WIDTH - 2 * CHART_PAD, CHART_HEIGHT - 2 * CHART_PAD - 14
-    xy = [
-        (CHART_PAD + (day - first).days / span * width, CHART_PAD + (1 - size / top) * height)
-        for day, size in points
-    ]
-    polyline = " ".join(f"{x:.1f},{y:.1f}" for x, y in xy)
-    dots = format_html_join(
-        "", '<circle cx="{}" cy="{}" r="2.5"/>', ((f"{x:.1f}", f"{y:.1f}") for x, y in xy[-30:])
-    )
-    return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="tailor-size-chart" width="{w}" '
-        'height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="{label}">'
-        "<title>{label}</title>"
-        '<line x1="{p}" y1="{base}" x2="{right}" y2="{base}" stroke="#bbb"/>'
-        '<polyline points="{line}" fill="none" stroke="#417690" stroke-width="2"/>'
-        '<g fill="#417690">{dots}</g>'
-        '<g font-size="11" fill="#666"><text x="{p}" y="{top_label}">{top}</text>'
-        '<text x="{p}" y="{bottom}">{first}</text>'
-        '<text x="{right}" y="{bottom}" text-anchor="end">{last}: {size}</text></g></svg>',
-        w=CHART_WIDTH, h=CHART_HEIGHT, p=CHART_PAD, right=CHART_WIDTH - CHART_PAD,
-        base=f"{CHART_PAD + height:.1f}", line=polyline, dots=dots, top=top,
-        top_label=CHART_PAD + 10, bottom=CHART_HEIGHT - 4, first=first.isoformat(),
-        last=last.isoformat(), size=points[-1][1],
-        label=f"Members per day from {first.isoformat()} to {last.isoformat()}",
-    )  # fmt: skip
+CHART_DAYS = 180
+# Whoever may see a targeting condition may read what conditions can use.
+CONDITION_READERS = ("personalization.view_segment", "content.view_slotrule", "content.view_slot")
 
 
 def _json(value: object) -> str:
@@ -121,8 +93,28 @@ class SegmentAdmin(admin.ModelAdmin):
         points = [(row.date, row.size) for row in rows[:CHART_DAYS]]
         return size_history_svg(points[::-1])
 
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.attributes_view)
+        return [
+            path("attributes/", view, name="personalization_segment_attributes"),
+            *super().get_urls(),
+        ]
+
+    def attributes_view(self, request: HttpRequest) -> TemplateResponse:
+        """Every attribute a targeting condition can read, for anyone who may see one."""
+        if not any(request.user.has_perm(p) for p in CONDITION_READERS):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Attributes a condition can read",
+            "subtitle": None,
+            "opts": self.opts,
+            "catalogue": self.attribute_catalogue(None),
+        }
+        return TemplateResponse(request, "admin/personalization/segment/attributes.html", context)
+
     @admin.display(description="attributes")
-    def attribute_catalogue(self, segment: Segment) -> str:
+    def attribute_catalogue(self, segment: Segment | None) -> str:
         rows = (
             (a.name, a.type, a.source, "yes" if a.live else "", a.description, _json(a.example))
             for a in ATTRIBUTES

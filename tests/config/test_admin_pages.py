@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
+from config.admin_site import SECTIONS
 from tests.factories import UserFactory
 
 ROLES = ("Editor", "Analyst", "Privacy officer")
@@ -21,7 +22,12 @@ def demo(db):
 
 
 def admin_pages() -> list[str]:
-    pages = ["/admin/", "/admin/tailor/attributes.json"]
+    pages = [
+        "/admin/",
+        "/admin/tailor/attributes.json",
+        "/admin/personalization/segment/attributes/",
+    ]
+    pages += [reverse("admin:section", args=[section.key]) for section in SECTIONS]
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         pages.append(reverse("admin:{}_{}_changelist".format(*info)))

@@ -31,7 +31,8 @@ def test_database_vendor_follows_database_url():
 
 
 def test_missing_secret_key_stops_start_up_when_debug_is_off():
-    result = run_manage("check", DEBUG="0")
+    # Empty, so that a developer's `.env` (written by `make run`) does not fill it in.
+    result = run_manage("check", DEBUG="0", SECRET_KEY="")
 
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr

@@ -45,7 +45,7 @@ def test_registering_a_seeder_name_again_replaces_the_earlier_one(seeders):
 
     call_command("seed_demo", stdout=out)
 
-    assert out.getvalue().splitlines() == ["new: 50 visitors, seed 42", "demo data ready"]
+    assert out.getvalue().splitlines() == ["new: 80 visitors, seed 42", "demo data ready"]
 
 
 def test_content_then_visitors_then_the_experiment_are_seeded():

@@ -7,6 +7,7 @@ from content.models import ContentItem
 from personalization.visitors.models import Event
 from tests.factories import (
     ContentItemFactory,
+    ContentKindFactory,
     TagFactory,
     VisitorFactory,
     grant,
@@ -81,3 +82,60 @@ def test_a_long_tag_page_is_split_into_pages(client, running):
 @pytest.mark.django_db
 def test_an_unknown_tag_has_no_page(client):
     assert client.get("/tags/nothing-here/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_tag_page_leaves_out_banners_and_email_blocks(client, running):
+    ContentItemFactory(title="Trail shoes", tags=[running], kind=ContentKindFactory(key="product"))
+    ContentItemFactory(title="Spring banner", tags=[running], kind=ContentKindFactory(key="banner"))
+    ContentItemFactory(
+        title="Newsletter block", tags=[running], kind=ContentKindFactory(key="email-block")
+    )
+
+    html = client.get("/tags/running/").content.decode()
+
+    assert "Trail shoes" in html
+    assert "Spring banner" not in html and "Newsletter block" not in html
+
+
+@pytest.mark.django_db
+def test_a_tag_page_narrowed_to_a_kind_shows_only_items_of_that_kind(client, running):
+    ContentItemFactory(title="Trail shoes", tags=[running], kind=ContentKindFactory(key="product"))
+    ContentItemFactory(title="How to run", tags=[running], kind=ContentKindFactory(key="article"))
+
+    everything = client.get("/tags/running/").content.decode()
+    products = client.get("/tags/running/?kind=product").content.decode()
+
+    assert "Trail shoes" in everything and "How to run" in everything
+    assert "Trail shoes" in products and "How to run" not in products
+    assert 'href="?kind=article"' in products
+
+
+@pytest.mark.django_db
+def test_tag_names_are_capitalised_on_the_site(client):
+    tag = TagFactory(name="trail running", slug="trail-running")
+    ContentItemFactory(title="Trail shoes", tags=[tag])
+
+    html = client.get("/tags/trail-running/").content.decode()
+
+    assert "<h1>Trail running</h1>" in html
+    assert ">Trail running</a>" in html  # the site's navigation of top-level tags
+
+
+@pytest.mark.django_db
+def test_prices_show_two_decimals_and_the_currency(client, running):
+    ContentItemFactory(
+        title="Trail shoes", tags=[running], kind=ContentKindFactory(key="product"),
+        metadata={"price": 1289.5, "currency": "€"},
+    )  # fmt: skip
+
+    html = client.get("/tags/running/").content.decode()
+
+    assert '<p class="card__price">€1,289.50</p>' in html
+
+
+def test_pages_offer_the_favicon(client, db):
+    html = client.get("/").content.decode()
+
+    assert 'rel="icon" href="/static/tailor/favicon.svg"' in html
+    assert client.get("/static/tailor/favicon.svg").status_code == 200

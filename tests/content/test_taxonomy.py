@@ -52,3 +52,10 @@ def test_a_tag_cannot_be_moved_under_its_own_child():
 
     with pytest.raises(ValidationError, match="inside itself"):
         tag_save(tag=sports)
+
+
+def test_a_tag_reads_as_its_capitalised_path_in_the_admin():
+    from content.models import Tag
+
+    assert str(Tag(name="garden", path="home/garden")) == "Home > Garden"
+    assert str(Tag(name="iPhone cases", path="tech/iphone-cases")) == "Tech > iPhone cases"

@@ -25,7 +25,7 @@ def test_a_run_page_shows_each_algorithms_metrics_and_its_progress(admin_client)
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert "0.7100" in html and "0.1500" in html and "1 of 2 chunks" in html
+    assert "0.710" in html and "0.150" in html and "1 of 2 chunks (50%)" in html
 
 
 def test_the_make_current_action_serves_a_worse_run_and_marks_it_forced(admin_client):
@@ -66,4 +66,4 @@ def test_the_runs_list_compares_runs_by_each_algorithms_ndcg(admin_client):
     page = admin_client.get(reverse("admin:personalization_modelrun_changelist"))
 
     html = page.content.decode()
-    assert "ease 0.880" in html and "hybrid 0.910" in html
+    assert "EASE 0.880" in html and "Hybrid 0.910" in html

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.contrib.messages import get_messages
 
-from personalization.segments.admin import size_history_svg
+from personalization.segments.charts import size_history_svg
 from personalization.segments.models import Segment, SegmentSizeSnapshot
 from personalization.segments.selectors import segments_cache_clear
 from tests.factories import UserFactory

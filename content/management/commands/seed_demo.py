@@ -8,7 +8,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--visitors", type=int, default=50, help="demo visitors demo-1 … demo-N"
+            "--visitors",
+            type=int,
+            default=80,
+            help="demo visitors demo-1 … demo-N (the default fills every page: the "
+            "recommendation evaluation needs 50 with consent and history)",
         )
         parser.add_argument(
             "--seed", type=int, default=42, help="the same seed gives the same data"
