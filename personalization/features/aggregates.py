@@ -1,21 +1,21 @@
 """What features are made of, per visitor of a chunk: counts, sessions, money and interests.
 
-Two ways to the same figures. On PostgreSQL one aggregate query per chunk does the work where
-the events are (`aggregates_in_database`): a window function finds session starts, filtered
-aggregates count them per window, and the decayed interest weights are summed per tag and kind
-in the same order as Python would add them, so the floats come out bit for bit the same. Any
-other database (SQLite for `make run`) streams the chunk's events through Python
-(`aggregates_streamed`). Either way a chunk returns one `Aggregate` per visitor with events.
+Two ways to the same figures. On PostgreSQL two aggregate queries per chunk do the work where
+the events are (`aggregates_in_database`): a window function finds session starts and filtered
+aggregates count them per window, sum money and count event types; the other sums the decayed
+interest weight per visitor and item. Python then adds the items' weights up per tag and kind.
+Any other database (SQLite for `make run`) streams the chunk's events through Python
+(`aggregates_streamed`). Both add the same floats in the same order (each item's events in
+time order, then items by id), so they agree to the last bit and equal interests stay equal.
 
-Cost on PostgreSQL: one query whatever the chunk size, reading the chunk's events once through
-the (visitor, occurred_at) index; what comes back is a row per visitor with its tag and kind
-sums, never the events. Streamed: one query for the items' tags and one that streams the events,
-holding one visitor's events at a time.
+Cost on PostgreSQL: three queries whatever the chunk size (the items' tags, the totals, the
+per-item weights), each reading the chunk's events once through the visitor index; what comes
+back is a row per visitor and one per (visitor, item) touched, never the events. Streamed: the
+items' tags and one query that streams the events, one visitor's events in memory at a time.
 """
 
-import json
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from django.db import connection
 
-from content.models import ContentItem, ContentKind
+from content.models import ContentItem
 from personalization.features.population import PURCHASE, STREAM_ROWS
 from personalization.features.scores import age_days, session_starts
 from personalization.visitors.models import Event
@@ -121,19 +121,26 @@ def _aggregate(
         monetary=sum(values, Decimal(0)) if values else None,
         event_types_30d=len({e.type for e in events if e.occurred_at > cutoff[30]}),
     )
+    per_item: defaultdict[int, float] = defaultdict(float)
+    for event in events:
+        if event.item_id in items:
+            per_item[event.item_id] += weighing.weight(event.type, event.occurred_at)
+    aggregate.tags, aggregate.kinds = _interests(sorted(per_item.items()), items)
+    return aggregate
+
+
+def _interests(
+    per_item: Iterable[tuple[int, float]], items: dict[int, tuple[str, frozenset[str]]]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Tag and kind sums of a visitor's per-item weights, added in ascending item order."""
     tags: defaultdict[str, float] = defaultdict(float)
     kinds: defaultdict[str, float] = defaultdict(float)
-    for event in events:
-        profile = items.get(event.item_id)  # type: ignore[arg-type]
-        if profile is None:
-            continue
-        weight = weighing.weight(event.type, event.occurred_at)
-        kind, slugs = profile
+    for item_id, weight in per_item:
+        kind, slugs = items[item_id]
         for slug in slugs:  # a set: a tag and its parent both on one item count the parent once
             tags[slug] += weight
         kinds[kind] += weight
-    aggregate.tags, aggregate.kinds = dict(tags), dict(kinds)
-    return aggregate
+    return dict(tags), dict(kinds)
 
 
 def aggregates_streamed(visitor_ids: Sequence[int], weighing: Weighing) -> dict[int, Aggregate]:
@@ -151,79 +158,51 @@ def aggregates_streamed(visitor_ids: Sequence[int], weighing: Weighing) -> dict[
     }
 
 
-def _tables() -> dict[str, str]:
-    tags = ContentItem.tags.through._meta
-    return {
-        "event": Event._meta.db_table,
-        "item": ContentItem._meta.db_table,
-        "kind": ContentKind._meta.db_table,
-        "item_tags": tags.db_table,
-        "tag": ContentItem.tags.field.related_model._meta.db_table,
-        "tag_item": tags.get_field("contentitem").column,
-        "tag_tag": tags.get_field("tag").column,
-    }
-
-
-# Interest sums add each event's weight in (occurred_at, id) order, as Python's loop does, so
-# that equal interests stay exactly equal (the ranking breaks their ties by slug).
-_SQL = """
+_TOTALS = """
 WITH events AS (
-    SELECT e.id, e.visitor_id, e.type, e.item_id, e.value, e.occurred_at,
+    SELECT e.visitor_id, e.type, e.value, e.occurred_at,
            e.occurred_at - LAG(e.occurred_at) OVER (
                PARTITION BY e.visitor_id ORDER BY e.occurred_at, e.id
-           ) AS since_previous,
-           COALESCE((%(weights)s::jsonb ->> e.type)::float8, %(custom)s::float8) * POWER(
-               0.5::float8,
-               GREATEST(0::float8, EXTRACT(EPOCH FROM %(now)s - e.occurred_at)::float8 / 86400)
-                   / %(half_life)s::float8
-           ) AS weight
-    FROM {event} e
-    WHERE e.visitor_id = ANY(%(ids)s)
+           ) AS since_previous
+    FROM {event} e WHERE e.visitor_id = ANY(%(ids)s)
 ),
 starts AS (
     SELECT *, since_previous IS NULL OR since_previous >= %(gap)s AS starts_session FROM events
-),
-totals AS (
-    SELECT visitor_id, COUNT(*) AS event_count,
-           MIN(occurred_at) AS first_at, MAX(occurred_at) AS last_at,
-           COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_7)s) AS sessions_7,
-           COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_30)s) AS sessions_30,
-           COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_90)s) AS sessions_90,
-           SUM(LEAST(value, COALESCE(%(clip)s::numeric, value))) FILTER (
-               WHERE type = %(purchase)s AND value IS NOT NULL AND occurred_at > %(since_90)s
-           ) AS monetary,
-           COUNT(DISTINCT type) FILTER (WHERE occurred_at > %(since_30)s) AS types_30
-    FROM starts GROUP BY visitor_id
-),
-item_slugs AS (
-    SELECT DISTINCT it.{tag_item} AS item_id, part.slug
-    FROM {item_tags} it JOIN {tag} t ON t.id = it.{tag_tag},
-         unnest(string_to_array(t.path, '/')) AS part(slug)
-    WHERE part.slug <> '' AND it.{tag_item} IN (SELECT item_id FROM events)
-),
-tag_sums AS (
-    SELECT e.visitor_id, s.slug, SUM(e.weight ORDER BY e.occurred_at, e.id) AS weight
-    FROM events e JOIN item_slugs s ON s.item_id = e.item_id
-    GROUP BY e.visitor_id, s.slug
-),
-kind_sums AS (
-    SELECT e.visitor_id, k.key AS kind, SUM(e.weight ORDER BY e.occurred_at, e.id) AS weight
-    FROM events e JOIN {item} i ON i.id = e.item_id JOIN {kind} k ON k.id = i.kind_id
-    GROUP BY e.visitor_id, k.key
 )
-SELECT t.visitor_id, t.event_count, t.first_at, t.last_at,
-       t.sessions_7, t.sessions_30, t.sessions_90, t.monetary, t.types_30,
-       (SELECT json_object_agg(slug, weight) FROM tag_sums s WHERE s.visitor_id = t.visitor_id),
-       (SELECT json_object_agg(kind, weight) FROM kind_sums k WHERE k.visitor_id = t.visitor_id)
-FROM totals t
+SELECT visitor_id, COUNT(*), MIN(occurred_at), MAX(occurred_at),
+       COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_7)s),
+       COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_30)s),
+       COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_90)s),
+       SUM(LEAST(value, %(clip)s::numeric)) FILTER (
+           WHERE type = %(purchase)s AND value IS NOT NULL AND occurred_at > %(since_90)s
+       ),
+       COUNT(DISTINCT type) FILTER (WHERE occurred_at > %(since_30)s)
+FROM starts GROUP BY visitor_id
+"""
+# Each (visitor, item) sum adds its events' weights in time order, as the streamed path does,
+# so that both give the same floats (and equal interests stay exactly equal).
+_PER_ITEM = """
+SELECT e.visitor_id, e.item_id, SUM(
+    (CASE e.type {weights} ELSE %(custom)s::float8 END) * POWER(
+        0.5::float8,
+        GREATEST(0::float8, EXTRACT(EPOCH FROM %(now)s - e.occurred_at)::float8 / 86400)
+            / %(half_life)s::float8
+    ) ORDER BY e.occurred_at, e.id
+)
+FROM {event} e
+WHERE e.visitor_id = ANY(%(ids)s) AND e.item_id = ANY(%(items)s)
+GROUP BY e.visitor_id, e.item_id ORDER BY e.visitor_id, e.item_id
 """
 
 
 def aggregates_in_database(visitor_ids: Sequence[int], weighing: Weighing) -> dict[int, Aggregate]:
-    """The aggregates from one query on PostgreSQL: events never leave the database."""
+    """The aggregates from two aggregate queries on PostgreSQL: events stay in the database."""
+    items = _item_profiles(visitor_ids)
+    types = sorted(weighing.weights)
+    weights = " ".join(f"WHEN %(type_{n})s THEN %(weight_{n})s::float8" for n in range(len(types)))
     params = {
         "ids": list(visitor_ids),
-        "weights": json.dumps(weighing.weights),
+        "items": list(items),
         "custom": weighing.weights["custom"],
         "now": weighing.now,
         "half_life": weighing.half_life,
@@ -231,23 +210,24 @@ def aggregates_in_database(visitor_ids: Sequence[int], weighing: Weighing) -> di
         "clip": weighing.purchase_clip,
         "purchase": PURCHASE,
         **{f"since_{days}": weighing.cutoff(days) for days in WINDOWS},
+        **{f"type_{n}": key for n, key in enumerate(types)},
+        **{f"weight_{n}": weighing.weights[key] for n, key in enumerate(types)},
     }
+    table = Event._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(_SQL.format(**_tables()), params)
-        return dict(_rows(cursor.fetchall()))
+        cursor.execute(_TOTALS.format(event=table), params)
+        found = dict(_totals(cursor.fetchall()))
+        if not items:
+            return found
+        cursor.execute(_PER_ITEM.format(event=table, weights=weights), params)
+        for pk, rows in groupby(cursor.fetchall(), key=itemgetter(0)):
+            found[pk].tags, found[pk].kinds = _interests((row[1:] for row in rows), items)
+    return found
 
 
-def _rows(rows: list[tuple]) -> Iterator[tuple[int, Aggregate]]:
-    for pk, count, first, last, s7, s30, s90, money, types, tags, kinds in rows:
+def _totals(rows: list[tuple]) -> Iterator[tuple[int, Aggregate]]:
+    for pk, count, first, last, s7, s30, s90, money, types in rows:
         yield pk, Aggregate(
             event_count=count, first_at=first, last_at=last,
             sessions={7: s7, 30: s30, 90: s90}, monetary=money, event_types_30d=types,
-            tags=_floats(tags), kinds=_floats(kinds),
         )  # fmt: skip
-
-
-def _floats(sums: dict | str | None) -> dict[str, float]:
-    """A JSON object of sums as loaded by the driver (None: no interest at all)."""
-    if sums is None:
-        return {}
-    return json.loads(sums) if isinstance(sums, str) else sums

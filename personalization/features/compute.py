@@ -102,7 +102,8 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
     summed = aggregates(allowed, weighing)
     rows = [_visitor_features(pk, first_seen[pk], summed.get(pk), stats) for pk in allowed]
     with transaction.atomic():
-        VisitorFeatures.objects.filter(visitor_id__in=ids).exclude(visitor_id__in=allowed).delete()
+        refused = set(ids).difference(allowed)  # no consent, merged or gone
+        VisitorFeatures.objects.filter(visitor_id__in=refused).delete()
         VisitorFeatures.objects.bulk_create(
             rows, update_conflicts=True, unique_fields=["visitor"], update_fields=UPDATE_FIELDS
         )

@@ -12,6 +12,7 @@ from personalization.features.aggregates import (
     aggregates_in_database,
     aggregates_streamed,
 )
+from personalization.features.population import _measures_in_database, _measures_streamed
 from personalization.features.scores import event_weights, session_gap
 from personalization.visitors.models import Event
 from tests.factories import ContentItemFactory
@@ -65,3 +66,15 @@ def test_the_database_sums_up_a_chunk_exactly_as_python_does(clip):
 
     assert len(in_database) == len(ids) - 1
     assert in_database == aggregates_streamed(ids, weighing)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("step", [1, 2])
+def test_the_database_measures_the_population_exactly_as_python_does(step):
+    varied_history(random.Random(5))
+    clip = Decimal("120.5000")
+
+    in_database = _measures_in_database(now=NOW, clip=clip, step=step)
+
+    assert in_database
+    assert sorted(in_database) == sorted(_measures_streamed(now=NOW, clip=clip, step=step))
