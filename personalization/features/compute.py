@@ -10,6 +10,7 @@ from typing import Any, TextIO
 from django.db import transaction
 from tqdm import tqdm
 
+from config.bulk import rows_upsert
 from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from personalization.features.aggregates import Aggregate, Weighing, aggregates
@@ -104,8 +105,8 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
     with transaction.atomic():
         refused = set(ids).difference(allowed)  # no consent, merged or gone
         VisitorFeatures.objects.filter(visitor_id__in=refused).delete()
-        VisitorFeatures.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["visitor"], update_fields=UPDATE_FIELDS
+        rows_upsert(
+            VisitorFeatures, rows, unique_fields=["visitor"], update_fields=UPDATE_FIELDS
         )
     return {
         "computed": len(rows),

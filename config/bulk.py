@@ -1,0 +1,58 @@
+"""Writing many rows at once: `rows_upsert`, PostgreSQL's COPY where it is there.
+
+`QuerySet.bulk_create` sends every value as a literal of one statement (Django binds
+parameters on the client), which for thousands of rows costs more than the database's own
+work. On PostgreSQL the rows go through COPY into a temporary table instead and one
+`INSERT … SELECT … ON CONFLICT` moves them into place; elsewhere (SQLite for `make run`) this
+is `bulk_create` with the same conflict handling. Values are taken from the rows as they are
+(no `pre_save`: fill defaults and times in before). Cost: four statements per call on
+PostgreSQL whatever the number of rows (create the temporary table, copy, insert, drop);
+memory holds the rows given.
+"""
+
+from collections.abc import Sequence
+
+from django.db import connection, models, transaction
+
+__all__ = ["rows_upsert"]
+
+
+def rows_upsert(
+    model: type[models.Model],
+    rows: Sequence[models.Model],
+    *,
+    unique_fields: Sequence[str],
+    update_fields: Sequence[str] = (),
+) -> None:
+    """Insert `rows`; a row whose `unique_fields` are taken updates `update_fields` of the
+    row there, or is skipped when there are none. Primary keys are left to the database."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(
+            rows, batch_size=2_000, ignore_conflicts=not update_fields,
+            update_conflicts=bool(update_fields), unique_fields=unique_fields or None,
+            update_fields=update_fields or None,
+        )  # fmt: skip
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Every name below is a quoted table or column name from the model, never input.
+    table, staging = quote(meta.db_table), quote(f"staging_{meta.db_table}")
+    columns = ", ".join(quote(f.column) for f in fields)
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+    updated = [quote(meta.get_field(name).column) for name in update_fields]
+    assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
+    action = f"UPDATE SET {assignments}" if assignments else "NOTHING"
+    create = f"CREATE TEMPORARY TABLE {staging} AS SELECT {columns} FROM {table} WITH NO DATA"
+    insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(create)
+        with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+                )
+        cursor.execute(f"{insert} ON CONFLICT ({conflict}) DO {action}")
+        cursor.execute(f"DROP TABLE {staging}")
