@@ -8,8 +8,8 @@ The subject is re-seeded before every run, so that each erases the same rows. Th
 delete only the events, in one statement (`_raw_delete`, and `QuerySet.delete()`, which takes
 the same fast path while nothing cascades from events); the erasure also deletes or anonymizes
 the subject's other rows, writes its progress after every batch (`ERASE_BATCH_SIZE` rows) and
-runs each batch in its own transaction, so that a crash can resume and locks stay short. Peak memory is measured
-with tracemalloc in separate runs (it slows what it traces).
+runs each batch in its own transaction, so that a crash can resume and locks stay short. Peak
+memory is measured with tracemalloc in separate runs (it slows what it traces).
 """
 
 import os

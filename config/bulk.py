@@ -45,10 +45,10 @@ def rows_upsert(
     updated = [quote(meta.get_field(name).column) for name in update_fields]
     assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
     action = f"UPDATE SET {assignments}" if assignments else "NOTHING"
-    create = f"CREATE TEMPORARY TABLE {staging} AS SELECT {columns} FROM {table} WITH NO DATA"
+    empty = f"SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
     insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(create)
+        cursor.execute(f"CREATE TEMPORARY TABLE {staging} AS {empty}")
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(

@@ -105,9 +105,7 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
     with transaction.atomic():
         refused = set(ids).difference(allowed)  # no consent, merged or gone
         VisitorFeatures.objects.filter(visitor_id__in=refused).delete()
-        rows_upsert(
-            VisitorFeatures, rows, unique_fields=["visitor"], update_fields=UPDATE_FIELDS
-        )
+        rows_upsert(VisitorFeatures, rows, unique_fields=["visitor"], update_fields=UPDATE_FIELDS)
     return {
         "computed": len(rows),
         "skipped_consent": len(first_seen) - len(allowed),
