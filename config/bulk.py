@@ -12,7 +12,7 @@ memory holds the rows given.
 
 from collections.abc import Sequence
 
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 
 __all__ = ["rows_upsert"]
 
@@ -49,10 +49,11 @@ def rows_upsert(
     insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {staging} AS {empty}")
+        # The connection itself, not the proxy: each value would look it up again otherwise.
+        database = connections[connection.alias]
+        prepared = [(f.attname, f.get_db_prep_save) for f in fields]
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(
-                    [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
-                )
+                copy.write_row([prep(getattr(row, name), database) for name, prep in prepared])
         cursor.execute(f"{insert} ON CONFLICT ({conflict}) DO {action}")
         cursor.execute(f"DROP TABLE {staging}")

@@ -82,9 +82,16 @@ def aggregates(visitor_ids: Sequence[int], weighing: Weighing) -> dict[int, Aggr
     return aggregates_streamed(visitor_ids, weighing)
 
 
-def _item_profiles(visitor_ids: Sequence[int]) -> dict[int, tuple[str, frozenset[str]]]:
-    """Item id → (kind key, slugs of its tags and their ancestors) for the visitors' items."""
-    touched = Event.objects.filter(visitor_id__in=visitor_ids, item__isnull=False).values("item_id")
+def _item_profiles(
+    visitor_ids: Sequence[int], item_ids: Iterable[int] | None = None
+) -> dict[int, tuple[str, frozenset[str]]]:
+    """Item id → (kind key, slugs of its tags and their ancestors) for the visitors' items
+    (those of `item_ids` when the caller knows them already)."""
+    touched = (
+        Event.objects.filter(visitor_id__in=visitor_ids, item__isnull=False).values("item_id")
+        if item_ids is None
+        else item_ids
+    )
     rows = (
         ContentItem.objects.filter(pk__in=touched)
         .order_by()
@@ -190,19 +197,17 @@ SELECT e.visitor_id, e.item_id, SUM(
     ) ORDER BY e.occurred_at, e.id
 )
 FROM {event} e
-WHERE e.visitor_id = ANY(%(ids)s) AND e.item_id = ANY(%(items)s)
+WHERE e.visitor_id = ANY(%(ids)s) AND e.item_id IS NOT NULL
 GROUP BY e.visitor_id, e.item_id ORDER BY e.visitor_id, e.item_id
 """
 
 
 def aggregates_in_database(visitor_ids: Sequence[int], weighing: Weighing) -> dict[int, Aggregate]:
     """The aggregates from two aggregate queries on PostgreSQL: events stay in the database."""
-    items = _item_profiles(visitor_ids)
     types = sorted(weighing.weights)
     weights = " ".join(f"WHEN %(type_{n})s THEN %(weight_{n})s::float8" for n in range(len(types)))
     params = {
         "ids": list(visitor_ids),
-        "items": list(items),
         "custom": weighing.weights["custom"],
         "now": weighing.now,
         "half_life": weighing.half_life,
@@ -217,11 +222,13 @@ def aggregates_in_database(visitor_ids: Sequence[int], weighing: Weighing) -> di
     with connection.cursor() as cursor:
         cursor.execute(_TOTALS.format(event=table), params)
         found = dict(_totals(cursor.fetchall()))
-        if not items:
-            return found
         cursor.execute(_PER_ITEM.format(event=table, weights=weights), params)
-        for pk, rows in groupby(cursor.fetchall(), key=itemgetter(0)):
-            found[pk].tags, found[pk].kinds = _interests((row[1:] for row in rows), items)
+        per_item = cursor.fetchall()
+    items = _item_profiles(visitor_ids, {item_id for _, item_id, _ in per_item})
+    # Rows of items deleted, or events stored, between the queries are left out.
+    known = (row for row in per_item if row[1] in items and row[0] in found)
+    for pk, rows in groupby(known, key=itemgetter(0)):
+        found[pk].tags, found[pk].kinds = _interests((row[1:] for row in rows), items)
     return found
 
 
