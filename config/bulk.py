@@ -21,16 +21,17 @@ def rows_upsert(
     model: type[models.Model],
     rows: Sequence[models.Model],
     *,
-    unique_fields: Sequence[str],
+    unique_fields: Sequence[str] = (),
     update_fields: Sequence[str] = (),
 ) -> None:
     """Insert `rows`; a row whose `unique_fields` are taken updates `update_fields` of the
-    row there, or is skipped when there are none. Primary keys are left to the database."""
+    row there, or is skipped when there are none. Without `unique_fields` a conflict fails the
+    call, as a plain insert would. Primary keys are left to the database."""
     if not rows:
         return
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(
-            rows, batch_size=2_000, ignore_conflicts=not update_fields,
+            rows, batch_size=2_000, ignore_conflicts=bool(unique_fields) and not update_fields,
             update_conflicts=bool(update_fields), unique_fields=unique_fields or None,
             update_fields=update_fields or None,
         )  # fmt: skip
@@ -55,5 +56,5 @@ def rows_upsert(
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([prep(getattr(row, name), database) for name, prep in prepared])
-        cursor.execute(f"{insert} ON CONFLICT ({conflict}) DO {action}")
+        cursor.execute(f"{insert} ON CONFLICT ({conflict}) DO {action}" if conflict else insert)
         cursor.execute(f"DROP TABLE {staging}")
