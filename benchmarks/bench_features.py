@@ -5,10 +5,13 @@ it a throwaway PostgreSQL through DATABASE_URL; without one it uses SQLite. Eith
 in a test database of its own, created here and destroyed at the end.
 
 The baseline is one GROUP BY over the same events (count, last time, sum of values per visitor):
-the least any per-visitor computation has to read. Features read the events once more for the
-population statistics, stream them per chunk, work out sessions, decay and tag ancestry in
-Python and upsert one row per visitor, so the ratio is the price of those features. Queries grow
-with chunks (visitors / chunk size), not with visitors; peak memory with the chunk size.
+the least any per-visitor computation has to read. On PostgreSQL features read the events once
+more for the population statistics, then per chunk twice in aggregate queries (sessions by a
+window function, money, event types; decayed weights per visitor and item), add the items'
+weights up per tag and kind in Python, check consent (a cold cache here: `fresh` empties it) and
+upsert one row per visitor through COPY; so the ratio is the price of those features. On SQLite
+the chunk's events are streamed through Python instead. Queries grow with chunks (visitors /
+chunk size), not with visitors; peak memory with the chunk size.
 """
 
 import os

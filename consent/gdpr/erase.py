@@ -7,9 +7,12 @@ consistent state that the next run finishes: the plan (visitor and user pks, sal
 identifier) is stored when the run starts, finished models are skipped and every step is
 idempotent.
 
-Cost: per batch one indexed select of the pk closing the batch, one delete or update of the pk
-range and one progress write; memory stays flat whatever the number of rows. 100,000 events at
-5,000 per batch are 21 batches (the last one finds the rest, maybe nothing).
+Cost per model: one select of the pks closing the batches (every `batch_size`-th of the
+subject's rows by pk: one scan of them, a row per batch back), then per batch one delete or
+update of its pk range and one progress write when it changed anything; a model without rows
+of the subject costs two statements. Memory holds a pk per batch (and a batch of rows when
+something cascades from the model); events go in the database. 100,000 events at 50,000 a
+batch are 3 deletes (the last one finds the rest, maybe nothing): about 1.5 plain deletes.
 """
 
 from collections.abc import Callable, Collection
@@ -17,7 +20,8 @@ from collections.abc import Callable, Collection
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet, Value, Window
+from django.db.models.functions import Mod, RowNumber
 from django.utils import timezone
 from rest_framework import status
 
@@ -27,7 +31,8 @@ from consent.gdpr.subjects import subject_resolve
 from consent.models import DataSubjectRequest
 from consent.registry import DELETE, PersonalData, Subject, cache_keys, declarations
 
-ERASE_BATCH_SIZE = 5_000
+# One delete of 50,000 events takes some 50 ms: transactions and row locks stay short.
+ERASE_BATCH_SIZE = 50_000
 Status = DataSubjectRequest.Status
 Progress = Callable[[str, int], None]
 
@@ -88,8 +93,8 @@ def erase_batch(
 ) -> int:
     """Erase the subject's rows of one model with `after` < pk <= `upto` (None: unbounded).
 
-    A pk range rather than a list of 5,000 pks: the same rows, in a statement the database
-    plans and runs in a fraction of the time. Returns how many rows of the model changed.
+    A pk range rather than a list of pks: the same rows, in a statement the database plans
+    and runs in a fraction of the time. Returns how many rows of the model changed.
     """
     model = declaration.model
     rows = declaration.queryset(subject)
@@ -103,6 +108,13 @@ def erase_batch(
     if declaration.eraser is not None:
         return declaration.eraser(rows, subject)
     return rows.update(**declaration.anonymize)
+
+
+def batch_bounds(rows: QuerySet, batch_size: int) -> list[int]:
+    """The pks closing full batches of `rows` by pk: every `batch_size`-th, in one scan."""
+    turn = Mod(Window(RowNumber(), order_by=F("pk").asc()), Value(batch_size))
+    numbered = rows.order_by().annotate(turn=turn)
+    return list(numbered.filter(turn=0).order_by("pk").values_list("pk", flat=True))
 
 
 def _plan(request: DataSubjectRequest) -> Subject | None:
@@ -133,22 +145,19 @@ def _erase_model(
 ) -> None:
     label = declaration.model._meta.label
     counts = request.progress["counts"]
-    rows = declaration.queryset(subject).order_by("pk").values_list("pk", flat=True)
+    # The last batch is unbounded: it takes the rest, rows stored since the bounds included.
+    bounds: list[int | None] = [*batch_bounds(declaration.queryset(subject), batch_size), None]
     after = None
-    while True:
-        # The pk closing this batch, found without fetching the batch's pks; none: the rest.
-        pending = rows if after is None else rows.filter(pk__gt=after)
-        upto = next(iter(pending[batch_size - 1 : batch_size]), None)
+    for upto in bounds:
         with transaction.atomic():
             erased = erase_batch(declaration, subject, after=after, upto=upto)
             counts[label] = counts.get(label, 0) + erased
             if upto is None:
                 request.progress["done"].append(label)
-            request.save(update_fields=["progress"])
+            if erased:  # nothing changed: a later run would find nothing either
+                request.save(update_fields=["progress"])
         if on_progress is not None:
             on_progress(label, counts[label])
-        if upto is None:
-            return
         after = upto
 
 

@@ -20,6 +20,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from tqdm import tqdm
 
+from config.bulk import rows_upsert
 from config.errors import ImportRowError
 from content.cache import content_version_bump
 from content.html import summarize
@@ -39,7 +40,6 @@ from content.transfer.tags import TagPath, tags_resolve
 
 BATCH_SIZE = 2000
 # Tag links are two integers each: many per item still fit one statement.
-LINK_BATCH_SIZE = 10 * BATCH_SIZE
 REVISION_NOTE = "imported"
 TagLink = ContentItem.tags.through
 # The columns an import compares and writes, by model field (`kind` is compared by id).
@@ -272,13 +272,13 @@ def _tag_links_write(created: list[_Tagged], changed: list[_Tagged], retagged: l
     if retagged:
         TagLink.objects.filter(contentitem_id__in=retagged).delete()
     retagged_ids = set(retagged)
-    TagLink.objects.bulk_create(
+    rows_upsert(
+        TagLink,
         [
             TagLink(contentitem_id=item.pk, tag_id=tag_id)
             for item, tags in created + [(i, t) for i, t in changed if i.pk in retagged_ids]
             for tag_id in tags
         ],
-        batch_size=LINK_BATCH_SIZE,
     )
 
 
@@ -359,7 +359,8 @@ def _revisions_create(created: list[_Tagged], changed: list[_Tagged]) -> None:
             .annotate(last=Max("number"))
             .values_list("item", "last")
         )
-    ContentRevision.objects.bulk_create(
+    rows_upsert(
+        ContentRevision,
         [
             ContentRevision(
                 item=item,
@@ -369,5 +370,4 @@ def _revisions_create(created: list[_Tagged], changed: list[_Tagged]) -> None:
             )
             for item, tags in created + changed
         ],
-        batch_size=BATCH_SIZE,
     )

@@ -10,6 +10,7 @@ from operator import itemgetter
 from typing import Any
 
 import numpy as np
+from django.db import connection
 from django.db.models import DecimalField, F, Max, QuerySet, Sum, Value
 from django.db.models.functions import Least, Mod
 from django.db.models.lookups import Exact
@@ -82,11 +83,28 @@ def _purchase_clip() -> Decimal | None:
 
 
 def population_stats(*, now: datetime | None = None) -> PopulationStats:
-    """The purchase clip bound and RFM quintile edges for a run; six queries, once per run."""
+    """The purchase clip bound and RFM quintile edges for a run; a few queries, once per run."""
     now = now or timezone.now()
     clip = _purchase_clip()
     visitors = Visitor.objects.filter(merged_into__isnull=True).count()
     step = math.ceil(visitors / SAMPLE_SIZE) if visitors else 1
+    measure = _measures_in_database if connection.vendor == "postgresql" else _measures_streamed
+    measures = measure(now=now, clip=clip, step=step)
+    return PopulationStats(
+        now=now,
+        visitors=visitors,
+        purchase_clip=clip,
+        recency_edges=quintile_edges([age_days(now, last) for last, _, _ in measures]),
+        frequency_edges=quintile_edges([sessions for _, sessions, _ in measures]),
+        monetary_edges=quintile_edges([float(cents(money)) for _, _, money in measures]),
+    )
+
+
+Measures = list[tuple[datetime, int, Decimal | None]]  # per visitor: last event, sessions, money
+
+
+def _measures_streamed(*, now: datetime, clip: Decimal | None, step: int) -> Measures:
+    """Last event, sessions_90d and clipped 90-day purchases per sampled visitor with events."""
     events = _sampled(
         Event.objects.filter(visitor__merged_into__isnull=True).order_by(), "visitor_id", step
     )
@@ -113,11 +131,36 @@ def population_stats(*, now: datetime | None = None) -> PopulationStats:
         .annotate(total=Sum(value, output_field=MONEY))
         .values_list("visitor_id", "total")
     )
-    return PopulationStats(
-        now=now,
-        visitors=visitors,
-        purchase_clip=clip,
-        recency_edges=quintile_edges([age_days(now, t) for t in last.values()]),
-        frequency_edges=quintile_edges([sessions.get(v, 0) for v in last]),
-        monetary_edges=quintile_edges([float(cents(money.get(v))) for v in last]),
-    )
+    return [(at, sessions.get(v, 0), money.get(v)) for v, at in last.items()]
+
+
+_MEASURES = """
+WITH events AS (
+    SELECT e.visitor_id, e.type, e.value, e.occurred_at,
+           e.occurred_at - LAG(e.occurred_at) OVER (
+               PARTITION BY e.visitor_id ORDER BY e.occurred_at
+           ) AS since_previous
+    FROM {event} e JOIN {visitor} v ON v.id = e.visitor_id
+    WHERE v.merged_into_id IS NULL AND e.visitor_id %% %(step)s = 0
+)
+SELECT MAX(occurred_at),
+       COUNT(*) FILTER (
+           WHERE (since_previous IS NULL OR since_previous >= %(gap)s) AND occurred_at > %(since)s
+       ),
+       SUM(LEAST(value, %(clip)s::numeric)) FILTER (
+           WHERE type = %(purchase)s AND value IS NOT NULL AND occurred_at > %(since)s
+       )
+FROM events GROUP BY visitor_id
+"""
+
+
+def _measures_in_database(*, now: datetime, clip: Decimal | None, step: int) -> Measures:
+    """The same measures from one aggregate query on PostgreSQL (a window finds sessions)."""
+    sql = _MEASURES.format(event=Event._meta.db_table, visitor=Visitor._meta.db_table)
+    params = {
+        "step": step, "gap": session_gap(), "since": now - timedelta(days=90), "clip": clip,
+        "purchase": PURCHASE,
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

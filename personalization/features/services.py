@@ -33,12 +33,15 @@ so that chunks on different workers score against the same scale:
   always share a score. A small population still gets edges by interpolation: two visitors score
   1 and 5; one visitor (or everyone equal) gets f = m = 1 and r = 5.
 
-Cost of a run: the statistics run six queries (two over purchases, a GROUP BY over all events,
-a streamed read of 90 days of events and a GROUP BY of their purchases, for the sampled visitors)
-and hold at most 100,000 values per measure. A chunk of C visitors runs 5 queries (SQLite splits
-the upsert by its parameter limit) plus at most 3 for consent, whatever C; it streams the chunk's
-events ordered by visitor, so memory holds C feature rows, the tags of the items its visitors
-touched and one visitor's events at a time. Time grows with the events read.
+Cost of a run: the statistics run four queries on PostgreSQL (two over purchases, a count of
+visitors and one aggregate query with a window over the sampled visitors' events) and hold at
+most 100,000 values per measure; elsewhere they stream 90 days of events through Python. A chunk
+of C visitors runs a fixed number of queries whatever C: the visitors, consent (at most 3), two
+aggregate queries over the chunk's events and the items' tags (`aggregates`), a delete of
+refused visitors' rows and the upsert (COPY into a staging table and one insert on PostgreSQL,
+`config.bulk`). Nothing but a row per visitor and one per (visitor, item) leaves the database,
+so memory holds C feature rows and those sums; time grows with the events read. SQLite streams
+the chunk's events ordered by visitor instead, holding one visitor's events at a time.
 """
 
 from personalization.features.compute import (

@@ -3,8 +3,9 @@
 Cost of `events_ingest`: a fixed number of queries whatever the number of events — the visitors
 (one select; an insert and a select more when some are new), the items (one select), consent
 (`consent_states`: one cache read, three selects on a miss), the sender's event ids stored before
-(one select on the (source, event id) index), one insert of events and one update of the
-visitors. Memory holds the events passed in.
+(one select on the (source, event id) index), the insert of events (on PostgreSQL COPY into a
+staging table and one insert from it: `config.bulk.rows_upsert`) and one update of the visitors.
+Memory holds the events passed in.
 """
 
 import hashlib
@@ -22,6 +23,7 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.bulk import rows_upsert
 from consent.purposes import ANALYTICS
 from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
@@ -194,7 +196,8 @@ def _events_store(
         for event_id, (event, owner) in pending.items()
         if event_id not in existing
     ]
-    Event.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
+    # A concurrent request may store one of these ids meanwhile: the database skips it then.
+    rows_upsert(Event, new, unique_fields=["source", "event_id"])
     snapshots_invalidate(event.visitor_id for event in new if event.item_id is not None)
     _visitors_seen(new)
     return new
