@@ -350,6 +350,11 @@ CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
 # The public origin of tracked links (`/t/<token>`) in email blocks and API answers, e.g.
 # "https://tailor.example.com"; empty: the host the API was called on.
 TAILOR_TRACKING_BASE_URL = env.str("TAILOR_TRACKING_BASE_URL", default="")
+# Webhooks (README "Triggers and webhooks"). Secrets are encrypted with SECRET_KEY unless set.
+TAILOR_WEBHOOK_SECRET_KEY = env.str("TAILOR_WEBHOOK_SECRET_KEY", default="")
+TAILOR_WEBHOOK_ALLOW_PRIVATE = env.bool("TAILOR_WEBHOOK_ALLOW_PRIVATE", default=False)
+TAILOR_WEBHOOK_TIMEOUT_SECONDS = env.float("TAILOR_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+TAILOR_WEBHOOK_RETRY_HOURS = env.float("TAILOR_WEBHOOK_RETRY_HOURS", default=24.0)
 
 # --- Metrics --------------------------------------------------------------------------------
 # /metrics (config/metrics.py) answers these addresses or networks, and anyone sending

@@ -33,6 +33,7 @@ class PersonalizationConfig(AppConfig):
         self.demo_register()
         self.packages_register()
         self.runs_register()
+        self.triggers_register()
 
     @staticmethod
     def packages_register() -> None:
@@ -48,6 +49,18 @@ class PersonalizationConfig(AppConfig):
         merge_participant_register("segment memberships", memberships_follow_merge)
         attribute_source_register("clusters", visitor_clusters_many)
         attribute_source_register("scores", visitor_scores_many)
+
+    @staticmethod
+    def triggers_register() -> None:
+        """Triggers sit on top: they listen to ingest, segment runs and score runs below."""
+        from personalization.scores.services import score_change_register
+        from personalization.segments.services import membership_change_register
+        from personalization.triggers import listeners
+        from personalization.visitors.events import ingest_listener_register
+
+        ingest_listener_register("triggers", listeners.events_stored)
+        membership_change_register("triggers", listeners.memberships_changed)
+        score_change_register("triggers", listeners.scores_switched)
 
     @staticmethod
     def runs_register() -> None:

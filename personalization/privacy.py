@@ -2,6 +2,7 @@
 
 from consent import registry
 from consent.purposes import ANALYTICS, PERSONALIZATION
+from personalization.triggers import privacy as triggers_privacy
 
 registry.register(
     "personalization.Visitor",
@@ -82,3 +83,5 @@ registry.register(
     # Runs hold metrics over many visitors and fitted models, no link to anyone.
     description="Predicted probabilities (churn, purchase) a score run gave the visitor.",
 )
+
+__all__ = ["triggers_privacy"]  # triggers declare their deliveries, watches and cooldowns

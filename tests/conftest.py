@@ -29,6 +29,7 @@ MIGRATION_DATA = [
     ("consent.migrations.0002_default_purposes", "create_purposes"),
     ("consent.migrations.0005_privacy_officer_permissions", "grant_privacy_officer"),
     ("experiments.migrations.0002_roles", "grant_roles"),
+    ("personalization.migrations.0012_triggers", "grant_trigger_roles"),
 ]
 
 
@@ -57,9 +58,11 @@ def _fresh_process_caches(request) -> Iterator[None]:
     """
     from consent.selectors import consent_config_clear, purposes
     from personalization.segments.selectors import segments_cache_clear
+    from personalization.triggers.selectors import triggers_cache_clear
 
     segments_cache_clear()
     consent_config_clear()
+    triggers_cache_clear()
     marker = request.node.get_closest_marker("django_db")
     if (
         marker is not None
@@ -74,6 +77,7 @@ def _fresh_process_caches(request) -> Iterator[None]:
     yield
     segments_cache_clear()
     consent_config_clear()
+    triggers_cache_clear()
 
 
 @pytest.fixture(autouse=True)
