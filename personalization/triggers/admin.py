@@ -25,6 +25,12 @@ SECRET_TEMPLATE = "admin/personalization/webhookendpoint/secret.html"  # noqa: S
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(
+        max_length=500,
+        assume_scheme="https",
+        help_text=WebhookEndpoint._meta.get_field("url").help_text,
+    )
+
     class Meta:
         model = WebhookEndpoint
         fields = ["name", "url", "is_active", "include_facts", "include_blocks", "rate_per_second"]
