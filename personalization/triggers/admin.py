@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.html import format_html
 
 from consent.models import Purpose
@@ -48,7 +49,8 @@ def _show_secrets(request, rows: list[tuple[WebhookEndpoint, str]], title: str):
     """A page showing new secrets once; nothing of it is stored in a cookie or the session."""
     context = {"title": title, "rows": rows, "opts": WebhookEndpoint._meta}
     response = TemplateResponse(request, SECRET_TEMPLATE, context)
-    response["Cache-Control"] = "no-store"
+    add_never_cache_headers(response)
+    patch_cache_control(response, no_store=True)
     return response
 
 
