@@ -139,5 +139,7 @@ class PersonalizationConfig(AppConfig):
         """Demo visitors with histories, after content's demo catalogue they refer to."""
         from content import registry
         from personalization.demo import visitors_demo_seed
+        from personalization.triggers.demo import triggers_demo_seed
 
         registry.demo_seeder_register("visitors", visitors_demo_seed, order=200)
+        registry.demo_seeder_register("triggers", triggers_demo_seed, order=250)

@@ -51,7 +51,8 @@ def test_erasure_deletes_the_visitors_pending_deliveries_attempts_watches_and_co
 
     for model, path in (
         (Delivery, "visitor__external_id"), (TriggerWatch, "visitor__external_id"),
-        (TriggerCooldown, "visitor__external_id"), (DeliveryAttempt, "delivery__visitor__external_id"),
+        (TriggerCooldown, "visitor__external_id"),
+        (DeliveryAttempt, "delivery__visitor__external_id"),
     ):  # fmt: skip
         assert not model.objects.filter(**{path: "alice-crm"}).exists()
         assert model.objects.filter(**{path: "bob-crm"}).exists()
