@@ -95,8 +95,11 @@ def _rate_allows(endpoint: WebhookEndpoint, now: datetime) -> bool:
     """One more request this second within the endpoint's rate (a counter in the cache)."""
     key = f"tailor:webhook-rate:{endpoint.pk}:{int(now.timestamp())}"
     try:
-        cache.add(key, 0, timeout=5)
-        return cache.incr(key) <= endpoint.rate_per_second
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the first request of this second
+            count = 1 if cache.add(key, 1, timeout=5) else cache.incr(key)
+        return count <= endpoint.rate_per_second
     except Exception:  # the cache is down: sending matters more than the limit
         logger.warning("Webhook rate limit not applied: the cache did not answer")
         return True
@@ -153,9 +156,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> Outcome |
 def _judge(delivery: Delivery, answer: Answer, now: datetime) -> Outcome:
     status, endpoint = answer.status, delivery.endpoint
     if status is not None and 200 <= status < 300:
-        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
-            failure_streak=0, circuit_open_until=None
-        )
+        if endpoint.failure_streak or endpoint.circuit_open_until:  # close the circuit
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+                failure_streak=0, circuit_open_until=None
+            )
         return _finish(delivery, Status.SUCCEEDED, now, code=status)
     if status == 410:
         WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
