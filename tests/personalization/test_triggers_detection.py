@@ -106,6 +106,34 @@ def test_a_score_crossing_its_threshold_fires_only_for_visitors_who_crossed(endp
     assert facts(receiver)[0] | {"previous": 0.4, "current": 0.85} == facts(receiver)[0]
 
 
+def score_run_serving(probabilities: dict) -> None:
+    """A new run with these churn scores becomes current, its listeners' work done."""
+    run = ScoreRun.objects.create(status=ScoreRun.Status.FINISHED, targets=["churn"], score=0.8)
+    VisitorScore.objects.bulk_create(
+        VisitorScore(run=run, visitor=v, target="churn", probability=p)
+        for v, p in probabilities.items()
+    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        score_run_make_current(run=run)
+
+
+def test_a_score_trigger_fires_once_per_cooldown_however_often_the_score_crosses(
+    endpoint, receiver
+):
+    TriggerFactory(
+        kind=Trigger.Kind.SCORE_CROSSES, score_target="churn", threshold=0.7,
+        endpoints=[endpoint],
+    )  # fmt: skip
+    reload_triggers()
+    visitor = consenting_visitor("crm-20")
+    scores_current({visitor: {"churn": 0.1}})
+
+    for churn in (0.8, 0.2, 0.9):  # up, down, up again within the day's cooldown
+        score_run_serving({visitor: churn})
+
+    assert [f["current"] for f in facts(receiver)] == [0.8]
+
+
 @pytest.fixture
 def abandoned_cart(endpoint):
     trigger = TriggerFactory(
