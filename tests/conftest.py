@@ -51,14 +51,15 @@ def _migration_data_in_transactional_tests(request) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches(request) -> Iterator[None]:
-    """Segments, purposes and policies are cached per process; a rolled-back test leaves none.
+    """Segments, purposes, policies and triggers are cached per process; a rolled-back test
+    leaves none.
 
-    Purposes and policies are loaded again before a database test starts, so that a test that
-    counts queries does not count this process-wide warm-up.
+    Purposes, policies and trigger definitions are loaded again before a database test starts,
+    so that a test that counts queries does not count this process-wide warm-up.
     """
     from consent.selectors import consent_config_clear, purposes
     from personalization.segments.selectors import segments_cache_clear
-    from personalization.triggers.selectors import triggers_cache_clear
+    from personalization.triggers.selectors import trigger_definitions, triggers_cache_clear
 
     segments_cache_clear()
     consent_config_clear()
@@ -74,6 +75,7 @@ def _fresh_process_caches(request) -> Iterator[None]:
     ):
         request.getfixturevalue("db")
         purposes()
+        trigger_definitions()
     yield
     segments_cache_clear()
     consent_config_clear()
