@@ -94,3 +94,32 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def logging_config(*, level: str, fmt: str) -> dict:
+    """Django's LOGGING: one console handler writing `fmt` ("json" or "plain") lines that carry
+    the request id; an unreachable database is one line a request, not a traceback."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {"()": "config.logs.JsonFormatter"},
+        },
+        "filters": {
+            "request_id": {"()": "config.logs.RequestIdFilter"},
+            "database_unavailable": {"()": "config.logs.DatabaseUnavailableFilter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": fmt,
+                "filters": ["request_id"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            "django.request": {"filters": ["database_unavailable"]},
+        },
+    }

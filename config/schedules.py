@@ -21,6 +21,20 @@ class DefaultSchedule:
 
 DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
     DefaultSchedule(
+        name="Send webhook deliveries that are due",
+        task="tailor.webhook_deliveries_due",
+        description="Every 10 seconds: queues webhook deliveries whose retry is due or whose "
+        "worker was lost, and deletes finished ones older than 30 days.",
+        every_seconds=10,
+    ),
+    DefaultSchedule(
+        name="Fire triggers for events not followed in time",
+        task="tailor.triggers_watches_due",
+        description="Every minute: abandoned carts and other events not followed by the "
+        "expected one within the trigger's time fire their trigger.",
+        every_seconds=60,
+    ),
+    DefaultSchedule(
         name="Restart runs whose worker was lost",
         task="tailor.reap_stale_runs",
         description="Every minute: runs (features, segments, clusters, recommendations, scores) "

@@ -14,6 +14,7 @@ from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.client_ip import trusted_networks
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -352,6 +353,11 @@ CORS_ALLOW_CREDENTIALS = env.bool("CORS_ALLOW_CREDENTIALS", default=False)
 # The public origin of tracked links (`/t/<token>`) in email blocks and API answers, e.g.
 # "https://tailor.example.com"; empty: the host the API was called on.
 TAILOR_TRACKING_BASE_URL = env.str("TAILOR_TRACKING_BASE_URL", default="")
+# Webhooks (README "Triggers and webhooks"). Secrets are encrypted with SECRET_KEY unless set.
+TAILOR_WEBHOOK_SECRET_KEY = env.str("TAILOR_WEBHOOK_SECRET_KEY", default="")
+TAILOR_WEBHOOK_ALLOW_PRIVATE = env.bool("TAILOR_WEBHOOK_ALLOW_PRIVATE", default=False)
+TAILOR_WEBHOOK_TIMEOUT_SECONDS = env.float("TAILOR_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+TAILOR_WEBHOOK_RETRY_HOURS = env.float("TAILOR_WEBHOOK_RETRY_HOURS", default=24.0)
 
 # --- Metrics --------------------------------------------------------------------------------
 # /metrics (config/metrics.py) answers these addresses or networks, and anyone sending
@@ -371,27 +377,4 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
 if LOG_FORMAT not in {"json", "plain"}:
     raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'plain'")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "config.logs.JsonFormatter"},
-    },
-    "filters": {
-        "request_id": {"()": "config.logs.RequestIdFilter"},
-        "database_unavailable": {"()": "config.logs.DatabaseUnavailableFilter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.db.backends": {"level": "INFO"},
-        "django.request": {"filters": ["database_unavailable"]},
-    },
-}
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -33,6 +33,7 @@ class PersonalizationConfig(AppConfig):
         self.demo_register()
         self.packages_register()
         self.runs_register()
+        self.triggers_register()
 
     @staticmethod
     def packages_register() -> None:
@@ -50,6 +51,18 @@ class PersonalizationConfig(AppConfig):
         merge_participant_register("scores", scores_follow_merge)
         attribute_source_register("clusters", visitor_clusters_many)
         attribute_source_register("scores", visitor_scores_many)
+
+    @staticmethod
+    def triggers_register() -> None:
+        """Triggers sit on top: they listen to ingest, segment runs and score runs below."""
+        from personalization.scores.services import score_change_register
+        from personalization.segments.services import membership_change_register
+        from personalization.triggers import listeners
+        from personalization.visitors.events import ingest_listener_register
+
+        ingest_listener_register("triggers", listeners.events_stored)
+        membership_change_register("triggers", listeners.memberships_changed)
+        score_change_register("triggers", listeners.scores_switched)
 
     @staticmethod
     def runs_register() -> None:
@@ -128,5 +141,7 @@ class PersonalizationConfig(AppConfig):
         """Demo visitors with histories, after content's demo catalogue they refer to."""
         from content import registry
         from personalization.demo import visitors_demo_seed
+        from personalization.triggers.demo import triggers_demo_seed
 
         registry.demo_seeder_register("visitors", visitors_demo_seed, order=200)
+        registry.demo_seeder_register("triggers", triggers_demo_seed, order=250)

@@ -10,11 +10,20 @@ from personalization.segments.models import (
     SegmentRun,
     SegmentSizeSnapshot,
 )
+from personalization.triggers.models import (
+    Delivery,
+    DeliveryAttempt,
+    Trigger,
+    TriggerCooldown,
+    TriggerWatch,
+    WebhookEndpoint,
+)
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
 
 __all__ = [
-    "Cluster", "ClusterMembership", "ClusterRun", "Event", "FeatureRun", "Impression",
-    "ModelRun", "Recommendation", "ScoreRun", "Segment", "SegmentMembership", "SegmentRun",
-    "SegmentSizeSnapshot", "SimilarItem", "Visitor", "VisitorFeatures", "VisitorMerge",
-    "VisitorScore",
+    "Cluster", "ClusterMembership", "ClusterRun", "Delivery", "DeliveryAttempt", "Event",
+    "FeatureRun", "Impression", "ModelRun", "Recommendation", "ScoreRun", "Segment",
+    "SegmentMembership", "SegmentRun",
+    "SegmentSizeSnapshot", "SimilarItem", "Trigger", "TriggerCooldown", "TriggerWatch",
+    "Visitor", "VisitorFeatures", "VisitorMerge", "VisitorScore", "WebhookEndpoint",
 ]  # fmt: skip

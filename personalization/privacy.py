@@ -2,6 +2,7 @@
 
 from consent import registry
 from consent.purposes import ANALYTICS, PERSONALIZATION
+from personalization.triggers import privacy as triggers_privacy
 from personalization.visitors.snapshots import snapshot_cache_keys, snapshot_token_key
 
 registry.register(
@@ -87,3 +88,5 @@ registry.register(
 # their consent makes it stale (it is rebuilt under the new state).
 registry.register_cache_keys(lambda subject: snapshot_cache_keys(subject.visitor_ids))
 registry.register_consent_cache_keys(lambda ids: [snapshot_token_key(pk) for pk in ids])
+
+__all__ = ["triggers_privacy"]  # triggers declare their deliveries, watches and cooldowns

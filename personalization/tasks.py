@@ -25,6 +25,13 @@ from personalization.scores.tasks import (
     finish_scores,
 )
 from personalization.segments.tasks import compute_segments, compute_segments_chunk, finish_segments
+from personalization.triggers.tasks import (
+    triggers_events_match,
+    triggers_fire,
+    triggers_watches_due,
+    webhook_deliver,
+    webhook_deliveries_due,
+)
 from personalization.visitors.tasks import delete_expired_events
 
 __all__ = [
@@ -33,5 +40,6 @@ __all__ = [
     "compute_scores_chunk", "compute_segments", "compute_segments_chunk",
     "delete_expired_events", "fail_clusters", "fail_recommendations", "fail_scores",
     "finish_clusters", "finish_clusters_if_last", "finish_recommendations", "finish_scores",
-    "finish_segments",
+    "finish_segments", "triggers_events_match", "triggers_fire", "triggers_watches_due",
+    "webhook_deliver", "webhook_deliveries_due",
 ]  # fmt: skip

@@ -30,6 +30,7 @@ MIGRATION_DATA = [
     ("consent.migrations.0005_privacy_officer_permissions", "grant_privacy_officer"),
     ("experiments.migrations.0002_roles", "grant_roles"),
     ("personalization.migrations.0012_analyst_reads_runs", "grant_analyst"),
+    ("personalization.migrations.0013_triggers", "grant_trigger_roles"),
 ]
 
 
@@ -51,16 +52,19 @@ def _migration_data_in_transactional_tests(request) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches(request) -> Iterator[None]:
-    """Segments, purposes and policies are cached per process; a rolled-back test leaves none.
+    """Segments, purposes, policies and triggers are cached per process; a rolled-back test
+    leaves none.
 
-    Purposes and policies are loaded again before a database test starts, so that a test that
-    counts queries does not count this process-wide warm-up.
+    Purposes, policies and trigger definitions are loaded again before a database test starts,
+    so that a test that counts queries does not count this process-wide warm-up.
     """
     from consent.selectors import consent_config_clear, purposes
     from personalization.segments.selectors import segments_cache_clear
+    from personalization.triggers.selectors import trigger_definitions, triggers_cache_clear
 
     segments_cache_clear()
     consent_config_clear()
+    triggers_cache_clear()
     marker = request.node.get_closest_marker("django_db")
     if (
         marker is not None
@@ -72,9 +76,11 @@ def _fresh_process_caches(request) -> Iterator[None]:
     ):
         request.getfixturevalue("db")
         purposes()
+        trigger_definitions()
     yield
     segments_cache_clear()
     consent_config_clear()
+    triggers_cache_clear()
 
 
 @pytest.fixture(autouse=True)

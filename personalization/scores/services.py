@@ -20,6 +20,7 @@ import logging
 import pickle
 import time
 import zlib
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TextIO
 
@@ -47,6 +48,19 @@ TRAINED_FIELDS = [
     "metrics", "calibration", "importance", "score", "artifact", "training_rows",
     "visitors_count", "chunks_total", "status", "cutoff", "evaluated_at",
 ]  # fmt: skip
+
+
+# What follows a new current run, registered by packages above (from `AppConfig.ready()`):
+# listener(previous_run_id=…, run_id=…), called inside the switch's transaction while the
+# previous run's scores still exist (they are deleted right after), e.g. to find visitors whose
+# score crossed a threshold. It must queue what it finds, not act on it inline.
+ScoreListener = Callable[..., object]
+_score_listeners: dict[str, ScoreListener] = {}
+
+
+def score_change_register(name: str, listener: ScoreListener) -> None:
+    """Have `listener(previous_run_id=, run_id=)` called when a run becomes current."""
+    _score_listeners[name] = listener
 
 
 class ScoreError(ApplicationError):
@@ -208,6 +222,10 @@ def score_run_finish(*, run_id: int, force: bool = False) -> ScoreRun:
 
 def score_run_make_current(*, run: ScoreRun, forced: bool = False) -> None:
     """Serve this run's scores from now on; older runs' scores are deleted."""
+    previous = ScoreRun.objects.filter(is_current=True).exclude(pk=run.pk).first()
+    if previous is not None:
+        for listener in _score_listeners.values():
+            listener(previous_run_id=previous.pk, run_id=run.pk)
     ScoreRun.objects.filter(is_current=True).exclude(pk=run.pk).update(is_current=False)
     ScoreRun.objects.filter(pk=run.pk).update(is_current=True, forced=forced)
     run.is_current, run.forced = True, forced

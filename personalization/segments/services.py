@@ -18,7 +18,7 @@ import logging
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
 from typing import Any, TextIO
@@ -46,6 +46,25 @@ logger = logging.getLogger(__name__)
 
 RULE = Segment.Kind.RULE.value
 BATCH = 5000
+
+
+# What follows membership changes, registered by packages above (from `AppConfig.ready()`):
+# listener(joined=[(visitor id, segment id), …], left=[…]), called inside the write's
+# transaction with the memberships just added and deleted. It must queue its work
+# (`transaction.on_commit`), not do it: it runs in every chunk of a segment run.
+MembershipListener = Callable[..., object]
+_membership_listeners: dict[str, MembershipListener] = {}
+
+
+def membership_change_register(name: str, listener: MembershipListener) -> None:
+    """Have `listener(joined=, left=)` called with every batch of membership changes."""
+    _membership_listeners[name] = listener
+
+
+def _memberships_changed(joined: list[tuple[int, int]], left: list[tuple[int, int]]) -> None:
+    if joined or left:
+        for listener in _membership_listeners.values():
+            listener(joined=joined, left=left)
 
 
 class SegmentError(ApplicationError):
@@ -138,7 +157,8 @@ def _memberships_rewrite(
 
     Only the difference is written, so that `since` keeps the day a visitor entered.
     """
-    left = [pk for pair, pk in current.items() if pair not in wanted]
+    gone = [pair for pair in current if pair not in wanted]
+    left = [current[pair] for pair in gone]
     joined = [
         SegmentMembership(visitor_id=v, segment_id=s, since=now)
         for v, s in sorted(wanted)
@@ -149,6 +169,7 @@ def _memberships_rewrite(
             SegmentMembership.objects.filter(pk__in=left).delete()
         if joined:
             SegmentMembership.objects.bulk_create(joined, ignore_conflicts=True)
+        _memberships_changed([(m.visitor_id, m.segment_id) for m in joined], gone)
         if left or joined:
             snapshots_invalidate_all()
     return len(joined), len(left)
@@ -303,6 +324,10 @@ def segment_members_write(
             removed += SegmentMembership.objects.filter(
                 segment=segment, visitor_id__in=batch
             ).delete()[0]
+    _memberships_changed(
+        [(m.visitor_id, segment.pk) for m in added],
+        [(pk, segment.pk) for pk in sorted(members - wanted)] if replace else [],
+    )
     size = len(members) + len(added) - removed
     if added or removed:
         snapshots_invalidate_all()

@@ -10,7 +10,7 @@ Memory holds the events passed in.
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -40,6 +40,18 @@ _MILLISECONDS = 10**11
 _VALUE_STEP = Decimal("0.0001")  # Event.value keeps 4 decimal places of 14 digits
 _VALUE_LIMIT = Decimal(10) ** 10
 INSERT_BATCH_SIZE = 5000
+
+# What follows stored events, registered by packages above (from `AppConfig.ready()`):
+# name → listener(events=[Event, …], source=…), called inside the ingest's transaction with the
+# events just inserted. A listener must stay cheap — queue work with `transaction.on_commit`,
+# never send or compute inline — since it runs on every events request and import batch.
+IngestListener = Callable[..., object]
+_ingest_listeners: dict[str, IngestListener] = {}
+
+
+def ingest_listener_register(name: str, listener: IngestListener) -> None:
+    """Have `listener(events=, source=)` called with every batch of newly stored events."""
+    _ingest_listeners[name] = listener
 
 
 @dataclass
@@ -175,6 +187,9 @@ def events_ingest(
         # The context keeps the channel ("browser", "api-key", "import"), not the sender's id.
         extra = {"source": source.partition(":")[0], **(context or {})}
         new = _events_store(pending, source=source, items=items, context=extra, now=now)
+        if new:
+            for listener in _ingest_listeners.values():
+                listener(events=new, source=source)
     result.accepted = len(new)
     result.duplicates += len(pending) - len(new)
     return result

@@ -21,11 +21,19 @@ from personalization.features.models import VisitorFeatures
 from personalization.recommendations.models import ModelRun, Recommendation
 from personalization.scores.models import ScoreRun, VisitorScore
 from personalization.segments.models import Segment, SegmentMembership
+from personalization.triggers.models import (
+    Delivery,
+    DeliveryAttempt,
+    TriggerCooldown,
+    TriggerWatch,
+)
+from personalization.triggers.services import endpoint_create
 from personalization.visitors.models import Event, Impression, Visitor
 from personalization.visitors.services import visitor_merge
 from tests.factories import ContentItemFactory, UserFactory
 from tests.factories.experiments import ExperimentFactory
 from tests.factories.personalization import grant
+from tests.factories.triggers import TriggerFactory
 
 EXPORT_URL = "/api/v1/privacy/export"
 
@@ -94,6 +102,7 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
         run=ScoreRun.objects.create(status="finished"), visitor=visitor, target="churn",
         probability=0.75,
     )  # fmt: skip
+    _triggers_seed(name, visitor, now)
     request = subject_request_create(
         type=DataSubjectRequest.Type.ACCESS, identifier=visitor.external_id, actor=COMMAND,
         notes=f"asked by {user.email}",
@@ -105,6 +114,21 @@ def seed_subject(name: str, *, events: int = 3) -> Seeded:
             queryset=[obj], action_flag=CHANGE, change_message=f"looked at {label}",
         )  # fmt: skip
     return seeded
+
+
+def _triggers_seed(name: str, visitor: Visitor, now) -> None:
+    """A webhook message about the visitor with its attempt, an open cart and a cooldown."""
+    endpoint, _ = endpoint_create(name=f"{name} mailer", url="http://127.0.0.1:9/hook")
+    trigger = TriggerFactory(key=f"{name}-cart", endpoints=[endpoint])
+    delivery = Delivery.objects.create(
+        endpoint=endpoint, trigger=trigger, visitor=visitor, give_up_at=now,
+        body=f'{{"data": {{"visitor": {{"external_id": "{visitor.external_id}"}}}}}}',
+    )  # fmt: skip
+    DeliveryAttempt.objects.create(delivery=delivery, status_code=503, response_excerpt="busy")
+    TriggerWatch.objects.create(trigger=trigger, visitor=visitor, started_at=now, due_at=now)
+    TriggerCooldown.objects.create(
+        trigger=trigger, visitor=visitor, fired_at=now, cooldown_until=now
+    )
 
 
 def export_via_command(identifier: str, tmp_path) -> dict:
