@@ -333,6 +333,13 @@ TAILOR_RECOMMENDATION_HALF_LIFE_DAYS = env.float(
 )
 # Items in each visitor's stored list, and similar items stored per item.
 TAILOR_RECOMMENDATIONS_STORED = env.int("TAILOR_RECOMMENDATIONS_STORED", default=50)
+# Training reads the interactions of a seeded sample of at most this many visitors (every
+# visitor with history is still scored): its memory stays bounded however many there are.
+TAILOR_RECOMMENDATION_TRAINING_VISITORS = env.int(
+    "TAILOR_RECOMMENDATION_TRAINING_VISITORS", default=200_000
+)
+if TAILOR_RECOMMENDATION_TRAINING_VISITORS < 1:
+    raise ImproperlyConfigured("TAILOR_RECOMMENDATION_TRAINING_VISITORS must be 1 or more")
 
 # --- Scores ---------------------------------------------------------------------------------
 # Churn is "no activity in the next N days", purchase "a purchase in the next N days"; training
