@@ -2,9 +2,10 @@
 
 Confidence c = 1 + alpha*x for observed cells, preference 1. Training is the `implicit`
 library's CPU solver: conjugate gradient warm-started from the last iteration (Takács et
-al., 2011) in compiled loops over the rows, on one thread (workers scale out by process, and
-OpenBLAS's own threads are held to one while it runs, as `implicit` asks). Scoring folds new
-visitors in with an exact least-squares solve per visitor against the fixed item factors.
+al., 2011) in compiled loops over the rows, on `TAILOR_RECOMMENDATION_THREADS` threads (0:
+every core; OpenBLAS's own threads are held to one meanwhile, as `implicit` asks). Scoring
+folds new visitors in with an exact least-squares solve per visitor against the fixed item
+factors, on one thread (chunks are spread over workers instead).
 Cost per iteration: (non-zeros x f + rows x f^2) x CG steps time; memory is the matrix, its
 transpose and (visitors + items) x f floats; the stored model is items x f floats.
 """
@@ -12,6 +13,7 @@ transpose and (visitors + items) x f floats; the stored model is items x f float
 from typing import Self
 
 import numpy as np
+from django.conf import settings
 from implicit.cpu.als import AlternatingLeastSquares
 from scipy import sparse
 from threadpoolctl import threadpool_limits
@@ -19,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from personalization.recommendations.algorithms.base import Catalogue, Recommender, State
 from personalization.recommendations.algorithms.interactions import Interactions
 
-THREADS = 1
+SCORING_THREADS = 1
 
 
 def confidences(matrix: sparse.spmatrix, alpha: float) -> sparse.csr_matrix:
@@ -30,10 +32,12 @@ def confidences(matrix: sparse.spmatrix, alpha: float) -> sparse.csr_matrix:
     )
 
 
-def _solver(factors: int, regularization: float, **options: object) -> AlternatingLeastSquares:
+def _solver(
+    factors: int, regularization: float, *, threads: int, **options: object
+) -> AlternatingLeastSquares:
     return AlternatingLeastSquares(
         factors=factors, regularization=regularization, alpha=1.0, dtype=np.float32,
-        num_threads=THREADS, **options,
+        num_threads=threads, **options,
     )  # fmt: skip
 
 
@@ -60,7 +64,7 @@ class Als(Recommender):
         with threadpool_limits(1, "blas"):
             solver = _solver(
                 self.factors, self.regularization, iterations=self.iterations,
-                random_state=self.seed,
+                random_state=self.seed, threads=settings.TAILOR_RECOMMENDATION_THREADS,
             )  # fmt: skip
             solver.fit(matrix, show_progress=False)
         self.item_factors = np.ascontiguousarray(solver.item_factors, np.float32)
@@ -72,7 +76,9 @@ class Als(Recommender):
         if rows == 0 or len(self.item_factors) == 0:
             return np.zeros((rows, self.item_factors.shape[1]), np.float32)
         with threadpool_limits(1, "blas"):
-            solver = _solver(self.item_factors.shape[1], self.regularization)
+            solver = _solver(
+                self.item_factors.shape[1], self.regularization, threads=SCORING_THREADS
+            )
             solver.item_factors = np.ascontiguousarray(self.item_factors, np.float32)
             return solver.recalculate_user(np.arange(rows), confidences(matrix, self.alpha))
 
