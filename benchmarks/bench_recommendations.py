@@ -27,11 +27,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from django.test import override_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import support  # noqa: F401 - Django set up: the recommenders import models
 
+from personalization.recommendations.algorithms import als
 from personalization.recommendations.algorithms.als import Als
 from personalization.recommendations.algorithms.base import Catalogue
 from personalization.recommendations.algorithms.ease import Ease
@@ -107,8 +107,8 @@ def report(size: int) -> None:
         ("als 1 thr", Als(factors=32, iterations=8), als_kernel, 1),
         (f"als {os.cpu_count()} thr", Als(factors=32, iterations=8), als_kernel, 0),
     ):
-        with override_settings(TAILOR_RECOMMENDATION_THREADS=threads):
-            train, peak, _ = measured(lambda m=model: m.fit(data, catalogue), traced=True)
+        als.TRAINING_THREADS = threads
+        train, peak, _ = measured(lambda m=model: m.fit(data, catalogue), traced=True)
         kernel_seconds, _, _ = measured(kernel)
         score, _, _ = measured(lambda m=model: top_k(exclude_seen(m.score(block), block), 10))
         if isinstance(model, Als):

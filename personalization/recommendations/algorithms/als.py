@@ -2,8 +2,9 @@
 
 Confidence c = 1 + alpha*x for observed cells, preference 1. Training is the `implicit`
 library's CPU solver: conjugate gradient warm-started from the last iteration (Takács et
-al., 2011) in compiled loops over the rows, on `TAILOR_RECOMMENDATION_THREADS` threads (0:
-every core; OpenBLAS's own threads are held to one meanwhile, as `implicit` asks). Scoring
+al., 2011) in compiled loops over the rows, on every core of the worker (OpenMP's:
+`OMP_NUM_THREADS` caps them; OpenBLAS's own threads are held to one meanwhile, as `implicit`
+asks): training runs once per run in one worker. Scoring
 folds new visitors in with an exact least-squares solve per visitor against the fixed item
 factors, on one thread (chunks are spread over workers instead).
 Cost per iteration: (non-zeros x f + rows x f^2) x CG steps time; memory is the matrix, its
@@ -13,7 +14,6 @@ transpose and (visitors + items) x f floats; the stored model is items x f float
 from typing import Self
 
 import numpy as np
-from django.conf import settings
 from implicit.cpu.als import AlternatingLeastSquares
 from scipy import sparse
 from threadpoolctl import threadpool_limits
@@ -21,6 +21,7 @@ from threadpoolctl import threadpool_limits
 from personalization.recommendations.algorithms.base import Catalogue, Recommender, State
 from personalization.recommendations.algorithms.interactions import Interactions
 
+TRAINING_THREADS = 0  # every core
 SCORING_THREADS = 1
 
 
@@ -64,7 +65,7 @@ class Als(Recommender):
         with threadpool_limits(1, "blas"):
             solver = _solver(
                 self.factors, self.regularization, iterations=self.iterations,
-                random_state=self.seed, threads=settings.TAILOR_RECOMMENDATION_THREADS,
+                random_state=self.seed, threads=TRAINING_THREADS,
             )  # fmt: skip
             solver.fit(matrix, show_progress=False)
         self.item_factors = np.ascontiguousarray(solver.item_factors, np.float32)
