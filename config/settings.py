@@ -336,6 +336,11 @@ TAILOR_RECOMMENDATION_HALF_LIFE_DAYS = env.float(
 )
 # Items in each visitor's stored list, and similar items stored per item.
 TAILOR_RECOMMENDATIONS_STORED = env.int("TAILOR_RECOMMENDATIONS_STORED", default=50)
+# Training reads a seeded sample of at most this many visitors (all are scored): bounded memory.
+_SAMPLE = "TAILOR_RECOMMENDATION_TRAINING_VISITORS"
+TAILOR_RECOMMENDATION_TRAINING_VISITORS = env.int(_SAMPLE, default=200_000)
+if TAILOR_RECOMMENDATION_TRAINING_VISITORS < 1:
+    raise ImproperlyConfigured(f"{_SAMPLE} must be 1 or more")
 
 # --- Scores ---------------------------------------------------------------------------------
 # Churn is "no activity in the next N days", purchase "a purchase in the next N days"; training

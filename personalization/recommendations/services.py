@@ -1,10 +1,13 @@
 """Model runs of the recommenders: train once, score visitors in chunks, then finish.
 
-1. `recommendation_run_train`: load the interaction matrix, evaluate (tuning on a validation
-   split, measuring on a test split), fit the hybrid on every interaction with the tuned
-   parameters, store it on the run (compressed arrays), the cold-start lists (global and per
-   segment popularity) and each published item's similar items. Cost: the matrix (see
-   `algorithms.interactions`), the tuning grid (each point one fit), one final fit.
+1. `recommendation_run_train`: load the interaction matrix of (a seeded sample of at most
+   `TAILOR_RECOMMENDATION_TRAINING_VISITORS`) visitors, evaluate (tuning on a validation
+   split, measuring on a test split), fit the hybrid on every loaded interaction with the
+   tuned parameters, store it on the run (compressed arrays), the cold-start lists (global and
+   per segment popularity) and each published item's similar items. Cost: the ids of every
+   visitor with history (8 bytes each), the sample's matrix (see `algorithms.interactions`),
+   the tuning grid (each point one fit), one final fit: memory is bounded by the sample, not
+   by the number of visitors. Every visitor with history is scored, sampled or not.
 2. `recommendations_chunk_score` (module `scoring`) for each chunk of visitors (any worker):
    their rows of the matrix, the hybrid's scores, post-filters (seen, unpublished, locale, MMR
    diversity), the top `TAILOR_RECOMMENDATIONS_STORED` rows written. Cost: 4 queries plus
@@ -29,6 +32,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 import numpy as np
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
@@ -50,6 +54,7 @@ from personalization.recommendations.algorithms.hybrid import (
 from personalization.recommendations.algorithms.interactions import (
     Interactions,
     consenting,
+    interaction_visitor_ids,
     interactions_load,
 )
 from personalization.recommendations.algorithms.popularity import segment_popularity
@@ -138,34 +143,63 @@ def recommendation_run_train(
     return run, [int(pk) for pk in scored]
 
 
-def _train(
-    run: ModelRun, *, now: datetime, seed: int, k: int, progress: TextIO | None
-) -> list[int]:
-    data = interactions_load(now=now)
-    catalogue = _catalogue(data)
+def recommendation_training_sample(
+    visitor_ids: np.ndarray, *, limit: int, seed: int
+) -> np.ndarray | None:
+    """A seeded sample of at most `limit` of `visitor_ids` (sorted), None when all fit."""
+    if len(visitor_ids) <= limit:
+        return None
+    picked = np.random.default_rng(seed).choice(len(visitor_ids), size=limit, replace=False)
+    return np.sort(np.asarray(visitor_ids)[picked])
+
+
+def hybrid_train(
+    data: Interactions, catalogue: Catalogue, *, seed: int, k: int, progress: TextIO | None
+) -> tuple[Hybrid, Report | None, dict[str, Any]]:
+    """Tune and evaluate on `data`, then fit the hybrid on all of it with what was tuned.
+
+    Returns the hybrid, the evaluation (None when there was too little data: defaults are
+    used) and the parameters to keep on the run.
+    """
     weights, parameters = dict(DEFAULT_WEIGHTS), dict(DEFAULT_PARAMETERS)
-    lead = collaborative(len(data.item_ids))
-    if lead != "ease":
+    if collaborative(len(data.item_ids)) != "ease":
         weights["als"] = weights.pop("ease")
     try:
         report = evaluate(
-            data, catalogue, k=k, seed=seed, min_visitors=MIN_TEST_VISITORS,
-            progress=progress,
-        )  # fmt: skip
+            data, catalogue, k=k, seed=seed, min_visitors=MIN_TEST_VISITORS, progress=progress
+        )
     except EvaluationError as error:
         # Small sites still get recommendations, with default parameters and no score.
-        run.parameters = {"evaluation": f"skipped: {error}", "weights": weights}
-    else:
-        weights, parameters = report.weights or weights, {**parameters, **report.parameters}
-        run.parameters = _parameters(report)
+        hybrid = Hybrid(weights=weights, parameters=parameters).fit(data, catalogue)
+        return hybrid, None, {"evaluation": f"skipped: {error}", "weights": weights}
+    weights, parameters = report.weights or weights, {**parameters, **report.parameters}
+    hybrid = Hybrid(weights=weights, parameters=parameters).fit(data, catalogue)
+    return hybrid, report, _parameters(report)
+
+
+def _train(
+    run: ModelRun, *, now: datetime, seed: int, k: int, progress: TextIO | None
+) -> list[int]:
+    visitors = interaction_visitor_ids()
+    limit = int(settings.TAILOR_RECOMMENDATION_TRAINING_VISITORS)
+    sample = recommendation_training_sample(visitors, limit=limit, seed=seed)
+    data = interactions_load(now=now, visitor_ids=None if sample is None else sample.tolist())
+    catalogue = _catalogue(data)
+    hybrid, report, run.parameters = hybrid_train(
+        data, catalogue, seed=seed, k=k, progress=progress
+    )
+    run.parameters["training_visitors"] = int(data.matrix.shape[0])
+    if report is not None:
         run.metrics = report.metrics
         run.score = report.metrics.get(HYBRID, {}).get("ndcg")
         run.algorithms = sorted(report.metrics)
-    hybrid = Hybrid(weights=weights, parameters=parameters).fit(data, catalogue)
     run.artifact = hybrid_dump(hybrid, data.item_ids)
     run.popular = _popular(data)
     run.similar_count = _similar_store(run, hybrid, data.item_ids, now)
-    scored = data.visitor_ids[np.diff(data.matrix.indptr) > 0].tolist()
+    if sample is None:
+        scored = data.visitor_ids[np.diff(data.matrix.indptr) > 0].tolist()
+    else:
+        scored = visitors.tolist()
     run.visitors_count, run.items_count = len(scored), len(data.item_ids)
     run.interactions_count = data.matrix.nnz
     run.status = ModelRun.Status.SCORING

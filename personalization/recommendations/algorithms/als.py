@@ -1,73 +1,45 @@
 """Implicit ALS (Hu, Koren & Volinsky, 2008) for catalogues too large for EASE.
 
-Confidence c = 1 + alpha*x for observed cells, preference 1; visitors' and items' factors are
-solved in turn by a few steps of conjugate gradient warm-started from the last iteration
-(Takács et al., 2011), all rows of a side at once with sparse products, so there is no Python
-loop per visitor and no extra dependency: a library such as
-`implicit` would be faster on many cores but brings native builds and threads of its own into
-the Celery workers. Scoring folds new visitors in with the same solve against fixed item
-factors. Cost per iteration: (non-zeros x f + rows x f^2) x steps time, non-zeros x f floats of
-memory; the model is items x f floats.
+Confidence c = 1 + alpha*x for observed cells, preference 1. Training is the `implicit`
+library's CPU solver: conjugate gradient warm-started from the last iteration (Takács et
+al., 2011) in compiled loops over the rows, on every core of the worker (OpenMP's:
+`OMP_NUM_THREADS` caps them; OpenBLAS's own threads are held to one meanwhile, as `implicit`
+asks): training runs once per run in one worker. Scoring
+folds new visitors in with an exact least-squares solve per visitor against the fixed item
+factors, on one thread (chunks are spread over workers instead).
+Cost per iteration: (non-zeros x f + rows x f^2) x CG steps time; memory is the matrix, its
+transpose and (visitors + items) x f floats; the stored model is items x f floats.
 """
 
 from typing import Self
 
 import numpy as np
+from implicit.cpu.als import AlternatingLeastSquares
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from personalization.recommendations.algorithms.base import Catalogue, Recommender, State
 from personalization.recommendations.algorithms.interactions import Interactions
 
-CG_STEPS = 3
+TRAINING_THREADS = 0  # every core
+SCORING_THREADS = 1
 
 
-def solve_side(
-    matrix: sparse.csr_matrix,
-    fixed: np.ndarray,
-    *,
-    alpha: float,
-    regularization: float,
-    start: np.ndarray | None = None,
-    steps: int = CG_STEPS,
-) -> np.ndarray:
-    """Every row's factors given the other side's `fixed` factors, by conjugate gradient.
-
-    All rows at once: A*p for every row is p*(Y^TY + λI) plus a sparse product over the
-    non-zeros, so memory is non-zeros x f floats and there is no loop per row.
-    """
-    rows, factors = matrix.shape[0], fixed.shape[1]
-    fixed = fixed.astype(np.float32, copy=False)
-    gram = fixed.T @ fixed + regularization * np.eye(factors, dtype=np.float32)
-    confidence = (alpha * matrix.data).astype(np.float32)
-    row_of = np.repeat(np.arange(rows), np.diff(matrix.indptr))
-    gathered = fixed[matrix.indices]
-
-    def apply(vectors: np.ndarray) -> np.ndarray:
-        dots = np.einsum("ef,ef->e", gathered, vectors[row_of])
-        weighted = sparse.csr_matrix(
-            (confidence * dots, matrix.indices, matrix.indptr), shape=matrix.shape
-        )
-        return vectors @ gram + weighted @ fixed
-
-    targets = (
-        sparse.csr_matrix((1.0 + confidence, matrix.indices, matrix.indptr), shape=matrix.shape)
-        @ fixed
+def confidences(matrix: sparse.spmatrix, alpha: float) -> sparse.csr_matrix:
+    """1 + alpha*x on the observed cells, as `implicit` reads them (a cell's total confidence)."""
+    csr = sparse.csr_matrix(matrix, dtype=np.float32)
+    return sparse.csr_matrix(
+        ((1.0 + alpha * csr.data).astype(np.float32), csr.indices, csr.indptr), shape=csr.shape
     )
-    solution = np.zeros((rows, factors), np.float32) if start is None else start.copy()
-    residual = targets - apply(solution)
-    direction = residual.copy()
-    norms = np.einsum("rf,rf->r", residual, residual)
-    for _ in range(steps):
-        applied = apply(direction)
-        curvature = np.einsum("rf,rf->r", direction, applied)
-        step = np.divide(norms, curvature, out=np.zeros_like(norms), where=curvature > 1e-12)
-        solution += step[:, None] * direction
-        residual -= step[:, None] * applied
-        new_norms = np.einsum("rf,rf->r", residual, residual)
-        ratio = np.divide(new_norms, norms, out=np.zeros_like(norms), where=norms > 1e-12)
-        direction = residual + ratio[:, None] * direction
-        norms = new_norms
-    return solution
+
+
+def _solver(
+    factors: int, regularization: float, *, threads: int, **options: object
+) -> AlternatingLeastSquares:
+    return AlternatingLeastSquares(
+        factors=factors, regularization=regularization, alpha=1.0, dtype=np.float32,
+        num_threads=threads, **options,
+    )  # fmt: skip
 
 
 class Als(Recommender):
@@ -86,25 +58,33 @@ class Als(Recommender):
         self.item_factors = np.zeros((0, factors), np.float32)
 
     def fit(self, data: Interactions, catalogue: Catalogue) -> Self:
-        matrix = data.matrix.tocsr()
-        by_item = matrix.T.tocsr()
-        rng = np.random.default_rng(self.seed)
-        items = rng.normal(0, 0.01, (matrix.shape[1], self.factors)).astype(np.float32)
-        options = {"alpha": self.alpha, "regularization": self.regularization}
-        visitors = np.zeros((matrix.shape[0], self.factors), np.float32)
-        for _ in range(self.iterations):
-            visitors = solve_side(matrix, items, start=visitors, **options)
-            items = solve_side(by_item, visitors, start=items, **options)
-        self.item_factors = items
+        matrix = confidences(data.matrix, self.alpha)
+        if matrix.nnz == 0:
+            self.item_factors = np.zeros((matrix.shape[1], self.factors), np.float32)
+            return self
+        with threadpool_limits(1, "blas"):
+            solver = _solver(
+                self.factors, self.regularization, iterations=self.iterations,
+                random_state=self.seed, threads=TRAINING_THREADS,
+            )  # fmt: skip
+            solver.fit(matrix, show_progress=False)
+        self.item_factors = np.ascontiguousarray(solver.item_factors, np.float32)
         return self
 
+    def visitor_factors(self, matrix: sparse.spmatrix) -> np.ndarray:
+        """Each row's factors against the fixed item factors (exact least squares)."""
+        rows = matrix.shape[0]
+        if rows == 0 or len(self.item_factors) == 0:
+            return np.zeros((rows, self.item_factors.shape[1]), np.float32)
+        with threadpool_limits(1, "blas"):
+            solver = _solver(
+                self.item_factors.shape[1], self.regularization, threads=SCORING_THREADS
+            )
+            solver.item_factors = np.ascontiguousarray(self.item_factors, np.float32)
+            return solver.recalculate_user(np.arange(rows), confidences(matrix, self.alpha))
+
     def score(self, matrix: sparse.csr_matrix) -> np.ndarray:
-        # New visitors start from zero: more steps than a warm-started training iteration.
-        visitors = solve_side(
-            matrix.tocsr(), self.item_factors, alpha=self.alpha,
-            regularization=self.regularization, steps=3 * CG_STEPS,
-        )  # fmt: skip
-        return visitors @ self.item_factors.T
+        return self.visitor_factors(matrix) @ self.item_factors.T
 
     def state(self) -> State:
         return {

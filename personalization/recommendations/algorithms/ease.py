@@ -5,6 +5,7 @@ reconstructs X from the other items. One regularisation λ (tuned on a validatio
 Cost: the Gram matrix X^TX (non-zeros x items per row), a dense items x items inverse (items^3
 time, 4*items^2 bytes: 1.6 GB at 20,000 items, hence ALS beyond); then each column keeps its
 `neighbours` strongest weights, so the stored model and scoring are items x neighbours.
+λ and the neighbours are tuned on validation (`tuning.tune_ease`).
 """
 
 from typing import Self
@@ -57,7 +58,9 @@ class Ease(ItemToItem):
                 f"EASE needs a dense items^2 matrix: {data.matrix.shape[1]} items is more than "
                 f"{MAX_ITEMS}; use ALS"
             )
-        self.weights = prune_columns(
-            ease_weights(data.matrix, self.regularization), self.neighbours
-        )
+        return self.prune(ease_weights(data.matrix, self.regularization))
+
+    def prune(self, weights: np.ndarray) -> Self:
+        """Keep each column's `neighbours` strongest of the dense `weights` as the model."""
+        self.weights = prune_columns(weights, self.neighbours)
         return self

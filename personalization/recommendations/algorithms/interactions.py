@@ -11,12 +11,13 @@ visitor-item pairs at once, so memory grows with the distinct pairs (about 40 by
 400 MB at peak for 10 million pairs), not with the events. Time grows with the events read.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from scipy import sparse
 
@@ -25,6 +26,7 @@ from consent.selectors import consent_states
 from personalization.visitors.models import Event
 
 STREAM = 20_000
+VISITOR_BATCH = 10_000  # visitor ids per query when loading some visitors only
 CONSENT_BATCH = 5_000
 SECONDS_PER_DAY = 86_400.0
 
@@ -142,6 +144,39 @@ def from_triples(
     return from_pairs(*pairs, now=now, item_ids=item_ids)
 
 
+def _counted_events(weights: dict[str, float]) -> QuerySet[Event]:
+    counted = [kind for kind, weight in weights.items() if weight > 0]
+    return Event.objects.filter(
+        item__isnull=False, type__in=counted, visitor__merged_into__isnull=True
+    )
+
+
+def _event_rows(
+    events: QuerySet[Event], visitor_ids: Sequence[int] | None
+) -> Iterator[tuple[int, int, str, datetime]]:
+    """(visitor, item, type, moment) ordered by visitor; some visitors' in batches of ids."""
+    columns = ("visitor_id", "item_id", "type", "occurred_at")
+    if visitor_ids is None:
+        yield from events.order_by("visitor_id").values_list(*columns).iterator(chunk_size=STREAM)
+        return
+    ids = sorted(set(visitor_ids))
+    for start in range(0, len(ids), VISITOR_BATCH):
+        batch = events.filter(visitor_id__in=ids[start : start + VISITOR_BATCH])
+        yield from batch.order_by("visitor_id").values_list(*columns).iterator(chunk_size=STREAM)
+
+
+def interaction_visitor_ids(*, weights: dict[str, float] | None = None) -> np.ndarray:
+    """Sorted ids of the non-merged, consenting visitors with a counted event on an item.
+
+    Cost: one streamed DISTINCT query and the consent of each visitor: memory is the ids
+    (8 bytes each), not their events.
+    """
+    events = _counted_events(weights if weights is not None else settings.TAILOR_EVENT_WEIGHTS)
+    ids = events.order_by("visitor_id").values_list("visitor_id", flat=True).distinct()
+    found = list(ids.iterator(chunk_size=STREAM))
+    return np.asarray(sorted(consenting(found)), np.int64)
+
+
 def interactions_load(
     *,
     visitor_ids: Sequence[int] | None = None,
@@ -154,12 +189,7 @@ def interactions_load(
     now_seconds = (now or timezone.now()).timestamp()
     weights = weights if weights is not None else settings.TAILOR_EVENT_WEIGHTS
     half_life = half_life_days or settings.TAILOR_RECOMMENDATION_HALF_LIFE_DAYS
-    counted = [kind for kind, weight in weights.items() if weight > 0]
-    events = Event.objects.filter(
-        item__isnull=False, type__in=counted, visitor__merged_into__isnull=True
-    )
-    if visitor_ids is not None:
-        events = events.filter(visitor_id__in=list(visitor_ids))
+    events = _counted_events(weights)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     allowed: dict[int, bool] = {}
     batch: list[tuple[int, int, str, datetime]] = []
@@ -186,8 +216,7 @@ def interactions_load(
 
     # By visitor: each streamed batch then aggregates to nearly its final pairs, so memory
     # holds visitor-item pairs rather than events.
-    rows = events.order_by("visitor_id").values_list("visitor_id", "item_id", "type", "occurred_at")
-    for row in rows.iterator(chunk_size=STREAM):
+    for row in _event_rows(events, visitor_ids):
         batch.append(row)
         if len(batch) >= STREAM:
             flush()
