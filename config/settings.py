@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_prometheus",
+    "adminsortable2",
     "config.apps.TailorConfig",
     "content",
     "personalization",
