@@ -14,9 +14,10 @@ dict has exactly the keys of `ATTRIBUTE_KEYS`:
 
 `catalogue_check` tells editors about attributes the catalogue does not know and values whose
 type can never match the attribute (errors, naming the path like `validate_condition` does:
-a condition reading an attribute nothing sets is refused when saved), and about values outside
-an attribute's known choices (warnings); `condition_is_live` says whether a condition reads the request,
-so that its segment is evaluated per request instead of precomputed. Nothing here queries.
+a condition reading an attribute nothing sets is refused when saved), and about values
+outside an attribute's known choices (warnings); `condition_is_live` says whether a condition
+reads the request, so that its segment is evaluated per request instead of precomputed.
+Nothing here queries.
 """
 
 import difflib
@@ -196,7 +197,7 @@ def _descend(attribute: Attribute, rest: list[str]) -> str | None:
 
 
 def _close_to(name: str) -> str:
-    """"; did you mean …?" naming the closest attribute, or "" when none is close."""
+    """ "; did you mean …?" naming the closest attribute, or "" when none is close."""
     names = [a.name for a in ATTRIBUTES if not a.is_pattern]
     close = difflib.get_close_matches(name, names, n=1)
     return f"; did you mean {close[0]}?" if close else ""

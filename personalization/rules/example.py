@@ -95,10 +95,7 @@ def example_apply(attributes: dict[str, Any], values: dict[str, Any]) -> dict[st
         holder = attributes
         for part in parts[:-1]:
             inner = holder.get(part)
-            if not isinstance(inner, dict):
-                inner = {}
-            else:
-                inner = dict(inner)
+            inner = dict(inner) if isinstance(inner, dict) else {}
             holder[part] = inner
             holder = inner
         holder[parts[-1]] = value

@@ -178,4 +178,3 @@ def _condition(condition: Any, nested: bool = False) -> str:
 def condition_summary(condition: Any) -> str:
     """The condition in plain words, e.g. "device is mobile and visited 3+ times"."""
     return _condition(condition)
-
