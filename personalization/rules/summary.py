@@ -171,7 +171,8 @@ def _condition(condition: Any, nested: bool = False) -> str:
         return _json(condition)
     if not condition:
         return EVERYONE
-    parts = [_key(key, value, nested and len(condition) == 1) for key, value in condition.items()]
+    wrap = nested or len(condition) > 1  # a group beside other tests reads in parentheses
+    parts = [_key(key, value, wrap) for key, value in condition.items()]
     return _group(parts, "and", nested)
 
 
