@@ -115,5 +115,7 @@ def test_the_rule_form_says_which_fields_each_strategy_uses(editor_client):
 
     html = editor_client.get(f"{ADD_URL}?slot={slot.pk}").content.decode()
 
-    assert 'data-strategy-fields="items:items;newest_tagged:tags;recommendations:tags,kinds"' in html
+    assert (
+        'data-strategy-fields="items:items;newest_tagged:tags;recommendations:tags,kinds"' in html
+    )
     assert f'<option value="{slot.pk}" selected>' in html
