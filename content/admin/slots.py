@@ -46,8 +46,10 @@ class SlotRuleInline(SortableTabularInline):
     model = SlotRule
     extra = 0
     ordering = ["position", "pk"]
-    fields = ["rule", "summary", "strategy_label", "shows", "is_active"]
-    readonly_fields = ["rule", "summary", "strategy_label", "shows"]
+    # The rule's name heads its row (the handle to drag it by) with a link to its own page.
+    fields = ["summary", "strategy_label", "shows", "is_active"]
+    readonly_fields = ["summary", "strategy_label", "shows"]
+    show_change_link = True
     verbose_name_plural = "Rules (tried from the top; drag to reorder, then save)"
 
     def get_queryset(self, request):
@@ -55,11 +57,6 @@ class SlotRuleInline(SortableTabularInline):
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False  # a rule is added on its own page, with the condition builder
-
-    @admin.display(description="rule")
-    def rule(self, rule: SlotRule) -> str:
-        url = reverse("admin:content_slotrule_change", args=[rule.pk])
-        return format_html('<a href="{}" class="tailor-rule-link">{}</a>', url, rule)
 
     @admin.display(description="who sees it")
     def summary(self, rule: SlotRule) -> str:
@@ -92,6 +89,12 @@ class SlotAdmin(SortableAdminBase, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("rules")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm("content.add_slotrule"):
+            return fieldsets
+        return [fieldset for fieldset in fieldsets if "add_rule" not in fieldset[1]["fields"]]
 
     @admin.display(description="rules")
     def rule_count(self, slot: Slot) -> int:

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
+from personalization.decisions.admin_views import VALUE_SOURCES
 from tests.factories import UserFactory
 
 ROLES = ("Editor", "Analyst", "Privacy officer")
@@ -21,7 +22,8 @@ def demo(db):
 
 
 def admin_pages() -> list[str]:
-    pages = ["/admin/", "/admin/tailor/attributes.json"]
+    pages = ["/admin/", "/admin/tailor/attributes.json", "/admin/tailor/preview/"]
+    pages += [f"/admin/tailor/values.json?source={source}&q=a" for source in VALUE_SOURCES]
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         pages.append(reverse("admin:{}_{}_changelist".format(*info)))
