@@ -199,7 +199,12 @@ def _descend(attribute: Attribute, rest: list[str]) -> str | None:
 def _close_to(name: str) -> str:
     """ "; did you mean …?" naming the closest attribute, or "" when none is close."""
     names = [a.name for a in ATTRIBUTES if not a.is_pattern]
-    close = difflib.get_close_matches(name, names, n=1)
+    # First words first ("visits" is closer to visit_count than to visitor_id), then names.
+    firsts: dict[str, str] = {}
+    for full in names:
+        firsts.setdefault(full.split("_")[0], full)
+    close = [firsts[word] for word in difflib.get_close_matches(name, list(firsts), n=1)]
+    close = close or difflib.get_close_matches(name, names, n=1)
     return f"; did you mean {close[0]}?" if close else ""
 
 

@@ -93,7 +93,7 @@ def test_an_unknown_attribute_is_an_error_naming_its_path_and_a_close_attribute(
     condition = {"$and": [{"device": "mobile"}, {"visits": {"$gte": 3}}]}
 
     assert errors(condition) == [
-        "$and[1].visits: unknown attribute visits: not in the catalogue; did you mean visitor_id?"
+        "$and[1].visits: unknown attribute visits: not in the catalogue; did you mean visit_count?"
     ]
     assert warnings(condition) == []
 
