@@ -128,6 +128,14 @@ class SlotRuleAdmin(admin.ModelAdmin):
     class Media:
         js = ["content/slot-rule.js"]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None:
+            return fieldsets
+        first, *rest = fieldsets  # a new rule goes after the others: no position to show yet
+        fields = [name for name in first[1]["fields"] if name != "position"]
+        return [(first[0], {**first[1], "fields": fields}), *rest]
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         # Asked per form, not at import: this module loads before the condition language's app
         # has registered its widget.
