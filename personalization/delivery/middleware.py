@@ -10,7 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from consent.purposes import ANALYTICS
 from consent.request import request_allows
 from personalization.decisions.request import RequestState
-from personalization.delivery.preview import SESSION_KEY, preview_apply, preview_requested
+from personalization.delivery.preview import (
+    PROBLEM_KEY,
+    SESSION_KEY,
+    preview_apply,
+    preview_requested,
+)
 from personalization.features.selectors import visitor_identify
 from personalization.visitors.selectors import COOKIE_SALT
 from personalization.visitors.services import (
@@ -85,7 +90,8 @@ class VisitorMiddleware:
             return False
         if preview_apply(state, choice):
             return True
-        request.session.pop(SESSION_KEY, None)  # the visitor or segment is gone: preview ends
+        request.session.pop(SESSION_KEY, None)
+        request.session[PROBLEM_KEY] = "The previewed visitor or segment no longer exists."
         return False
 
     @staticmethod

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from config.errors import ApplicationError
@@ -111,8 +112,8 @@ def preview_requested(request: HttpRequest) -> dict[str, Any] | None:
     if request.method not in ("GET", "HEAD") or request.path.startswith("/api/"):
         return None
     session = getattr(request, "session", None)
-    if session is None or not request.COOKIES:
-        return None  # no cookie, no session: the common anonymous visitor asks nothing
+    if session is None or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None  # no session: visitors of the site never cost a session lookup here
     choice = session.get(SESSION_KEY)
     if not isinstance(choice, dict):
         return None

@@ -239,3 +239,14 @@ def test_the_visitor_search_finds_by_id_and_email(root, db):
     assert (
         by_id == by_email == {"values": [{"value": "crm-42", "label": "crm-42 · ada@example.org"}]}
     )
+
+
+def test_a_preview_of_a_visitor_who_is_gone_ends_and_says_so(root, demo):
+    root.post(PAGE, {"visitor": "demo-2"})
+    Visitor.objects.filter(external_id="demo-2").delete()
+
+    html = root.get("/").content.decode()
+
+    assert 'data-item="b-welcome"' in hero(html)
+    assert "The previewed visitor or segment no longer exists." in html
+    assert SESSION_KEY not in root.session
