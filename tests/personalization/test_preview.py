@@ -10,6 +10,7 @@ from django.test import Client
 from consent.models import ConsentRecord
 from content.models import ContentItem
 from experiments.models import Exposure
+from personalization.delivery.links import click_token
 from personalization.delivery.preview import SESSION_KEY
 from personalization.segments.models import SegmentMembership
 from personalization.visitors.models import Event, Impression, Visitor
@@ -250,3 +251,18 @@ def test_a_preview_of_a_visitor_who_is_gone_ends_and_says_so(root, demo):
     assert 'data-item="b-welcome"' in hero(html)
     assert "The previewed visitor or segment no longer exists." in html
     assert SESSION_KEY not in root.session
+
+
+def test_a_tracked_link_followed_during_a_preview_records_no_click(root, demo):
+    customer = Visitor.objects.get(external_id="demo-1")
+    grant(customer, "analytics", "personalization")
+    item = ContentItem.objects.get(external_id="p-running-1")
+    ContentItem.objects.filter(pk=item.pk).update(cta_url="https://shop.example/pacer")
+    link = click_token(item=item, visitor=customer, slot="homepage-hero")
+    root.post(PAGE, {"segment": "runners"})
+    before = counts()
+
+    response = root.get(f"/t/{link}")
+
+    assert response.status_code == 302
+    assert counts() == before
