@@ -57,6 +57,10 @@ SECTIONS: tuple[Section, ...] = (
                 ("personalization.view_segment", "content.view_slotrule", "content.view_slot"),
                 "What a targeting condition can read",
             ),
+            Link(
+                "Preview the site", "tailor_preview:page", ("personalization.preview_visitor",),
+                "See the site as a visitor, a segment's member or with chosen request facts",
+            ),
         ),
     ),
     Section(

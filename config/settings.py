@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_prometheus",
+    "adminsortable2",
     "config.apps.TailorConfig",
     "content",
     "personalization",

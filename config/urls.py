@@ -23,6 +23,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="site/home.html"), name="home"),
     path("items/<slug:slug>/", item_page, name="item"),
     path("tags/<slug:slug>/", tag_page, name="tag"),
+    path("admin/tailor/preview/", include("personalization.delivery.preview_views")),
     path("admin/tailor/", include("personalization.decisions.admin_views")),
     path("admin/", admin.site.urls),
     path(

@@ -5,6 +5,7 @@ every app with demo data of its own. Those apps register here from their `AppCon
 
     registry.condition_validator_register(validate_condition)
     registry.condition_widget_register(ConditionWidget)
+    registry.condition_summarizer_register(condition_summary)
     registry.demo_seeder_register("visitors", visitors_seed, order=200)
 
 A slot rule cannot be checked, nor its condition edited, without a registered validator and
@@ -24,6 +25,8 @@ __all__ = [
     "DemoOptions",
     "DemoSeeder",
     "condition_errors",
+    "condition_summarizer_register",
+    "condition_summary",
     "condition_validator_register",
     "condition_widget",
     "condition_widget_register",
@@ -76,6 +79,25 @@ def condition_widget() -> type[forms.Widget]:
             "content.registry.condition_widget_register() from its AppConfig.ready()"
         )
     return _condition_widget
+
+
+_condition_summarizer: Callable[[Any], str] | None = None
+
+
+def condition_summarizer_register(summarizer: Callable[[Any], str]) -> None:
+    """Declare how a condition reads in plain words (rule lists and names made from them)."""
+    global _condition_summarizer
+    _condition_summarizer = summarizer
+
+
+def condition_summary(condition: Any) -> str:
+    """The condition in plain words, by the registered summarizer."""
+    if _condition_summarizer is None:
+        raise ImproperlyConfigured(
+            "content has no condition summarizer: the app owning the condition language must "
+            "call content.registry.condition_summarizer_register() from its AppConfig.ready()"
+        )
+    return _condition_summarizer(condition)
 
 
 @dataclass(frozen=True)

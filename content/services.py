@@ -1,4 +1,4 @@
-"""Writes of content: items with their revisions, tags with their paths, status changes."""
+"""Writes of content: items with their revisions, tags with their paths, status changes, rules."""
 
 from collections.abc import Iterable
 from typing import Any
@@ -12,7 +12,8 @@ from django.utils.text import slugify
 
 from config.errors import ApplicationError
 from content.cache import content_version_bump
-from content.models import ContentItem, ContentKind, ContentRevision, Tag
+from content.models import ContentItem, ContentKind, ContentRevision, SlotRule, Tag
+from content.registry import condition_summary
 
 # Fields a revision keeps and a restore writes back.
 REVISION_FIELDS = (
@@ -21,8 +22,32 @@ REVISION_FIELDS = (
 )  # fmt: skip
 
 
+RULE_NAME_LENGTH = 80
+
+
 class ContentError(ApplicationError):
     pass
+
+
+def rule_name_from(condition: Any) -> str:
+    """A rule's name made from its condition: "Device is mobile and visited 3+ times"."""
+    text = condition_summary(condition)
+    text = text[:1].upper() + text[1:]
+    if len(text) <= RULE_NAME_LENGTH:
+        return text
+    return text[: RULE_NAME_LENGTH - 1].rstrip() + "…"
+
+
+@transaction.atomic
+def slot_rule_save(*, rule: SlotRule) -> SlotRule:
+    """Save a rule: named from its condition when unnamed, placed after the others when new."""
+    if not rule.name.strip():
+        rule.name = rule_name_from(rule.condition)
+    if rule.pk is None and not rule.position:
+        last = SlotRule.objects.filter(slot=rule.slot_id).aggregate(Max("position"))
+        rule.position = (last["position__max"] or 0) + 1
+    rule.save()
+    return rule
 
 
 def content_snapshot(item: ContentItem, tag_paths: list[str]) -> dict[str, Any]:

@@ -128,6 +128,7 @@ class PersonalizationConfig(AppConfig):
         from content import registry
         from personalization.rules import validate_condition
         from personalization.rules.catalogue import catalogue_errors
+        from personalization.rules.summary import condition_summary
         from personalization.rules.widgets import ConditionWidget
         from personalization.segments.validation import unknown_segment_issues
 
@@ -135,6 +136,7 @@ class PersonalizationConfig(AppConfig):
         registry.condition_validator_register(catalogue_errors)
         registry.condition_validator_register(unknown_segment_issues)
         registry.condition_widget_register(ConditionWidget)
+        registry.condition_summarizer_register(condition_summary)
 
     @staticmethod
     def demo_register() -> None:

@@ -16,15 +16,19 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
 from typing import Any
 
+import pycountry
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET, require_POST
 
 from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
+from content.models import ContentKind, Tag
 from personalization.decisions.attributes import visitor_attributes
 from personalization.rules import validate_condition
 from personalization.rules.explain import explain_condition
+from personalization.segments.models import Segment
 from personalization.visitors.selectors import visitor_resolve
 
 app_name = "tailor_admin"
@@ -37,6 +41,14 @@ MAX_CONDITION_LENGTH = 100_000
 # Models whose rows hold a targeting condition: viewing any of them is reason to read the catalogue.
 CONDITION_HOLDERS = ("content.view_slotrule", "personalization.view_segment")
 VIEW_VISITORS = "personalization.view_visitor"
+# Attributes whose values come from a list the builder offers with search (`values_json`).
+VALUE_LISTS = {
+    "country": "country",
+    "traits.country": "country",
+    "favourite_kinds": "kind",
+    "affinity.<tag>": "tag",
+}
+LISTED_VALUES = 50
 
 
 def _staff_with(
@@ -80,6 +92,7 @@ def catalogue_rows() -> list[dict[str, Any]]:
             "live": attribute.live,
             "choices": list(getattr(attribute, "choices", ()) or ()),
             "items": getattr(attribute, "items", None),
+            "values": VALUE_LISTS.get(attribute.name, ""),
         }
         for attribute in ATTRIBUTES
     ]
@@ -122,6 +135,49 @@ def attributes_json(request: HttpRequest) -> JsonResponse:
     """Every attribute a condition can read, for the builder's attribute picker."""
     rows = catalogue_rows()
     return JsonResponse({"catalogue": bool(rows), "attributes": rows})
+
+
+def _segment_values(query: str) -> list[dict[str, str]]:
+    rows = Segment.objects.filter(Q(key__icontains=query) | Q(name__icontains=query))
+    return [{"value": key, "label": name} for key, name in rows.values_list("key", "name")]
+
+
+def _tag_values(query: str) -> list[dict[str, str]]:
+    rows = Tag.objects.filter(Q(slug__icontains=query) | Q(name__icontains=query))
+    return [{"value": slug, "label": name} for slug, name in rows.values_list("slug", "name")]
+
+
+def _kind_values(query: str) -> list[dict[str, str]]:
+    rows = ContentKind.objects.filter(Q(key__icontains=query) | Q(name__icontains=query))
+    return [{"value": key, "label": name} for key, name in rows.values_list("key", "name")]
+
+
+def _country_values(query: str) -> list[dict[str, str]]:
+    wanted = query.casefold()
+    return [
+        {"value": country.alpha_2, "label": country.name}
+        for country in pycountry.countries
+        if wanted in country.alpha_2.casefold() or wanted in country.name.casefold()
+    ]
+
+
+VALUE_SOURCES: dict[str, Callable[[str], list[dict[str, str]]]] = {
+    "segment": _segment_values,
+    "tag": _tag_values,
+    "kind": _kind_values,
+    "country": _country_values,
+}
+
+
+@require_GET
+@_staff_with(*CONDITION_HOLDERS)
+def values_json(request: HttpRequest) -> JsonResponse:
+    """Values of one list (segments, tags, kinds, countries) matching `q`, for the pickers."""
+    source = request.GET.get("source", "")
+    if source not in VALUE_SOURCES:
+        return _error(f"source must be one of: {', '.join(sorted(VALUE_SOURCES))}.")
+    query = request.GET.get("q", "").strip()[:100]
+    return JsonResponse({"source": source, "values": VALUE_SOURCES[source](query)[:LISTED_VALUES]})
 
 
 @require_POST
@@ -167,4 +223,5 @@ def condition_test(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("attributes.json", attributes_json, name="attributes"),
     path("condition-test/", condition_test, name="condition_test"),
+    path("values.json", values_json, name="values"),
 ]

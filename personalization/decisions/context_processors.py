@@ -1,4 +1,4 @@
-"""The `tailor` template context: the visitor and, when a template asks, their segments."""
+"""The `tailor` template context: the visitor, their segments when a template asks, the preview."""
 
 from typing import Any
 
@@ -15,10 +15,13 @@ def _segments(request: HttpRequest) -> frozenset[str]:
 
 
 def tailor(request: HttpRequest) -> dict[str, Any]:
-    """`{{ tailor.visitor }}`; `{{ tailor.segments }}` computed when a template reads it."""
+    """`{{ tailor.visitor }}`; `{{ tailor.segments }}` computed when a template reads it;
+    `{{ tailor.preview }}` what a staff preview shows the page as (None when there is none)."""
+    state = getattr(request, "tailor", None)
     return {
         "tailor": {
             "visitor": getattr(request, "visitor", None),
+            "preview": state.preview if state is not None else None,
             "segments": SimpleLazyObject(lambda: _segments(request)),
         }
     }

@@ -1,11 +1,12 @@
 """Personalization for one request: `request.tailor`, everything computed once and never raising.
 
 `VisitorMiddleware` puts a `RequestState` on every page request; template tags, the context
-processor, the developer toolbar and the views read it. The visitor's attributes, the request
+processor, the preview toolbar and the views read it. The visitor's attributes, the request
 context, its consent state, the variations staff force and the holdout arm are each computed at
 most once, when first needed. What the page shows is noted here as it renders — decisions for
 the toolbar, impressions for frequency caps, exposures for experiments — and written once, in
-bulk, when the response is done (`flush`).
+bulk, when the response is done (`flush`). A staff preview (`preview_start`) shows the page as
+another visitor sees it and records nothing at all.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class RequestState:
 
     def __init__(self, request: HttpRequest, *, context: dict[str, Any] | None = None) -> None:
         self.request = request
-        self.viewing_as = ""  # the demo visitor the developer toolbar shows the site as
+        self.preview: Any = None  # what a staff preview shows the page as; nothing is recorded
         self.set_cookie = False  # the response sets the visitor cookie (a new profile)
         self.forget_cookie = False  # the response deletes it (a logout, another user's profile)
         self.item: Any = None  # the content item the page is about (its page view names it)
@@ -68,6 +69,31 @@ class RequestState:
         self.pending: defaultdict[str, set[Row]] = defaultdict(set)
         if context is not None:
             self.__dict__["context"] = context
+
+    @property
+    def records(self) -> bool:
+        """Whether what this page shows is recorded (never during a preview)."""
+        return self.preview is None
+
+    def preview_start(
+        self,
+        preview: Any,
+        *,
+        visitor: Visitor | None,
+        context: dict[str, Any],
+        attributes: dict[str, Any] | None = None,
+    ) -> None:
+        """Show this request as `visitor` sees it with `context`, and record nothing.
+
+        `attributes`: a made-up visitor's, used as they are (no holdout: a made-up visitor is
+        personalized); without them the visitor's own are built from their stored data.
+        """
+        self.preview = preview
+        self.request.visitor = visitor
+        self.__dict__["context"] = context
+        if attributes is not None:
+            self.__dict__["attributes"] = attributes
+            self.__dict__["holdout"] = None
 
     @property
     def visitor(self) -> Visitor | None:
@@ -172,6 +198,9 @@ class RequestState:
 
     def flush(self) -> None:
         """Write what the response showed: impressions and exposures, in bulk, once."""
+        if not self.records:
+            self.impressions, self.pending = [], defaultdict(set)
+            return
         if self.impressions:
             impressions_record(rows=self.impressions)
             self.impressions = []

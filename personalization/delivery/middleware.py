@@ -10,7 +10,12 @@ from django.http import HttpRequest, HttpResponse
 from consent.purposes import ANALYTICS
 from consent.request import request_allows
 from personalization.decisions.request import RequestState
-from personalization.delivery.devtools import view_as_remember, view_as_requested, view_as_visitor
+from personalization.delivery.preview import (
+    PROBLEM_KEY,
+    SESSION_KEY,
+    preview_apply,
+    preview_requested,
+)
 from personalization.features.selectors import visitor_identify
 from personalization.visitors.selectors import COOKIE_SALT
 from personalization.visitors.services import (
@@ -39,7 +44,7 @@ class VisitorMiddleware:
     When the response is done it writes, once and in bulk, what the page showed: the page view
     (only for a visitor who allows analytics, never for bots), impressions and exposures. The
     visitor cookie is set only when a profile is kept: without consent nothing is stored and no
-    cookie is set.
+    cookie is set. A staff preview shows the page as someone else sees it and writes nothing.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -50,12 +55,8 @@ class VisitorMiddleware:
         if request.path.startswith(EXCLUDED_PREFIXES):
             return self.get_response(request)
         state = request.tailor = RequestState(request)
-        viewing_as = view_as_requested(request)  # DEBUG only: the developer toolbar
         try:
-            if viewing_as:
-                request.visitor = view_as_visitor(viewing_as)
-                state.viewing_as = viewing_as
-            else:
+            if not self._previewed(request, state):
                 identified = visitor_identify(request)
                 request.visitor = identified.visitor
                 if identified.cookie_refused:
@@ -63,9 +64,8 @@ class VisitorMiddleware:
         except DatabaseError:
             logger.exception("Could not identify the visitor; serving without personalization")
         response = self.get_response(request)
-        view_as_remember(request, response)
-        if viewing_as:
-            return response  # looking through a demo visitor's eyes records nothing
+        if not state.records:
+            return response  # a staff preview: nothing is recorded, no cookie is set
         if self._is_page_view(request, response):
             self._record_page_view(request, state)
         try:
@@ -81,6 +81,18 @@ class VisitorMiddleware:
         elif state.forget_cookie:
             response.delete_cookie(settings.TAILOR_VISITOR_COOKIE, samesite="Lax")
         return response
+
+    @staticmethod
+    def _previewed(request: HttpRequest, state: RequestState) -> bool:
+        """Show the page as the visitor a staff member previews (see `delivery.preview`)."""
+        choice = preview_requested(request)
+        if choice is None:
+            return False
+        if preview_apply(state, choice):
+            return True
+        request.session.pop(SESSION_KEY, None)
+        request.session[PROBLEM_KEY] = "The previewed visitor or segment no longer exists."
+        return False
 
     @staticmethod
     def _is_page_view(request: HttpRequest, response: HttpResponse) -> bool:

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_safe
 from rest_framework.throttling import SimpleRateThrottle
 
 from config.client_ip import client_ip
+from personalization.decisions.request import request_state
 from personalization.delivery.links import click_follow
 
 
@@ -33,8 +34,10 @@ def click_redirect(request: HttpRequest, token: str) -> HttpResponse:
         response["Retry-After"] = str(max(1, int(wait or 1)))
         response["Content-Type"] = "text/plain; charset=utf-8"
         return response
-    # HEAD is what link scanners send: it redirects without counting a click.
-    target = click_follow(token=token, record=request.method == "GET")
+    # HEAD is what link scanners send: it redirects without counting a click; nor does a
+    # staff member's click during a preview.
+    record = request.method == "GET" and request_state(request).records
+    target = click_follow(token=token, record=record)
     if target is None:
         raise Http404("This link is invalid or has expired.")
     return HttpResponseRedirect(target)

@@ -12,12 +12,15 @@ dict has exactly the keys of `ATTRIBUTE_KEYS`:
 * `segments` (a container of segment keys answering `in`), `clusters` (a list), `consent`
   (an object: purpose key → allowed) and `experiment` (an object: experiment key → variation).
 
-`catalogue_check` tells editors about attributes the catalogue does not know (warnings) and
-values whose type can never match the attribute (errors, naming the path like
-`validate_condition` does); `condition_is_live` says whether a condition reads the request,
-so that its segment is evaluated per request instead of precomputed. Nothing here queries.
+`catalogue_check` tells editors about attributes the catalogue does not know and values whose
+type can never match the attribute (errors, naming the path like `validate_condition` does:
+a condition reading an attribute nothing sets is refused when saved), and about values
+outside an attribute's known choices (warnings); `condition_is_live` says whether a condition
+reads the request, so that its segment is evaluated per request instead of precomputed.
+Nothing here queries.
 """
 
+import difflib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -193,6 +196,18 @@ def _descend(attribute: Attribute, rest: list[str]) -> str | None:
     return kind
 
 
+def _close_to(name: str) -> str:
+    """ "; did you mean …?" naming the closest attribute, or "" when none is close."""
+    names = [a.name for a in ATTRIBUTES if not a.is_pattern]
+    # First words first ("visits" is closer to visit_count than to visitor_id), then names.
+    firsts: dict[str, str] = {}
+    for full in names:
+        firsts.setdefault(full.split("_")[0], full)
+    close = [firsts[word] for word in difflib.get_close_matches(name, list(firsts), n=1)]
+    close = close or difflib.get_close_matches(name, names, n=1)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def _article(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
@@ -239,9 +254,9 @@ class _Checker:
     def field(self, name: str, value: Any, path: str) -> None:
         attribute, kind = attribute_for(name)
         if attribute is None:
-            self.warn(path, f"unknown attribute {name}: not in the catalogue, so it is never set")
+            self.fail(path, f"unknown attribute {name}: not in the catalogue{_close_to(name)}")
         elif kind is None:
-            self.warn(path, f"{name} is never set: {attribute.name} is {_article(attribute.type)}")
+            self.fail(path, f"{name} is never set: {attribute.name} is {_article(attribute.type)}")
         elif attribute.name == "segments":
             # A lazy container: it answers `in`, which only $inSegment asks.
             self.warn(path, 'segments answers only $inSegment: write {"$inSegment": "key"}')
@@ -323,7 +338,7 @@ class _Checker:
 
 
 def catalogue_check(condition: Any) -> tuple[list[ConditionIssue], list[ConditionIssue]]:
-    """(errors, warnings): values that can never match their attribute, and unknown attributes."""
+    """(errors, warnings): unknown attributes and values that can never match; unknown choices."""
     checker = _Checker()
     if isinstance(condition, dict):
         checker.condition(condition, "")

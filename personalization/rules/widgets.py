@@ -33,6 +33,7 @@ class ConditionWidget(forms.Textarea):
         context["builder"] = {
             "attributes_url": reverse("tailor_admin:attributes"),
             "test_url": reverse("tailor_admin:condition_test"),
+            "values_url": reverse("tailor_admin:values"),
             "test_context": self.test_context,
         }
         return context

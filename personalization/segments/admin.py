@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from config.run_admin import RunAdminMixin
 from personalization.rules.catalogue import ATTRIBUTES
@@ -46,10 +47,10 @@ class SegmentAdmin(admin.ModelAdmin):
     formfield_overrides = {models.JSONField: {"widget": ConditionWidget}}
     readonly_fields = [
         "members", "estimated_size", "size_updated_at", "size_history", "version", "live",
-        "created_at", "updated_at", "attribute_catalogue",
+        "created_at", "updated_at", "attribute_catalogue", "preview",
     ]  # fmt: skip
     fieldsets = [
-        (None, {"fields": ["key", "name", "description", "kind", "is_active"]}),
+        (None, {"fields": ["key", "name", "description", "kind", "is_active", "preview"]}),
         (
             "Rule",
             {
@@ -84,6 +85,13 @@ class SegmentAdmin(admin.ModelAdmin):
         if self.live(segment):
             return "Live: evaluated on every request, so members are not stored."
         return str(SegmentMembership.objects.filter(segment=segment).count())
+
+    @admin.display(description="preview")
+    def preview(self, segment: Segment) -> str:
+        if segment.pk is None:
+            return "—"
+        url = reverse("tailor_preview:page") + "?" + urlencode({"segment": segment.key})
+        return format_html('<a href="{}">See the site as a member of this segment</a>', url)
 
     @admin.display(description="size history")
     def size_history(self, segment: Segment) -> str:

@@ -175,8 +175,16 @@ class SegmentSet:
     is logged and answers "not a member".
     """
 
-    def __init__(self, visitor: Visitor | None, attributes: Mapping[str, Any] | None = None):
-        self._visitor_id = visitor.pk if visitor is not None else None
+    def __init__(
+        self,
+        visitor: Visitor | None,
+        attributes: Mapping[str, Any] | None = None,
+        *,
+        assumed: Iterable[str] = (),
+    ):
+        # assumed: keys answered "member" whatever is stored (a previewed, made-up visitor).
+        self._assumed = frozenset(assumed)
+        self._visitor_id = visitor.pk if visitor is not None and visitor.pk else None
         self._attributes = attributes
         self._definitions: SegmentDefinitions | None = None
         self._stored: dict[str, datetime] | None = None
@@ -200,7 +208,7 @@ class SegmentSet:
 
     def __iter__(self) -> Iterator[str]:
         try:
-            matched = set(self.memberships())
+            matched = set(self.memberships()) | self._assumed
             matched.update(d.key for d in self._loaded().live if self._evaluate(d))
         except Exception:  # as in __contains__: listing segments must not break a page
             logger.exception("Listing the segments of visitor %s failed", self._visitor_id)
@@ -223,6 +231,8 @@ class SegmentSet:
         return self._definitions
 
     def _contains(self, key: str) -> bool:
+        if key in self._assumed:
+            return True
         known = self._live.get(key)
         if known is not None:
             return known

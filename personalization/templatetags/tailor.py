@@ -6,7 +6,7 @@
 give rails; `{% last_viewed as item %}` the item the visitor viewed last;
 `{% if_segment "vip" %}…{% else %}…{% endif_segment %}` shows a part to a segment only;
 `{% experiment "key" as variation %}` the visitor's variation of a template test;
-`{% tailor_toolbar %}` is the developer toolbar (only with DEBUG on).
+`{% tailor_toolbar %}` is the preview toolbar (only for staff who may preview).
 None of them ever breaks a page: on any error the slot's default content shows.
 """
 
@@ -16,7 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django import template
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 
@@ -25,7 +24,7 @@ from content.models import ContentItem
 from personalization.decisions import registry as decisions_registry
 from personalization.decisions.engine import decide
 from personalization.decisions.request import RequestState, request_state
-from personalization.delivery.devtools import toolbar_context
+from personalization.delivery.preview import may_preview, toolbar_context
 from personalization.delivery.rendering import ItemsRendering, SlotRendering
 from personalization.recommendations import related
 from personalization.recommendations.serving import recommended_items
@@ -151,9 +150,9 @@ def last_viewed(context) -> ContentItem | None:
 @register.simple_tag(takes_context=True)
 @page_edge(lambda context: "")
 def tailor_toolbar(context) -> str:
-    """With DEBUG on: view the site as a demo visitor, and why each slot chose what it chose."""
+    """For staff who may preview: what the page is previewed as, and why each slot chose."""
     request = context.get("request")
-    if not settings.DEBUG or request is None:
+    if request is None or not may_preview(getattr(request, "user", None)):
         return ""
     return render_to_string("tailor/toolbar.html", toolbar_context(request), request)
 

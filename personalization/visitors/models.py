@@ -33,6 +33,9 @@ class Visitor(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["merged_into"])]
+        permissions = [
+            ("preview_visitor", "Can preview the site as a visitor, a segment or request facts")
+        ]
 
     def __str__(self) -> str:
         return self.external_id or (self.user and self.user.get_username()) or str(self.uid)[:8]

@@ -119,6 +119,33 @@ def visitor_resolve(identifier: str) -> Visitor | None:
     return visitor_survivor(visitor) if visitor is not None else None
 
 
+def visitor_find(identifier: str) -> Visitor | None:
+    """The current profile named by an external id, a cookie id, or an email address."""
+    if "@" not in identifier:
+        return visitor_resolve(identifier)
+    by_email = Q(user__email__iexact=identifier) | Q(traits__email__iexact=identifier)
+    found = Visitor.objects.filter(by_email).order_by("-last_seen", "pk").first()
+    return visitor_survivor(found) if found is not None else None
+
+
+def visitors_search(query: str, limit: int = 20) -> list[Visitor]:
+    """Current profiles whose external id, cookie id or email (the user's or the `email` trait)
+    starts with `query`, for staff picking a visitor; [] for a query under 2 characters."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    found = (
+        Q(external_id__istartswith=query)
+        | Q(user__email__istartswith=query)
+        | Q(traits__email__istartswith=query)
+    )
+    uid = cookie_id_parse(query)
+    if uid is not None:
+        found |= Q(uid=uid)
+    rows = Visitor.objects.filter(found, merged_into__isnull=True).select_related("user")
+    return list(rows.order_by("-last_seen", "pk")[:limit])
+
+
 def visitors_resolve_many(identifiers: Iterable[str]) -> dict[str, Visitor]:
     """Cookie or external id → visitor (a merged profile: its survivor); unknown ids left out.
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from config.admin_site import SECTIONS
+from personalization.decisions.admin_views import VALUE_SOURCES
 from tests.factories import UserFactory
 
 ROLES = ("Editor", "Analyst", "Privacy officer")
@@ -25,9 +26,11 @@ def admin_pages() -> list[str]:
     pages = [
         "/admin/",
         "/admin/tailor/attributes.json",
+        "/admin/tailor/preview/",
         "/admin/personalization/segment/attributes/",
     ]
     pages += [reverse("admin:section", args=[section.key]) for section in SECTIONS]
+    pages += [f"/admin/tailor/values.json?source={source}&q=a" for source in VALUE_SOURCES]
     for model in admin.site._registry:
         info = (model._meta.app_label, model._meta.model_name)
         pages.append(reverse("admin:{}_{}_changelist".format(*info)))

@@ -78,14 +78,16 @@ def test_the_site_with_its_banner_and_consent_choices_reports_no_violation(
 def test_the_admin_and_its_condition_builder_report_no_violation(watched, transactional_db):
     UserFactory(username="sam", superuser=True)
     slot = SlotFactory(key="homepage-hero")
-    SlotRuleFactory(slot=slot, condition={"device": "mobile"})
+    rule = SlotRuleFactory(slot=slot, condition={"device": "mobile"})
 
     watched.goto("/admin/login/")
     watched.fill("#id_username", "sam")
     watched.fill("#id_password", PASSWORD)
     watched.click("input[type=submit]")
     watched.locator("#user-tools").wait_for()
-    watched.goto(f"/admin/content/slot/{slot.pk}/change/")
+    watched.goto(f"/admin/content/slot/{slot.pk}/change/")  # the draggable rule list
+    watched.wait_for_load_state("networkidle")
+    watched.goto(f"/admin/content/slotrule/{rule.pk}/change/")
     expect(watched.locator(".tc-operator").first).to_be_visible()
     watched.goto("/admin/content/contentitem/add/")
     watched.wait_for_load_state("networkidle")

@@ -7,7 +7,7 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.test import RequestFactory
 
 from content import registry
-from content.admin import SlotRuleInline
+from content.admin.slots import SlotRuleAdmin
 from content.models import Slot, SlotRule
 
 
@@ -25,9 +25,11 @@ def rule(condition: object) -> SlotRule:
     return SlotRule(slot=Slot(key="hero", name="Hero"), condition=condition)
 
 
-def rule_inline_condition_widget() -> forms.Widget:
-    inline = SlotRuleInline(Slot, admin.site)
-    field = inline.formfield_for_dbfield(SlotRule._meta.get_field("condition"), RequestFactory())
+def rule_form_condition_widget() -> forms.Widget:
+    rule_admin = SlotRuleAdmin(SlotRule, admin.site)
+    field = rule_admin.formfield_for_dbfield(
+        SlotRule._meta.get_field("condition"), RequestFactory()
+    )
     return field.widget
 
 
@@ -84,15 +86,28 @@ def test_editors_write_conditions_with_the_registered_widget(monkeypatch):
     monkeypatch.setattr(registry, "_condition_widget", None)
     registry.condition_widget_register(PlainWidget)
 
-    assert isinstance(rule_inline_condition_widget(), PlainWidget)
+    assert isinstance(rule_form_condition_widget(), PlainWidget)
 
 
 def test_personalization_gives_editors_its_rule_builder_for_conditions():
-    assert type(rule_inline_condition_widget()).__name__ == "ConditionWidget"
+    assert type(rule_form_condition_widget()).__name__ == "ConditionWidget"
 
 
 def test_a_condition_form_without_a_registered_widget_is_a_configuration_error(
     no_condition_widget,
 ):
     with pytest.raises(ImproperlyConfigured, match=r"condition_widget_register\(\)"):
-        rule_inline_condition_widget()
+        rule_form_condition_widget()
+
+
+def test_rule_lists_say_conditions_in_the_words_personalization_registers():
+    assert registry.condition_summary({"device": "mobile", "visit_count": {"$gte": 3}}) == (
+        "device is mobile and visited 3+ times"
+    )
+
+
+def test_a_rule_list_without_a_registered_summarizer_is_a_configuration_error(monkeypatch):
+    monkeypatch.setattr(registry, "_condition_summarizer", None)
+
+    with pytest.raises(ImproperlyConfigured, match=r"condition_summarizer_register\(\)"):
+        registry.condition_summary({})

@@ -43,11 +43,11 @@ def test_an_editor_creates_publishes_targets_and_previews_an_item(page, transact
 
     page.goto("/admin/content/slot/")
     page.click("text=homepage-hero")
-    page.click(".add-row a")
-    page.fill("#id_rules-0-name", "Football fans")
-    page.locator("#rules-0").get_by_role("tab", name="JSON").click()
-    page.fill("#id_rules-0-condition", '{"affinity.football": {"$gte": 0.5}}')
-    choose_in_autocomplete(page, "#rules-0 .field-items", "Derby day boots")
+    page.click("a.tailor-add-rule")
+    page.fill("#id_name", "Football fans")
+    page.locator(".field-condition").get_by_role("tab", name="JSON").click()
+    page.fill("#id_condition", '{"affinity.football": {"$gte": 0.5}}')
+    choose_in_autocomplete(page, ".field-items", "Derby day boots")
     page.click("input[name=_save]")
     page.locator(".messagelist .success").wait_for()
 

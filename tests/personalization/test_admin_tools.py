@@ -214,5 +214,5 @@ def test_validation_and_catalogue_problems_come_with_the_result(staff_client, en
 
     assert "$and: $and needs a list of conditions" in body["issues"]
     assert any(issue.startswith("sessions_30d: $gte needs a number") for issue in body["issues"])
-    assert any(warning.startswith("favorite: unknown attribute") for warning in body["warnings"])
+    assert any(issue.startswith("favorite: unknown attribute") for issue in body["issues"])
     assert body["matched"] is False

@@ -1,4 +1,4 @@
-"""The attribute catalogue: unknown attributes warn, impossible types fail, live ones are known."""
+"""The attribute catalogue: unknown attributes and impossible types fail, live ones are known."""
 
 from types import SimpleNamespace
 from typing import Any
@@ -89,13 +89,17 @@ def test_attribute_for_finds_names_patterns_and_paths_into_them(path, name, kind
     assert attribute is not None and (attribute.name, found) == (name, kind)
 
 
-def test_an_unknown_attribute_is_a_warning_naming_its_path():
+def test_an_unknown_attribute_is_an_error_naming_its_path_and_a_close_attribute():
     condition = {"$and": [{"device": "mobile"}, {"visits": {"$gte": 3}}]}
 
-    assert errors(condition) == []
-    assert warnings(condition) == [
-        "$and[1].visits: unknown attribute visits: not in the catalogue, so it is never set"
+    assert errors(condition) == [
+        "$and[1].visits: unknown attribute visits: not in the catalogue; did you mean visit_count?"
     ]
+    assert warnings(condition) == []
+
+
+def test_an_unknown_attribute_nothing_resembles_is_an_error_without_a_suggestion():
+    assert errors({"zzqx": 1}) == ["zzqx: unknown attribute zzqx: not in the catalogue"]
 
 
 def test_a_number_attribute_compared_with_text_is_an_error_naming_the_path():
@@ -161,8 +165,8 @@ def test_reading_segments_as_a_value_warns_to_use_in_segment():
     ]
 
 
-def test_a_path_into_a_plain_value_is_a_warning():
-    assert warnings({"device.family": "x"}) == [
+def test_a_path_into_a_plain_value_is_an_error():
+    assert errors({"device.family": "x"}) == [
         "device.family: device.family is never set: device is a string"
     ]
 

@@ -43,9 +43,9 @@ def test_an_editor_builds_a_two_level_condition_tests_it_and_saves_it(page, tran
     log_in(page, "sam")
 
     page.goto(f"/admin/content/slot/{slot.pk}/change/")
-    page.click(".add-row a")
-    page.fill("#id_rules-0-name", "Engaged on mobile")
-    builder = page.locator("#rules-0 .tailor-condition")
+    page.click("a.tailor-add-rule")
+    page.fill("#id_name", "Engaged on mobile")
+    builder = page.locator(".field-condition .tailor-condition")
     root = builder.locator(".tc-root")
     expect(root).to_contain_text("No conditions: matches every visitor.")
 
@@ -61,7 +61,7 @@ def test_an_editor_builds_a_two_level_condition_tests_it_and_saves_it(page, tran
     expect(group.locator(".tc-row").nth(1)).not_to_have_class("tc-unknown")
 
     builder.get_by_role("tab", name="JSON").click()
-    textarea = page.locator("#id_rules-0-condition")
+    textarea = page.locator("#id_condition")
     expect(textarea).to_be_visible()
     assert json.loads(textarea.input_value()) == ENGAGED_ON_MOBILE
     builder.get_by_role("tab", name="Builder").click()
@@ -93,14 +93,14 @@ def test_json_the_builder_cannot_show_is_kept_and_server_errors_still_show(page,
     slot = SlotFactory(key="homepage-hero")
     # Keys in the order PostgreSQL's jsonb keeps them (shorter keys first).
     mobile_regulars = {"device": "mobile", "sessions_30d": {"$gte": 3}}
-    SlotRuleFactory(slot=slot, position=1, condition=mobile_regulars)
+    first_rule = SlotRuleFactory(slot=slot, position=1, condition=mobile_regulars)
     elem_match = {"favourite_kinds": {"$elemMatch": {"$eq": "article"}}}
-    SlotRuleFactory(slot=slot, position=2, condition=elem_match)
+    second_rule = SlotRuleFactory(slot=slot, position=2, condition=elem_match)
     log_in(page, "sam")
 
-    page.goto(f"/admin/content/slot/{slot.pk}/change/")
+    page.goto(f"/admin/content/slotrule/{first_rule.pk}/change/")
 
-    first = page.locator("#rules-0 .tailor-condition")
+    first = page.locator(".field-condition .tailor-condition")
     rows = first.locator(".tc-row")
     expect(rows).to_have_count(2)
     expect(rows.nth(1).locator(".tc-attribute")).to_have_value("sessions_30d")
@@ -109,26 +109,29 @@ def test_json_the_builder_cannot_show_is_kept_and_server_errors_still_show(page,
     rows.nth(1).locator(".tc-value").fill("three")
     expect(rows.nth(1).locator(".tc-hint")).to_contain_text("Expects a number.")
 
-    second = page.locator("#rules-1 .tailor-condition")
+    page.goto(f"/admin/content/slotrule/{second_rule.pk}/change/")
+    second = page.locator(".field-condition .tailor-condition")
     expect(second.locator(".tc-notice")).to_contain_text("$elemMatch")
     expect(second.get_by_role("tab", name="JSON")).to_have_attribute("aria-selected", "true")
     second.get_by_role("tab", name="Builder").click()
     expect(second.locator(".tc-notice")).to_be_visible()
     second.get_by_role("tab", name="JSON").click()
-    assert json.loads(page.locator("#id_rules-1-condition").input_value()) == elem_match
+    assert json.loads(page.locator("#id_condition").input_value()) == elem_match
 
     # Edit the first rule in the builder into a condition the server refuses.
+    page.goto(f"/admin/content/slotrule/{first_rule.pk}/change/")
+    rows = first.locator(".tc-row")
     rows.nth(1).locator(".tc-value").fill("3")
     rows.nth(0).locator(".tc-operator").select_option("regex")
     rows.nth(0).locator(".tc-value").fill("mobile(")
     page.click("input[name=_save]")
 
     expect(page.locator(".errorlist").first).to_contain_text(
-        "rule 1: condition device: $regex is not a valid regular expression"
+        "device: $regex is not a valid regular expression"
     )
     assert SlotRule.objects.get(position=1).condition == mobile_regulars
     assert SlotRule.objects.get(position=2).condition == elem_match
     # The refused condition comes back into the builder as it was typed.
-    refused = page.locator("#rules-0 .tc-row").nth(0)
+    refused = page.locator(".field-condition .tc-row").nth(0)
     expect(refused.locator(".tc-operator")).to_have_value("regex")
     expect(refused.locator(".tc-value")).to_have_value("mobile(")

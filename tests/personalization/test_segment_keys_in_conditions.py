@@ -7,7 +7,7 @@ from config.services import api_key_create
 from content.models import Slot
 from personalization.segments.models import Segment
 from personalization.segments.selectors import segments_cache_clear
-from tests.factories import UserFactory
+from tests.factories import SlotFactory, UserFactory
 from tests.factories.personalization import SegmentFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,29 +98,31 @@ def test_the_cycle_check_still_speaks_for_a_segment_naming_itself(api):
     assert response.json()["errors"]["condition"] == ["$inSegment makes a cycle: loop → loop"]
 
 
-def slot_form(condition: str) -> dict[str, object]:
+def rule_form(slot: Slot, condition: str) -> dict[str, object]:
     return {
-        "key": "hero", "name": "Hero", "description": "", "max_items": 1, "rotation": "priority",
-        "frequency_cap": "", "frequency_cap_days": "",
-        "rules-TOTAL_FORMS": 1, "rules-INITIAL_FORMS": 0,
-        "rules-MIN_NUM_FORMS": 0, "rules-MAX_NUM_FORMS": 1000,
-        "rules-0-position": 1, "rules-0-name": "", "rules-0-condition": condition,
-        "rules-0-strategy": "items", "rules-0-is_active": "on",
+        "slot": slot.pk, "name": "", "condition": condition, "strategy": "items",
+        "is_active": "on", "active_from_0": "", "active_from_1": "", "active_until_0": "",
+        "active_until_1": "",
     }  # fmt: skip
 
 
 def test_a_slot_rule_naming_an_unknown_segment_is_refused(editor):
+    slot = SlotFactory(key="hero")
     condition = '{"$and": [{"device": "mobile"}, {"$inSegment": "runnerz"}]}'
 
-    response = editor.post("/admin/content/slot/add/", slot_form(condition))
+    response = editor.post("/admin/content/slotrule/add/", rule_form(slot, condition))
 
     assert response.status_code == 200
-    assert f"rule 1: condition {UNKNOWN}" in response.content.decode().replace("&quot;", '"')
-    assert not Slot.objects.exists()
+    assert UNKNOWN in response.content.decode().replace("&quot;", '"')
+    assert not slot.rules.exists()
 
 
 def test_a_slot_rule_naming_a_known_segment_is_saved(editor):
-    response = editor.post("/admin/content/slot/add/", slot_form('{"$inSegment": "runners"}'))
+    slot = SlotFactory(key="hero")
+
+    response = editor.post(
+        "/admin/content/slotrule/add/", rule_form(slot, '{"$inSegment": "runners"}')
+    )
 
     assert response.status_code == 302
-    assert Slot.objects.get(key="hero").rules.get().condition == {"$inSegment": "runners"}
+    assert slot.rules.get().condition == {"$inSegment": "runners"}

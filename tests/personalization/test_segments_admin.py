@@ -57,16 +57,21 @@ def test_a_cycle_is_refused_from_the_admin(editor):
     assert "$inSegment makes a cycle: vip → big-spenders → vip" in response.content.decode()
 
 
-def test_catalogue_warnings_are_shown_after_saving(editor):
+def test_a_condition_reading_an_unknown_attribute_is_refused_naming_it(editor):
     response = editor.post(ADD_URL, form('{"visits": {"$gte": 3}}'))
+
+    assert response.status_code == 200
+    assert "visits: unknown attribute visits: not in the catalogue" in response.content.decode()
+    assert not Segment.objects.filter(key="vip").exists()
+
+
+def test_catalogue_warnings_are_shown_after_saving(editor):
+    response = editor.post(ADD_URL, form('{"lifecycle": "vip"}'))
 
     assert response.status_code == 302
     shown = [str(m) for m in get_messages(response.wsgi_request)]
-    assert (
-        "condition visits: unknown attribute visits: not in the catalogue, so it is never set"
-        in shown
-    )
-    assert Segment.objects.get(key="vip").condition == {"visits": {"$gte": 3}}
+    assert any('"vip" is not a known lifecycle' in message for message in shown)
+    assert Segment.objects.get(key="vip").condition == {"lifecycle": "vip"}
 
 
 def test_the_change_page_shows_members_and_the_size_history_as_inline_svg(editor):

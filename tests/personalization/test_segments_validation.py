@@ -80,14 +80,13 @@ def test_shape_and_type_errors_name_the_path_and_the_reason():
     assert condition_errors(shaped) == ["$and: $and needs a list of conditions"]
 
 
-def test_an_unknown_attribute_is_only_a_warning():
-    SegmentFactory(key="gone")
-    segment = SegmentFactory(key="x", condition={"visits": {"$gte": 3}, "$inSegment": "gone"})
+def test_an_unknown_attribute_is_refused():
+    segment = SegmentFactory.build(key="x", condition={"visits": {"$gte": 3}})
 
-    segment.full_clean()
-    assert segment_condition_warnings(segment) == [
-        "visits: unknown attribute visits: not in the catalogue, so it is never set",
-    ]
+    with pytest.raises(ValidationError) as refused:
+        segment.full_clean()
+
+    assert "visits: unknown attribute visits" in str(refused.value)
 
 
 def test_a_segment_deleted_after_saving_is_a_warning_on_the_segments_naming_it():

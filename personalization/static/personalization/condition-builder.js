@@ -441,6 +441,44 @@
     return merged;
   }
 
+  /* ---- lists of values: segments, tags, kinds, countries ---------------------------------- */
+
+  function attributeLabel(row) {
+    var example = row.example === null || row.example === undefined ? "" : JSON.stringify(row.example);
+    return row.type + " · " + row.description + (example ? " e.g. " + example : "");
+  }
+
+  var valueLists = {};
+  // The values of one list matching `query` ([{value, label}]); asked once per list and query.
+  function loadValues(url, source, query) {
+    var key = source + "\u0000" + query;
+    if (!valueLists[key]) {
+      var address = url + "?source=" + encodeURIComponent(source) + "&q=" + encodeURIComponent(query);
+      valueLists[key] = fetch(address, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : { values: [] }; })
+        .then(function (data) { return data.values || []; })
+        .catch(function () { return []; });
+    }
+    return valueLists[key];
+  }
+
+  function fillList(list, options, prefix) {
+    var seen = {};
+    Array.prototype.forEach.call(list.options, function (option) { seen[option.value] = true; });
+    options.forEach(function (option) {
+      var value = (prefix || "") + option.value;
+      if (seen[value]) return;
+      seen[value] = true;
+      list.appendChild(el("option", { value: value, label: option.label || "" }));
+    });
+  }
+
+  // The text of a list value being typed: the last comma-separated part for list operators.
+  function lastPart(text) {
+    var parts = text.split(",");
+    return parts[parts.length - 1].trim();
+  }
+
   /* ---- one builder ---------------------------------------------------------------------- */
 
   function Builder(root, catalogue) {
@@ -475,8 +513,9 @@
     jsonPanel.setAttribute("role", "tabpanel");
     jsonPanel.setAttribute("aria-labelledby", this.jsonTab.id);
     this.datalist = el("datalist", { id: this.uid + "-attributes" }, this.catalogue.rows.map(function (row) {
-      return el("option", { value: row.name, label: row.type + " · " + row.description });
+      return el("option", { value: row.name, label: attributeLabel(row) });
     }));
+    this.valuesUrl = this.root.getAttribute("data-values-url");
     this.root.insertBefore(tabs, jsonPanel);
     this.root.insertBefore(this.notice, jsonPanel);
     this.root.insertBefore(this.builderPanel, jsonPanel);
@@ -636,6 +675,23 @@
     ]);
     var remove = el("button", { type: "button", className: "tc-remove tc-remove-row", text: "Remove", "aria-label": "Remove this condition" });
 
+    var source = "";
+    function suggestValues() {
+      if (!self.valuesUrl || !source) return;
+      var wanted = source;
+      loadValues(self.valuesUrl, wanted, lastPart(valueInput.value)).then(function (options) {
+        if (wanted === source) fillList(choices, options);
+      });
+    }
+    function suggestAttributes() {
+      // affinity.<tag>: the tag slugs, so an editor picks an existing tag.
+      var name = attribute.value.trim();
+      if (!self.valuesUrl || name.indexOf("affinity.") !== 0) return;
+      loadValues(self.valuesUrl, "tag", name.slice("affinity.".length)).then(function (options) {
+        fillList(self.datalist, options, "affinity.");
+      });
+    }
+
     function refresh() {
       var found = self.catalogue.lookup(row.attribute.trim());
       var allowed = self.catalogue.operatorsFor(row.attribute.trim());
@@ -656,8 +712,11 @@
       choices.textContent = "";
       var rowChoices = found && found.row.choices ? found.row.choices : [];
       rowChoices.forEach(function (choice) { choices.appendChild(el("option", { value: choice })); });
-      if (rowChoices.length) valueInput.setAttribute("list", choices.id);
+      source = row.op === "segment" ? "segment" : (found && found.row.values) || "";
+      if (rowChoices.length || source) valueInput.setAttribute("list", choices.id);
       else valueInput.removeAttribute("list");
+      valueInput.setAttribute("data-values", source);
+      if (source) suggestValues();
 
       var messages = [];
       var unknown = false;
@@ -684,6 +743,7 @@
     attribute.addEventListener("input", function () {
       row.attribute = attribute.value;
       row.fromJson = false;
+      suggestAttributes();
       refresh();
       self.write();
     });
@@ -697,6 +757,7 @@
       refresh();
       self.write();
     });
+    valueInput.addEventListener("focus", suggestValues);
     remove.addEventListener("click", function () { self.remove(row, parent); });
 
     var node = el("div", { className: "tc-row", role: "group", "aria-label": "Condition", "data-node": row.id }, [

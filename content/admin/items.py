@@ -1,4 +1,4 @@
-"""The editors' admin: items with preview and revisions, the tag tree, slots with ordered rules."""
+"""The editors' admin of content: kinds, the tag tree, items with preview and revisions."""
 
 import difflib
 import json
@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -17,8 +16,7 @@ from django.views.decorators.http import require_POST
 
 from config.formatting import label, plural
 from content import services
-from content.models import ContentItem, ContentKind, ContentRevision, Slot, SlotRule, Tag
-from content.registry import condition_widget
+from content.models import ContentItem, ContentKind, ContentRevision, Tag
 
 
 def _as_lines(value: object) -> list[str]:
@@ -204,60 +202,3 @@ class ContentItemAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"Restored revision {number}.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:content_contentitem_change", args=[pk]))
-
-
-class SlotRuleFormSet(BaseInlineFormSet):
-    """Repeats each rule's errors above the inline, naming the rule by its place in the list."""
-
-    def clean(self) -> None:
-        super().clean()
-        summary = []
-        for number, form in enumerate(self.forms, start=1):
-            for field, errors in form.errors.items():
-                label = "" if field == "__all__" else f"{field} "
-                summary.extend(f"rule {number}: {label}{error}" for error in errors)
-        if summary:
-            raise ValidationError(summary)
-
-
-class SlotRuleInline(admin.StackedInline):
-    model = SlotRule
-    formset = SlotRuleFormSet
-    extra = 0
-    ordering = ["position", "pk"]
-    autocomplete_fields = ["items", "tags"]
-    filter_horizontal = ["kinds"]
-    fieldsets = [
-        (None, {"fields": [("position", "name", "is_active"), "condition"]}),
-        ("What to show", {"fields": ["strategy", "items", "tags", "kinds"]}),
-        ("Active window", {"fields": [("active_from", "active_until")]}),
-    ]
-
-    def formfield_for_dbfield(self, db_field, request, **kwargs):
-        # Asked per form, not at import: this module loads before the condition language's app
-        # has registered its widget.
-        if isinstance(db_field, models.JSONField):
-            kwargs.setdefault("widget", condition_widget())
-        return super().formfield_for_dbfield(db_field, request, **kwargs)
-
-
-@admin.register(Slot)
-class SlotAdmin(admin.ModelAdmin):
-    list_display = ["key", "name", "max_items", "rotation", "rule_count", "updated_at"]
-    search_fields = ["key", "name"]
-    autocomplete_fields = ["default_items"]
-    filter_horizontal = ["allowed_kinds"]
-    prepopulated_fields = {"key": ["name"]}
-    inlines = [SlotRuleInline]
-    fieldsets = [
-        (None, {"fields": ["key", "name", "description"]}),
-        ("What it shows", {"fields": ["allowed_kinds", "max_items", "rotation", "default_items"]}),
-        ("Frequency cap", {"fields": [("frequency_cap", "frequency_cap_days")]}),
-    ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("rules")
-
-    @admin.display(description="rules")
-    def rule_count(self, slot: Slot) -> int:
-        return len(slot.rules.all())
