@@ -29,6 +29,7 @@ MIGRATION_DATA = [
     ("consent.migrations.0002_default_purposes", "create_purposes"),
     ("consent.migrations.0005_privacy_officer_permissions", "grant_privacy_officer"),
     ("experiments.migrations.0002_roles", "grant_roles"),
+    ("insights.migrations.0002_roles", "grant_insights"),
 ]
 
 

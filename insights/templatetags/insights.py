@@ -1,0 +1,20 @@
+"""`{% insights_home %}`: the dashboard's headline on the admin's home page, for those allowed."""
+
+from django import template
+from django.template.loader import render_to_string
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def insights_home(context) -> str:
+    request = context.get("request")
+    if request is None or not request.user.has_perm("insights.view_insights"):
+        return ""
+    from insights import selectors
+    from insights.views import dashboard_context
+
+    period = selectors.range_default()
+    return render_to_string(
+        "insights/home.html", dashboard_context(period, full=False), request=request
+    )
