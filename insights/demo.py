@@ -1,7 +1,7 @@
 """Six weeks of shop traffic for `seed_demo`, with a personalization holdout, then the rollups.
 
 Shoppers `shopper-1` … `shopper-N` (20 per demo visitor, at most 1,000) arrive over the last
-six weeks. A quarter are in the holdout `personalization-holdout` and see the slots' default
+six weeks. Three in ten are in the holdout `personalization-holdout` and see the slots' default
 content; the others see what the slots' rules choose. Personalized content is clicked about
 twice as often, and a click leads to a purchase more often, so the dashboard shows a visible
 uplift. Shoppers who were active before (their views in the 30 days before their first visit)
@@ -32,10 +32,10 @@ from personalization.visitors.models import Event, Impression, Visitor
 
 KEY = "personalization-holdout"
 DAYS = 42
-HOLDOUT_SHARE = 0.25
+HOLDOUT_SHARE = 0.3
 PER_DEMO_VISITOR, MOST = 20, 1000
-CLICK = {"holdout": 0.05, "personalized": 0.10}  # per impression
-BUY = {"holdout": 0.25, "personalized": 0.35}  # per click
+CLICK = {"holdout": 0.04, "personalized": 0.10}  # per impression
+BUY = {"holdout": 0.2, "personalized": 0.35}  # per click
 
 
 def _holdout(now: datetime) -> tuple[Experiment, Variation, Variation]:
