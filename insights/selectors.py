@@ -16,7 +16,7 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from content.models import ContentItem, SlotRule
-from insights.models import AudienceRollup, DeliveryRollup, Granularity
+from insights.models import AudienceRollup, DeliveryRollup, Granularity, Watermark
 from personalization.recommendations.models import ModelRun
 from personalization.segments.models import Segment
 
@@ -44,6 +44,13 @@ class Range:
 def range_default(today: date | None = None, days: int = 28) -> Range:
     today = today or timezone.localdate()
     return Range(today - timedelta(days=days - 1), today)
+
+
+def rollups_version() -> str:
+    """Changes whenever rollups are written: what cached drawings of them depend on."""
+    computed = Watermark.objects.filter(name="rollups").values_list("computed_at", flat=True)
+    moment = computed.first()
+    return f"{moment.timestamp():.6f}" if moment else "none"
 
 
 def threshold() -> int:

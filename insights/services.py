@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
 from django.db.models import Max, Min
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -146,11 +145,11 @@ def insights_compute(
     limits = _limits()
     dirty = dirty_days(watermark=watermark, limits=limits, today=timezone.localdate(now))
     result = periods_write(dirty=dirty, now=now, progress=progress)
-    with transaction.atomic():
-        Watermark.objects.filter(pk=watermark.pk).update(
-            impression_id=limits["impression"], exposure_id=limits["exposure"],
-            event_received_at=limits["event"] or watermark.event_received_at, computed_at=now,
-        )  # fmt: skip
+    written = {"computed_at": timezone.now()} if result.days or result.hours else {}
+    Watermark.objects.filter(pk=watermark.pk).update(
+        impression_id=limits["impression"], exposure_id=limits["exposure"],
+        event_received_at=limits["event"] or watermark.event_received_at, **written,
+    )  # fmt: skip
     return result
 
 
@@ -163,4 +162,6 @@ def insights_recompute(
     now = now or timezone.now()
     today = timezone.localdate(now)
     last = {today - timedelta(days=n) for n in range(days)}
-    return periods_write(dirty=Dirty(last, set(last), set(last)), now=now, progress=progress)
+    result = periods_write(dirty=Dirty(last, set(last), set(last)), now=now, progress=progress)
+    Watermark.objects.update_or_create(name=WATERMARK, defaults={"computed_at": timezone.now()})
+    return result

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import date
 
 from django.contrib import admin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from insights import charts, selectors, tables
 from insights.selectors import Range
@@ -18,6 +21,7 @@ from insights.uplift import uplift
 
 PERMISSION = "insights.view_insights"
 MAX_DAYS = 366
+CHART_SECONDS = 24 * 3600
 
 
 def period_parse(params) -> tuple[Range, list[str]]:
@@ -45,21 +49,28 @@ def _check(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def _chart(name: str, period: Range, version: str, draw) -> str:
+    """A chart drawn once per range and rollup version (drawing costs far more than reading)."""
+    key = f"insights:chart:{name}:{period.start}:{period.end}:{version}"
+    return cache.get_or_set(key, draw, timeout=CHART_SECONDS)
+
+
 def dashboard_context(period: Range, *, full: bool = True) -> dict:
     """What the dashboard shows; the admin's home page shows the part without tables."""
     points = selectors.series_daily(period)
     days = [p.day for p in points]
+    version = selectors.rollups_version()
     context = {
         "period": period, "kpis": selectors.kpis(period), "uplift": uplift(period),
         "threshold": selectors.threshold(),
-        "chart_traffic": charts.line_chart(
+        "chart_traffic": _chart("traffic", period, version, lambda: charts.line_chart(
             days, {"impressions": [p.impressions for p in points],
                    "clicks": [p.clicks for p in points]},
-            alt="Impressions and clicks each day"),
-        "chart_rates": charts.line_chart(
+            alt="Impressions and clicks each day")),
+        "chart_rates": _chart("rates", period, version, lambda: charts.line_chart(
             days, {"click-through rate": [p.ctr for p in points],
                    "conversion rate": [p.conversion_rate for p in points]},
-            alt="Click-through and conversion rates each day", percent=True),
+            alt="Click-through and conversion rates each day", percent=True)),
     }  # fmt: skip
     if full:
         context["tables"] = []
@@ -70,11 +81,30 @@ def dashboard_context(period: Range, *, full: bool = True) -> dict:
                                       "count": len(rows)})  # fmt: skip
         hourly = selectors.hourly_series()
         if hourly:
-            context["chart_hourly"] = charts.line_chart(
+            context["chart_hourly"] = _chart("hourly", period, version, lambda: charts.line_chart(
                 [h[0] for h in hourly], {"impressions": [h[1] for h in hourly],
                                          "clicks": [h[2] for h in hourly]},
-                alt="Impressions and clicks each hour of the last two days")  # fmt: skip
+                alt="Impressions and clicks each hour of the last two days"))  # fmt: skip
     return context
+
+
+def dashboard_cached(period: Range, query: str, *, full: bool = True) -> dict:
+    """The rendered dashboard (or home page part) and its KPIs, kept until rollups change."""
+    digest = hashlib.sha256(query.encode()).hexdigest()[:16]
+    version = selectors.rollups_version()
+    key = (
+        f"insights:page:{int(full)}:{period.start}:{period.end}:{version}:"
+        f"{selectors.threshold()}:{digest}"
+    )
+
+    def build() -> dict:
+        context = {**dashboard_context(period, full=full), "query": query,
+                   "previous": period.previous()}  # fmt: skip
+        template = "insights/_dashboard_body.html" if full else "insights/home.html"
+        return {"body": mark_safe(render_to_string(template, context)),  # noqa: S308
+                "kpis": context["kpis"]}  # fmt: skip
+
+    return cache.get_or_set(key, build, timeout=CHART_SECONDS)
 
 
 def dashboard(request: HttpRequest) -> TemplateResponse:
@@ -82,8 +112,8 @@ def dashboard(request: HttpRequest) -> TemplateResponse:
     period, errors = period_parse(request.GET)
     context = {
         **admin.site.each_context(request), "title": "Insights", "errors": errors,
-        "previous": period.previous(), **dashboard_context(period),
-        "today": timezone.localdate(), "query": request.GET.urlencode(),
+        "period": period, "previous": period.previous(), "threshold": selectors.threshold(),
+        **dashboard_cached(period, request.GET.urlencode()),
     }  # fmt: skip
     return TemplateResponse(request, "insights/dashboard.html", context)
 

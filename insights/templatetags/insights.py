@@ -1,7 +1,6 @@
 """`{% insights_home %}`: the dashboard's headline on the admin's home page, for those allowed."""
 
 from django import template
-from django.template.loader import render_to_string
 
 register = template.Library()
 
@@ -12,9 +11,6 @@ def insights_home(context) -> str:
     if request is None or not request.user.has_perm("insights.view_insights"):
         return ""
     from insights import selectors
-    from insights.views import dashboard_context
+    from insights.views import dashboard_cached
 
-    period = selectors.range_default()
-    return render_to_string(
-        "insights/home.html", dashboard_context(period, full=False), request=request
-    )
+    return dashboard_cached(selectors.range_default(), "", full=False)["body"]

@@ -63,7 +63,7 @@ class History:
 @pytest.fixture
 def history(db, every_cell) -> History:
     """Forty visitors over ten days; clicks and purchases, some outside the window."""
-    rng = random.Random(7)  # noqa: S311
+    rng = random.Random(7)
     built = History(rng)
     for _ in range(40):
         visitor = VisitorFactory()
@@ -82,7 +82,7 @@ def history(db, every_cell) -> History:
 @pytest.fixture
 def holdout_history(db, every_cell):
     """A holdout: 60 visitors converting at 20 % against 140 personalized at 40 %."""
-    rng = random.Random(11)  # noqa: S311
+    rng = random.Random(11)
     built = History(rng)
     experiment = Experiment.objects.create(key="holdout", name="Holdout", is_holdout=True,
                                            status=Experiment.Status.RUNNING)  # fmt: skip

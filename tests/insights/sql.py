@@ -84,7 +84,8 @@ def holdout_visitors(experiment_id: int, start: datetime, end: datetime) -> list
         "   WHERE p.visitor_id = x.visitor_id AND p.type = 'purchase' "
         f"   AND p.occurred_at >= x.exposed_at AND p.occurred_at < x.exposed_at + {WINDOW}), 0), "
         "  (SELECT count(*) FROM personalization_event p WHERE p.visitor_id = x.visitor_id "
-        "   AND p.occurred_at < x.exposed_at AND p.occurred_at >= x.exposed_at - interval '30 days') "
+        "   AND p.occurred_at < x.exposed_at "
+        "   AND p.occurred_at >= x.exposed_at - interval '30 days') "
         "FROM experiments_exposure x JOIN experiments_variation v ON v.id = x.variation_id "
         "WHERE x.experiment_id = %s AND x.exposed_at >= %s AND x.exposed_at < %s",
         [experiment_id, start, end])  # fmt: skip

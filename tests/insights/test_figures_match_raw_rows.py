@@ -73,9 +73,7 @@ def test_click_through_conversions_and_revenue_per_visitor_equal_sql_over_raw_ro
     _assert_match_raw_rows(analyst_client, period)
 
 
-def test_the_dashboard_shows_the_same_headline_figures_as_the_api(
-    history, analyst_client, period
-):
+def test_the_dashboard_shows_the_same_headline_figures_as_the_api(history, analyst_client, period):
     insights_compute()
 
     page = analyst_client.get(f"/admin/insights/?from={period.start}&to={period.end}")

@@ -4,7 +4,8 @@ from insights.uplift import MetricUplift, verdict
 
 
 def _conversion(lift, low, high) -> MetricUplift:
-    return MetricUplift("conversion rate", 0.1, 0.1 * (1 + lift), lift, low, high, 0.01, False, 0)
+    personalized = 0.1 * (1 + lift) if lift is not None else 0.0
+    return MetricUplift("conversion rate", 0.1, personalized, lift, low, high, 0.01, False, 0)
 
 
 def test_an_interval_above_zero_reads_as_personalization_adds_conversions():
