@@ -34,8 +34,8 @@ KEY = "personalization-holdout"
 DAYS = 42
 HOLDOUT_SHARE = 0.3
 PER_DEMO_VISITOR, MOST = 20, 1000
-CLICK = {"holdout": 0.04, "personalized": 0.10}  # per impression
-BUY = {"holdout": 0.2, "personalized": 0.35}  # per click
+CLICK = {"holdout": 0.06, "personalized": 0.10}  # per impression
+BUY = {"holdout": 0.25, "personalized": 0.35}  # per click
 
 
 def _holdout(now: datetime) -> tuple[Experiment, Variation, Variation]:

@@ -36,8 +36,8 @@ class MetricUplift:
     name: str  # "conversion rate", "revenue per visitor"
     holdout: float
     personalized: float
-    lift: float | None
-    low: float | None
+    lift: float | None  # personalized / holdout - 1 (of the adjusted means with CUPED)
+    low: float | None  # 95 % interval of the difference, over the holdout's mean
     high: float | None
     p_value: float
     cuped: bool
@@ -92,8 +92,12 @@ def _metric(name: str, arms: dict[str, dict], y: str, y_sq: str, xy: str) -> Met
         (hm, hv), (pm, pv) = ((a[index[0]], a[index[1]]) for a in adjusted)
         test = stats.welch_ttest(hm, hv, h["visitors"], pm, pv, p["visitors"])
     reduction = 1 - adj_var / plain_var if cuped and plain_var else 0.0
-    return MetricUplift(name, adjusted[0][0], adjusted[1][0], test.lift, test.lift_low,
-                        test.lift_high, test.p_value, cuped, reduction)  # fmt: skip
+    base = adjusted[0][2] if cuped else adjusted[0][0]
+    # The test's interval of the difference, relative to the holdout's mean: it agrees with the
+    # p-value (the delta method's interval of a ratio is far wider when the holdout is small).
+    low, high = (test.ci_low / base, test.ci_high / base) if base > 0 else (None, None)
+    return MetricUplift(name, adjusted[0][0], adjusted[1][0], test.lift, low, high,
+                        test.p_value, cuped, reduction)  # fmt: skip
 
 
 def _percent(value: float) -> str:
