@@ -79,7 +79,8 @@ def seed_impressions(first: int, last: int, rule_ids: list[int]) -> None:
         "'slot-' || (g %% 4), %s - ((g * 7907) %% 2592000) * interval '1 second', "
         f"CASE WHEN g %% 10 = 0 THEN NULL ELSE ({rules})[1 + 2 * (g %% 4) + (g / 4) %% 2] END, "
         "CASE WHEN g %% 10 = 0 THEN 'holdout' ELSE 'rule' END, false "
-        "FROM generate_series(%s::bigint, %s::bigint) g, (SELECT min(id) AS first FROM personalization_visitor) v",
+        "FROM generate_series(%s::bigint, %s::bigint) g, "
+        "(SELECT min(id) AS first FROM personalization_visitor) v",
         [VISITORS, first_item, ITEMS, timezone.now(), first, last],
     )  # fmt: skip
     _sql("INSERT INTO personalization_event (event_id, source, visitor_id, type, item_id, value, "

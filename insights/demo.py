@@ -161,9 +161,9 @@ def seed_history(*, shoppers: int, seed: int, now: datetime | None = None) -> bo
 def insights_demo_seed(options: DemoOptions) -> None:
     """`seed_demo`'s shop history with a holdout, and the insights rollups over everything."""
     shoppers = min(MOST, PER_DEMO_VISITOR * max(options.visitors, 1))
-    if seed_history(shoppers=shoppers, seed=options.seed):
-        options.write(f"insights demo: {shoppers} shoppers over {DAYS} days, holdout {KEY} "
-                      "(paused: start it to keep measuring)")  # fmt: skip
+    created = seed_history(shoppers=shoppers, seed=options.seed)
     with transaction.atomic():  # one commit: SQLite writes each commit to disk
         result = insights_compute()
-    options.write(f"insights: {result.days} days and {result.hours} hours of rollups")
+    history = (f"{shoppers} shoppers over {DAYS} days with the holdout {KEY} (paused: start it to "
+               "keep measuring); " if created else "")  # fmt: skip
+    options.write(f"demo insights: {history}rollups of {result.days} days")

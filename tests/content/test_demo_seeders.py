@@ -48,8 +48,10 @@ def test_registering_a_seeder_name_again_replaces_the_earlier_one(seeders):
     assert out.getvalue().splitlines() == ["new: 50 visitors, seed 42", "demo data ready"]
 
 
-def test_content_then_visitors_then_the_experiment_are_seeded():
-    assert [s.name for s in registry.demo_seeders()] == ["content", "visitors", "experiment"]
+def test_content_then_visitors_then_the_experiment_then_insights_are_seeded():
+    assert [s.name for s in registry.demo_seeders()] == [
+        "content", "visitors", "experiment", "insights",
+    ]  # fmt: skip
 
 
 @pytest.mark.django_db
@@ -59,11 +61,17 @@ def test_seed_demo_reports_each_apps_demo_data_in_turn():
     call_command("seed_demo", "--visitors", "2", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert len(lines) == 4
+    assert len(lines) == 5
     assert re.fullmatch(r"demo content: \d+ items, \d+ slots", lines[0])
     assert re.fullmatch(
         r"demo visitors: 2 new \(demo-1 … demo-2\), \d+ events; no scores \(not enough "
         r"history .+\)",
         lines[1],
     )
-    assert lines[2:] == ["demo experiment: home-rail-title (running)", "demo data ready"]
+    assert lines[2] == "demo experiment: home-rail-title (running)"
+    assert re.fullmatch(
+        r"demo insights: 40 shoppers over 42 days with the holdout personalization-holdout "
+        r"\(paused: start it to keep measuring\); rollups of \d+ days",
+        lines[3],
+    )
+    assert lines[4] == "demo data ready"
