@@ -6,7 +6,6 @@ than `TAILOR_INSIGHTS_MIN_VISITORS` keeps its name but has `suppressed: true` an
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -44,12 +43,9 @@ class RangeInput(serializers.Serializer):
         start, end = attrs.get("from", default.start), attrs.get("to", default.end)
         if "from" in attrs and "to" not in attrs and start > end:
             end = start
-        if end < start:
-            raise serializers.ValidationError({"to": ["The range must end on or after `from`."]})
-        if end - start >= timedelta(days=MAX_DAYS):
-            raise serializers.ValidationError(
-                {"from": [f"A range covers at most {MAX_DAYS} days."]}
-            )
+        problems = selectors.range_problems(start, end, MAX_DAYS)
+        if problems:
+            raise serializers.ValidationError({k: [v] for k, v in problems.items()})
         return Range(start, end)
 
 

@@ -41,6 +41,22 @@ class Range:
                 datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=tz))  # fmt: skip
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(9000, 12, 31)  # a range and the one before it fit
+
+
+def range_problems(start: date, end: date, max_days: int) -> dict[str, str]:
+    """What is wrong with a range asked for, by parameter (empty: nothing)."""
+    if start < EARLIEST or start > LATEST:
+        return {"from": f"must be between {EARLIEST} and {LATEST}."}
+    if end < EARLIEST or end > LATEST:
+        return {"to": f"must be between {EARLIEST} and {LATEST}."}
+    if end < start:
+        return {"to": "the range must end on or after its first day."}
+    if (end - start).days >= max_days:
+        return {"from": f"a range covers at most {max_days} days."}
+    return {}
+
+
 def range_default(today: date | None = None, days: int = 28) -> Range:
     today = today or timezone.localdate()
     return Range(today - timedelta(days=days - 1), today)

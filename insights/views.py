@@ -35,12 +35,9 @@ def period_parse(params) -> tuple[Range, list[str]]:
         except ValueError:
             errors.append(f"{name}: {raw!r} is not a date (YYYY-MM-DD).")
             values[name] = fallback
-    if values["to"] < values["from"]:
-        errors.append("to: the range must end on or after its first day.")
-        return default, errors
-    if (values["to"] - values["from"]).days >= MAX_DAYS:
-        errors.append(f"from: a range covers at most {MAX_DAYS} days.")
-        return default, errors
+    problems = selectors.range_problems(values["from"], values["to"], MAX_DAYS)
+    if problems:
+        return default, errors + [f"{name}: {why}" for name, why in problems.items()]
     return Range(values["from"], values["to"]), errors
 
 

@@ -70,7 +70,8 @@ def test_an_analyst_signed_into_the_admin_reads_the_summary():
 @pytest.mark.parametrize(
     "query, field",
     [("from=2026-13-01", "from"), ("to=yesterday", "to"), ("from=2026-05-02&to=2026-05-01", "to"),
-     ("from=2020-01-01&to=2026-01-01", "from")],
+     ("from=2020-01-01&to=2026-01-01", "from"), ("from=0001-01-01&to=0001-01-05", "from"),
+     ("to=9999-12-31", "to")],
 )  # fmt: skip
 def test_a_bad_range_is_a_400_naming_the_field(query, field):
     response = key_client("insights:read").get(f"{ENDPOINTS[0]}?{query}")
