@@ -73,10 +73,12 @@ def dirty_days(*, watermark: Watermark, limits: dict, today: date) -> Dirty:
         Impression.objects.filter(pk__gt=watermark.impression_id, pk__lte=limits["impression"]),
         "shown_at",
     )
-    events = Event.objects.filter(received_at__lte=limits["event"])
-    if watermark.event_received_at is not None:
-        events = events.filter(received_at__gt=watermark.event_received_at)
-    touched = _days(events, "occurred_at") if limits["event"] else set()
+    touched: set[date] = set()
+    if limits["event"] is not None:  # no event at all yet: nothing touched by events
+        events = Event.objects.filter(received_at__lte=limits["event"])
+        if watermark.event_received_at is not None:
+            events = events.filter(received_at__gt=watermark.event_received_at)
+        touched = _days(events, "occurred_at")
     exposures = _days(
         Exposure.objects.filter(pk__gt=watermark.exposure_id, pk__lte=limits["exposure"]),
         "exposed_at",
