@@ -69,10 +69,17 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "insights", "Insights",
-        "Who visits and what they do: visitors, events and their recommendations.",
+        "How personalization performs, who visits and what they do: the dashboard, visitors, "
+        "events and their recommendations.",
         (
             "insights.*", "personalization.visitor", "personalization.event",
             "personalization.recommendation",
+        ),
+        links=(
+            Link(
+                "Dashboard", "insights-dashboard", ("insights.view_insights",),
+                "KPIs, the uplift of personalization, top and bottom slots, rules and items",
+            ),
         ),
     ),
     Section("privacy", "Privacy", "Consent, purposes, policies and data subject requests.",

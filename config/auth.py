@@ -62,6 +62,7 @@ SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "consent.add_datasubjectrequest",
         "consent.change_datasubjectrequest",
     ),
+    "insights:read": ("insights.view_insights",),
     "segments:write": (
         "personalization.view_segment",
         "personalization.add_segment",

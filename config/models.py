@@ -13,6 +13,7 @@ SCOPES = {
     "profiles:read": "read visitor profiles, segments and recommendations",
     "privacy:admin": "record consent, export and erase data subjects",
     "segments:write": "create, change and delete segments",
+    "insights:read": "read aggregated insights (rollups, uplift)",
 }
 KEY_PREFIX = "tl"
 

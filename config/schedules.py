@@ -113,6 +113,20 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
         "becomes current and cluster segments follow it.",
         crontab={"minute": "50", "hour": "3", "day_of_week": "1"},
     ),
+    DefaultSchedule(
+        name="Update insights",
+        task="tailor.compute_insights",
+        description="Every 15 minutes: rewrites the insights rollups of the days (and hours) "
+        "touched by impressions, events and holdout exposures that arrived since the last run.",
+        every_seconds=900,
+    ),
+    DefaultSchedule(
+        name="Recompute recent insights nightly",
+        task="tailor.recompute_insights",
+        description="Rewrites the last 3 days of the insights rollups whatever the watermark "
+        "says, for rows written out of order.",
+        crontab={"minute": "35", "hour": "4"},
+    ),
 )
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "personalization",
     "consent",
     "experiments",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -350,6 +351,10 @@ TAILOR_SCORES_HORIZON_DAYS = env.int("TAILOR_SCORES_HORIZON_DAYS", default=30)
 if TAILOR_SCORES_HORIZON_DAYS < 1:
     raise ImproperlyConfigured("TAILOR_SCORES_HORIZON_DAYS must be 1 or more")
 TAILOR_SCORES_TRAINING_VISITORS = env.int("TAILOR_SCORES_TRAINING_VISITORS", default=200_000)
+# --- Insights (README, "Insights"; checked by InsightsConfig): conversion, window, smallest cell.
+TAILOR_INSIGHTS_CONVERSION_EVENT = env.str("TAILOR_INSIGHTS_CONVERSION_EVENT", default="purchase")
+TAILOR_INSIGHTS_ATTRIBUTION_HOURS = env.int("TAILOR_INSIGHTS_ATTRIBUTION_HOURS", default=72)
+TAILOR_INSIGHTS_MIN_VISITORS = env.int("TAILOR_INSIGHTS_MIN_VISITORS", default=10)
 # --- Delivery -------------------------------------------------------------------------------
 # Browsers on these origins (e.g. "https://shop.example.com") may post events cross-origin;
 # CORS applies to the events endpoint only. Empty: same-origin only.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("tags/<slug:slug>/", tag_page, name="tag"),
     path("admin/tailor/preview/", include("personalization.delivery.preview_views")),
     path("admin/tailor/", include("personalization.decisions.admin_views")),
+    path("admin/insights/", include("insights.views")),
     path("admin/", admin.site.urls),
     path(
         "accounts/login/",
@@ -40,6 +41,7 @@ urlpatterns = [
     path("api/v1/", include("consent.privacy_urls")),
     path("api/v1/", include("consent.urls")),
     path("api/v1/", include("experiments.urls")),
+    path("api/v1/", include("insights.urls")),
     path("api/v1/", include((api_v1, "api"))),
     # Last: whatever no endpoint above answers under /api/ is a JSON 404, never a redirect.
     re_path(r"^api(?:/.*)?$", api_not_found, name="api-not-found"),

@@ -32,6 +32,7 @@ MIGRATION_DATA = [
     ("personalization.migrations.0012_analyst_reads_runs", "grant_analyst"),
     ("personalization.migrations.0013_triggers", "grant_trigger_roles"),
     ("personalization.migrations.0015_preview_and_segment_roles", "grant"),
+    ("insights.migrations.0002_roles", "grant_insights"),
 ]
 
 

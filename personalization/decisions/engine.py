@@ -206,7 +206,10 @@ def _capped(
     since = now - timedelta(days=slot.cap_days or 1)
     return set(
         Impression.objects.filter(
-            visitor=visitor, item_id__in=[i.pk for i in items], shown_at__gte=since
+            visitor=visitor,
+            item_id__in=[i.pk for i in items],
+            shown_at__gte=since,
+            counts_for_cap=True,
         )
         .values("item_id")
         .annotate(shown=Count("pk"))

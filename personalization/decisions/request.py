@@ -161,8 +161,12 @@ class RequestState:
             slot_key, visitor, attributes=attributes, forced=self.forced, holdout=holdout, now=now
         )
         self.decisions.append(decision)
-        if visitor is not None and not decision.is_default and decision.capped:
-            self.impressions.extend((visitor.pk, item.pk, decision.slot) for item in decision.items)
+        if visitor is not None:  # what a consenting visitor was shown, for caps and insights
+            counts = not decision.is_default and decision.capped
+            self.impressions.extend(
+                (visitor.pk, item.pk, decision.slot, decision.rule_id, decision.reason, counts)
+                for item in decision.items
+            )
         return decision
 
     def in_segment(self, key: str) -> bool:

@@ -124,12 +124,20 @@ class Event(models.Model):
 
 
 class Impression(models.Model):
-    """An item shown to a visitor in a slot; counted for the slot's frequency cap."""
+    """An item shown to a visitor in a slot, and why; counted for frequency caps and insights."""
 
     visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="impressions")
     item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+")
     slot = models.SlugField(max_length=100)
     shown_at = models.DateTimeField(default=timezone.now)
+    # The rule that chose the item (kept as a number: insights still name a deleted rule's id).
+    rule_id = models.PositiveIntegerField(null=True, blank=True)
+    reason = models.CharField(
+        max_length=20, blank=True, default="", help_text="rule, segment, experiment, default, …"
+    )
+    counts_for_cap = models.BooleanField(
+        default=True, help_text="Personalized content of a slot with a frequency cap."
+    )
 
     class Meta:
         indexes = [

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -80,6 +80,18 @@ class PageView:
     occurred_at: datetime
 
 
+class ImpressionRow(NamedTuple):
+    """An impression waiting in the write buffer."""
+
+    visitor_id: int
+    item_id: int
+    slot: str
+    shown_at: datetime
+    rule_id: int | None = None
+    reason: str = ""
+    counts_for_cap: bool = True
+
+
 def visitors_lock_existing(ids: Iterable[int]) -> set[int]:
     """Which of these visitors still exist, share-locked by key until the transaction ends.
 
@@ -150,24 +162,19 @@ def page_views_write(views: list[PageView]) -> int:
 
 
 @transaction.atomic
-def impressions_write(rows: list[tuple[int, int, str, datetime]]) -> int:
-    """Store (visitor id, item id, slot, shown at) impressions in one insert.
+def impressions_write(rows: list[ImpressionRow]) -> int:
+    """Store impressions in one insert.
 
     Rows of visitors erased since they were recorded are dropped, the others kept.
     """
-    existing = visitors_lock_existing(row[0] for row in rows)
-    kept = sorted((row for row in rows if row[0] in existing), key=lambda row: row[:2])
-    Impression.objects.bulk_create(
-        Impression(visitor_id=visitor_id, item_id=item_id, slot=slot, shown_at=shown_at)
-        for visitor_id, item_id, slot, shown_at in kept
-    )
+    existing = visitors_lock_existing(row.visitor_id for row in rows)
+    kept = sorted((row for row in rows if row.visitor_id in existing), key=lambda row: row[:2])
+    Impression.objects.bulk_create(Impression(**row._asdict()) for row in kept)
     return len(kept)
 
 
 PAGE_VIEWS: WriteBuffer[PageView] = WriteBuffer("page view", page_views_write)
-IMPRESSIONS: WriteBuffer[tuple[int, int, str, datetime]] = WriteBuffer(
-    "impression", impressions_write
-)
+IMPRESSIONS: WriteBuffer[ImpressionRow] = WriteBuffer("impression", impressions_write)
 
 
 def page_view_record(
@@ -182,10 +189,17 @@ def page_view_record(
     )  # fmt: skip
 
 
-def impressions_record(*, rows: list[tuple[int, int, str]], now: datetime | None = None) -> None:
-    """Record (visitor id, item id, slot) impressions, written in bulk; they feed frequency caps."""
+def impressions_record(*, rows: list[tuple], now: datetime | None = None) -> None:
+    """Record impressions, written in bulk; they feed frequency caps and insights.
+
+    Each row is (visitor id, item id, slot) and optionally the rule id, the decision's reason
+    and whether the row counts for the slot's frequency cap (by default: it does).
+    """
     now = now or timezone.now()
-    IMPRESSIONS.add(*((visitor_id, item_id, slot, now) for visitor_id, item_id, slot in rows))
+    IMPRESSIONS.add(
+        *(ImpressionRow(visitor_id, item_id, slot, now, *extra)
+          for visitor_id, item_id, slot, *extra in rows)
+    )  # fmt: skip
 
 
 @transaction.atomic

@@ -48,9 +48,9 @@ def test_registering_a_seeder_name_again_replaces_the_earlier_one(seeders):
     assert out.getvalue().splitlines() == ["new: 80 visitors, seed 42", "demo data ready"]
 
 
-def test_content_then_visitors_then_triggers_then_the_experiment_are_seeded():
+def test_content_then_visitors_then_triggers_then_the_experiment_then_insights_are_seeded():
     assert [s.name for s in registry.demo_seeders()] == [
-        "content", "visitors", "triggers", "experiment",
+        "content", "visitors", "triggers", "experiment", "insights",
     ]  # fmt: skip
 
 
@@ -68,8 +68,13 @@ def test_seed_demo_reports_each_apps_demo_data_in_turn():
         r"history .+\)",
         lines[1],
     )
-    assert lines[2:] == [
+    assert lines[2:4] == [
         "demo triggers: abandoned-cart, likely-to-churn (endpoint switched off)",
         "demo experiment: home-rail-title (running)",
-        "demo data ready",
     ]
+    assert re.fullmatch(
+        r"demo insights: 40 shoppers over 42 days with the holdout personalization-holdout "
+        r"\(paused: start it to keep measuring\); rollups of \d+ days",
+        lines[4],
+    )
+    assert lines[5] == "demo data ready"

@@ -1,0 +1,20 @@
+"""Thin Celery tasks of insights; the work lives in `insights.services`."""
+
+from celery import shared_task
+
+from config.tasking import RETRIES
+from insights import services
+
+
+@shared_task(name="tailor.compute_insights", **RETRIES)
+def compute_insights() -> dict[str, int]:
+    """Bring the rollups up to date with the rows that arrived since the last run."""
+    result = services.insights_compute()
+    return {"days": result.days, "hours": result.hours, "cells": result.cells}
+
+
+@shared_task(name="tailor.recompute_insights", **RETRIES)
+def recompute_insights(days: int = 3) -> dict[str, int]:
+    """Rewrite the last days of the rollups whatever the watermark says (rows written late)."""
+    result = services.insights_recompute(days=days)
+    return {"days": result.days, "hours": result.hours, "cells": result.cells}
