@@ -48,9 +48,13 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "targeting", "Targeting",
-        "Where content goes and to whom: slots with their rules, segments, clusters and the "
-        "attributes a rule can read.",
-        ("content.slot", "content.slotrule", "personalization.segment", "personalization.cluster"),
+        "Where content goes and to whom: slots with their rules, segments, clusters, the "
+        "attributes a rule can read, and triggers that tell the email system when to send.",
+        (
+            "content.slot", "content.slotrule", "personalization.segment",
+            "personalization.cluster", "personalization.trigger",
+            "personalization.webhookendpoint", "personalization.delivery",
+        ),
         links=(
             Link(
                 "Attributes", "admin:personalization_segment_attributes",
