@@ -104,6 +104,14 @@ def dashboard_cached(period: Range, query: str, *, full: bool = True) -> dict:
     return cache.get_or_set(key, build, timeout=CHART_SECONDS)
 
 
+def dashboard_warm() -> None:
+    """Draw the default range's dashboard and home page part right after a rollup run, so
+    that the first person to open them reads the cache instead of waiting for the charts."""
+    period = selectors.range_default()
+    dashboard_cached(period, "", full=True)
+    dashboard_cached(period, "", full=False)
+
+
 def dashboard(request: HttpRequest) -> TemplateResponse:
     _check(request)
     period, errors = period_parse(request.GET)

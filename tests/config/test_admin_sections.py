@@ -21,7 +21,7 @@ def test_the_superuser_sees_the_six_sections_in_order():
     assert list(sections)[:6] == [
         "Content", "Targeting", "Experiments", "Insights", "Privacy", "System",
     ]  # fmt: skip
-    assert sections["Targeting"][:2] == ["Slots", "Segments"]
+    assert sections["Targeting"][:3] == ["Slots", "Slot rules", "Segments"]
     assert "Attributes" in sections["Targeting"]
 
 
@@ -45,12 +45,12 @@ def test_every_registered_model_appears_in_some_section():
 
 
 @pytest.mark.django_db
-def test_an_editor_sees_only_the_sections_of_their_work(client):
+def test_an_editor_sees_only_the_sections_of_their_work_and_its_results(client):
     editor = UserFactory(username="edith", staff=True)
     editor.groups.add(Group.objects.get(name="Editor"))
     client.force_login(editor)
 
-    assert set(sections_for(editor)) == {"Content", "Targeting", "Experiments"}
+    assert set(sections_for(editor)) == {"Content", "Targeting", "Experiments", "Insights"}
     assert client.get("/admin/section/targeting/").status_code == 200
     assert client.get("/admin/section/system/").status_code == 403
     assert client.get("/admin/section/nowhere/").status_code == 404

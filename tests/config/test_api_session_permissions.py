@@ -16,7 +16,7 @@ REGEX_SEGMENT = {
     "key": "gmail-users",
     "name": "Gmail users",
     "kind": "rule",
-    "condition": {"email": {"$regex": "^.*@gmail\\.com$"}},
+    "condition": {"traits.email": {"$regex": "^.*@gmail\\.com$"}},
 }
 
 

@@ -61,7 +61,7 @@ def test_seed_demo_reports_each_apps_demo_data_in_turn():
     call_command("seed_demo", "--visitors", "2", stdout=out)
 
     lines = out.getvalue().splitlines()
-    assert len(lines) == 5
+    assert len(lines) == 6
     assert re.fullmatch(r"demo content: \d+ items, \d+ slots", lines[0])
     assert re.fullmatch(
         r"demo visitors: 2 new \(demo-1 … demo-2\), \d+ events; no scores \(not enough "
