@@ -1,8 +1,15 @@
 """Filters for the insights templates: figures as people read them, table cells by column."""
 
 from django import template
+from django.conf import settings
+
+from config.formatting import money
 
 register = template.Library()
+
+
+def _money(value) -> str:
+    return money(value, getattr(settings, "TAILOR_CURRENCY", "EUR"))
 
 
 @register.filter
@@ -26,7 +33,7 @@ def figure(value, kind: str) -> str:
     if kind == "rate":
         return pct(value, 2)
     if kind == "money":
-        return f"{value:,.2f}"
+        return _money(value)
     return f"{int(value):,}"
 
 
@@ -40,7 +47,7 @@ def column(row, name: str) -> str:
     if name in {"ctr", "conversion_rate", "coverage"}:
         return pct(value)
     if name in {"revenue", "revenue_per_visitor"}:
-        return f"{value:,.2f}"
+        return _money(value)
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
