@@ -269,3 +269,28 @@ def chunked_run_fail(model: type[models.Model], run_id: int, error: str, *, kind
     )
     if failed:
         metrics.run_ended(kind, FAILED)
+
+
+def scored_run_finish(
+    run: Any, *, kind: str, force: bool, make_current: Callable[..., None]
+) -> bool:
+    """Mark a locked, scored run finished and serve it unless it scores worse than the current
+    run of its model (or `force`); True when it was made current.
+
+    "Worse" is a lower score; a run without a score never beats a current run that has one.
+    Call it inside the transaction that locked `run`.
+    """
+    run.status = type(run).Status.FINISHED
+    run.finished_at = timezone.now()
+    run.duration_seconds = round((run.finished_at - run.started_at).total_seconds(), 3)
+    current = type(run).objects.filter(is_current=True).exclude(pk=run.pk).first()
+    better = current is None or (
+        run.score is not None and (current.score is None or run.score >= current.score)
+    )
+    run.save()
+    metrics.run_ended(kind, FINISHED, run.duration_seconds)
+    if force or better:
+        make_current(run=run, forced=force and not better)
+        return True
+    logger.info("%s run %s scored %s, worse than current %s", kind, run.pk, run.score, current)
+    return False

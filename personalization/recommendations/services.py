@@ -38,7 +38,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from config import metrics
-from config.runs import Heartbeat, attempt_of
+from config.runs import Heartbeat, attempt_of, scored_run_finish
 from content.selectors import items_published
 from personalization.recommendations.algorithms.base import Catalogue
 from personalization.recommendations.algorithms.content_based import item_texts
@@ -270,19 +270,7 @@ def recommendation_run_finish(*, run_id: int, force: bool = False) -> ModelRun:
     run = ModelRun.objects.select_for_update().get(pk=run_id)
     if run.status == ModelRun.Status.FAILED:
         return run  # failed (its worker was lost, it was started again): nothing to do
-    run.status = ModelRun.Status.FINISHED
-    run.finished_at = timezone.now()
-    run.duration_seconds = round((run.finished_at - run.started_at).total_seconds(), 3)
-    current = ModelRun.objects.filter(is_current=True).exclude(pk=run.pk).first()
-    better = current is None or (
-        run.score is not None and (current.score is None or run.score >= current.score)
-    )
-    run.save()
-    metrics.run_ended("recommendations", "finished", run.duration_seconds)
-    if force or better:
-        model_run_make_current(run=run, forced=force and not better)
-    else:
-        logger.info("Model run %s scored %s, worse than current %s", run.pk, run.score, current)
+    scored_run_finish(run, kind="recommendations", force=force, make_current=model_run_make_current)
     recommendations_without_consent_delete()
     return run
 

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from config import metrics
 from config.errors import ApplicationError
-from config.runs import Heartbeat, attempt_of, chunk_finish
+from config.runs import Heartbeat, attempt_of, chunk_finish, scored_run_finish
 from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
 from personalization.features.services import visitor_id_chunks
@@ -204,19 +204,7 @@ def score_run_finish(*, run_id: int, force: bool = False) -> ScoreRun:
     run = ScoreRun.objects.select_for_update().get(pk=run_id)
     if run.status in (ScoreRun.Status.FAILED, ScoreRun.Status.FINISHED):
         return run
-    run.status = ScoreRun.Status.FINISHED
-    run.finished_at = timezone.now()
-    run.duration_seconds = round((run.finished_at - run.started_at).total_seconds(), 3)
-    current = ScoreRun.objects.filter(is_current=True).exclude(pk=run.pk).first()
-    better = current is None or (
-        run.score is not None and (current.score is None or run.score >= current.score)
-    )
-    run.save()
-    metrics.run_ended("scores", "finished", run.duration_seconds)
-    if force or better:
-        score_run_make_current(run=run, forced=force and not better)
-    else:
-        logger.info("Score run %s scored %s, worse than current %s", run.pk, run.score, current)
+    scored_run_finish(run, kind="scores", force=force, make_current=score_run_make_current)
     return run
 
 
