@@ -33,22 +33,10 @@ from typing import Any
 from personalization.rules.conditions import compile_condition_parts
 from personalization.rules.generated import compiled_source, generate
 from personalization.rules.interpreter import interpret
-from personalization.rules.nodes import MalformedConditionError, Node, all_of, never
+from personalization.rules.nodes import EVALUATION_ERRORS, all_of, never
 from personalization.rules.patterns import compile_search
 
 Evaluator = Callable[[dict[str, Any]], bool]
-
-# What evaluating a condition can raise: a malformed part of the condition, or an attribute
-# value that refuses to be compared. GrowthBook fails the whole condition on these, and so
-# do we: evaluation answers False rather than raising.
-_EVALUATION_ERRORS = (
-    MalformedConditionError,
-    TypeError,
-    ValueError,
-    AttributeError,
-    LookupError,
-    RecursionError,
-)
 
 COMPILED_CACHE_SIZE = 2048
 INTERPRETED_USES = 2
@@ -56,24 +44,24 @@ _USES_LIMIT = 4096
 _RECENT_LIMIT = 512
 _MARSHAL_FORMAT = 2  # format 3 and later share repeated objects, so equal dumps could differ
 
-# A compiled condition: the root node (three-valued, may raise) and the same as an Evaluator.
-_Compiled = tuple[Node, Evaluator]
-
-# canonical dump -> (private copy of the condition, compiled), least recent first.
-_compiled: OrderedDict[bytes, tuple[Any, _Compiled]] = OrderedDict()
+# canonical dump -> (private copy of the condition, its evaluator), least recent first.
+_compiled: OrderedDict[bytes, tuple[Any, Evaluator]] = OrderedDict()
 _compiled_lock = threading.Lock()
 
 # canonical dump -> evaluations interpreted so far, for conditions not compiled yet.
 _uses: dict[bytes, int] = {}
 
-# id(condition) -> (condition, private copy, root node, evaluator). Holding the condition
-# keeps its id from being reused by another object while the entry lives.
-_recent: dict[int, tuple[Any, Any, Node, Evaluator]] = {}
+# id(condition) -> (condition, a snapshot of it, evaluator). Holding the condition keeps its
+# id from being reused by another object while the entry lives.
+_recent: dict[int, tuple[Any, Any, Evaluator]] = {}
 
 
-def _compile_uncached(condition: Any) -> _Compiled:
+def _compile_uncached(condition: Any) -> Evaluator:
     try:
-        root = generate(condition) or all_of(compile_condition_parts(condition))[0]
+        generated = generate(condition)
+        if generated is not None:
+            return generated
+        root = all_of(compile_condition_parts(condition))[0]
     except RecursionError:
         # Nested too deeply to compile; GrowthBook fails such a condition while evaluating.
         root = never
@@ -82,10 +70,10 @@ def _compile_uncached(condition: Any) -> _Compiled:
         """True only when the condition is decided True; False on any error."""
         try:
             return root(attributes) is True
-        except _EVALUATION_ERRORS:
+        except EVALUATION_ERRORS:
             return False
 
-    return root, evaluate
+    return evaluate
 
 
 def _canonical_key(condition: Any) -> bytes | None:
@@ -100,14 +88,14 @@ def compile_condition(condition: dict[str, Any]) -> Evaluator:
     """Compile a condition into a function of the attributes (cached; never raises when called)."""
     entry = _recent.get(id(condition))
     if entry is not None and entry[0] is condition and _unchanged(entry[1], condition):
-        return entry[3]
+        return entry[2]
     key = _canonical_key(condition)
     if key is None:
-        return _compile_uncached(condition)[1]
-    return _compile_keyed(condition, key, _cached(key))[1]
+        return _compile_uncached(condition)
+    return _compile_keyed(condition, key, _cached(key))
 
 
-def _cached(key: bytes) -> tuple[Any, _Compiled] | None:
+def _cached(key: bytes) -> tuple[Any, Evaluator] | None:
     """(private copy, compiled) of a condition compiled before, marked as recently used."""
     with _compiled_lock:
         cached = _compiled.get(key)
@@ -116,9 +104,8 @@ def _cached(key: bytes) -> tuple[Any, _Compiled] | None:
     return cached
 
 
-def _compile_keyed(condition: Any, key: bytes, cached: tuple[Any, _Compiled] | None) -> _Compiled:
+def _compile_keyed(condition: Any, key: bytes, cached: tuple[Any, Evaluator] | None) -> Evaluator:
     """The compiled condition (compiled now unless cached), remembered by the condition's id."""
-    snapshot = None
     if cached is None:
         # The private copy is read back from our own dump of the condition, never from
         # outside data; C code rebuilds it without the recursion limit deepcopy runs into.
@@ -130,12 +117,12 @@ def _compile_keyed(condition: Any, key: bytes, cached: tuple[Any, _Compiled] | N
             _compiled[key] = cached
             if len(_compiled) > COMPILED_CACHE_SIZE:
                 _compiled.popitem(last=False)
-        # The object that got compiled is the one used again (a stored condition): compare
-        # it with a snapshot sharing its keys and scalars, which `==` matches by identity.
-        snapshot = _snapshot(condition)
     if len(_recent) >= _RECENT_LIMIT:
         _recent.clear()  # cheap and bounded; the LRU behind it still holds the compilations
-    _recent[id(condition)] = (condition, snapshot or cached[0], *cached[1])
+    # The object is compared with a snapshot sharing its keys and scalars, which `==` matches
+    # by identity: a third cheaper than a comparison with the private copy.
+    snapshot = _snapshot(condition)
+    _recent[id(condition)] = (condition, cached[0] if snapshot is None else snapshot, cached[1])
     return cached[1]
 
 
@@ -171,10 +158,9 @@ def _snapshot(condition: Any) -> Any:
 
 def evaluate_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> bool:
     """Whether the attributes satisfy the condition, exactly as GrowthBook's SDKs decide."""
-    # The hot path: a condition object evaluated before, still equal to what was compiled,
-    # runs its root node directly, one call less than through its Evaluator.
+    # The hot path: a condition object evaluated before, still equal to what was compiled.
     try:
-        held, snapshot, root, _ = _recent[id(condition)]
+        held, snapshot, evaluate = _recent[id(condition)]
     except KeyError:
         return _evaluate_new(condition, attributes)
     if held is condition:
@@ -183,10 +169,7 @@ def evaluate_condition(condition: dict[str, Any], attributes: dict[str, Any]) ->
         except RecursionError:
             unchanged = False
         if unchanged:
-            try:
-                return root(attributes) is True
-            except _EVALUATION_ERRORS:
-                return False
+            return evaluate(attributes)
     return _evaluate_new(condition, attributes)
 
 
@@ -194,7 +177,7 @@ def _evaluate_new(condition: Any, attributes: dict[str, Any]) -> bool:
     """A condition not compiled for this object: interpreted for its first uses, then compiled."""
     key = _canonical_key(condition)
     if key is None:
-        return _compile_uncached(condition)[1](attributes)
+        return _compile_uncached(condition)(attributes)
     cached = _cached(key)
     if cached is None:
         uses = _uses.get(key, 0)
@@ -204,14 +187,14 @@ def _evaluate_new(condition: Any, attributes: dict[str, Any]) -> bool:
             _uses[key] = uses + 1
             return interpret_condition(condition, attributes)
         _uses.pop(key, None)
-    return _compile_keyed(condition, key, cached)[1](attributes)
+    return _compile_keyed(condition, key, cached)(attributes)
 
 
 def interpret_condition(condition: Any, attributes: dict[str, Any]) -> bool:
     """The answer of the compiled condition, found by walking the condition instead."""
     try:
         return interpret(condition, attributes) is True
-    except _EVALUATION_ERRORS:
+    except EVALUATION_ERRORS:
         return False
 
 

@@ -20,7 +20,7 @@ from types import CodeType
 from typing import Any
 
 from personalization.rules.conditions import field_node, in_segment_node, is_list_like, step
-from personalization.rules.nodes import MALFORMED, SAVED_GROUP_KEYS, Node
+from personalization.rules.nodes import EVALUATION_ERRORS, MALFORMED, SAVED_GROUP_KEYS, Node
 from personalization.rules.operators import compile_operator, is_operator_object
 from personalization.rules.semantics import array_index, json_type
 
@@ -42,19 +42,31 @@ class _Undecided(Exception):
     """A part can be undecided: the closures, which keep GrowthBook's third value, serve."""
 
 
-def generate(condition: Any) -> Callable[[Any], Any] | None:
-    """One function of the attributes answering as the compiled parts do, or None."""
+# The generated source: the condition's evaluator, True only when the condition is decided
+# True and False on any of the errors E (EVALUATION_ERRORS), the expression inline so that
+# evaluating costs one call.
+_SOURCE = """\
+def evaluate(a):
+    try:
+        return ({expression}) is True
+    except E:
+        return False
+"""
+
+
+def generate(condition: Any) -> Callable[[Any], bool] | None:
+    """The evaluator of the attributes answering as the compiled parts do, or None."""
     writer = _Writer()
     try:
         expression = writer.all_of(condition)
         if writer.parts > MAX_PARTS:
             return None
-        source = f"def generated(a):\n    return {expression}\n"
-        namespace = dict(writer.names)
+        namespace = dict(writer.names, E=EVALUATION_ERRORS)
+        source = _SOURCE.replace("{expression}", expression)
         exec(compiled_source(source), namespace)  # noqa: S102 - our own source
     except (_Undecided, RecursionError, SyntaxError, MemoryError, ValueError):
         return None
-    return namespace["generated"]
+    return namespace["evaluate"]
 
 
 class _Writer:

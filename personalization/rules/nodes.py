@@ -33,6 +33,19 @@ class MalformedConditionError(Exception):
     """A part of a condition that GrowthBook cannot evaluate was reached."""
 
 
+# What evaluating a condition can raise: a malformed part of the condition, or an attribute
+# value that refuses to be compared. GrowthBook fails the whole condition on these, and so
+# does Tailor: evaluation answers False rather than raising.
+EVALUATION_ERRORS = (
+    MalformedConditionError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    LookupError,
+    RecursionError,
+)
+
+
 def always(_value: Any) -> bool:
     """A node that always passes."""
     return True
