@@ -17,11 +17,13 @@ Two caches sit in front of the compiler:
   the dump, so later edits to the caller's dict cannot reach it;
 * in front of it, a small table keyed by the identity of the condition object, so that
   evaluating the same dict again (a segment's stored condition, say) costs no dump at all.
-  A hit also requires the dict to still `==` the copy it was compiled from (for the object
-  that got compiled, a snapshot of its containers sharing its keys and scalars, which `==`
-  matches by identity), so editing a condition in place is noticed; edits that `==` cannot
-  see (1 to True or 1.0, reordering keys) are not, so build a new dict rather than editing
-  an evaluated one in place.
+  A hit also requires the dict to still `==` a snapshot taken when the object entered the
+  table (a copy of its containers sharing its keys and scalars, which `==` matches by
+  identity, a third cheaper than comparing with the private copy), so editing a condition
+  in place is noticed; edits that `==` cannot see (1 to True or 1.0, reordering keys) are
+  not, so build a new dict rather than editing an evaluated one in place. That comparison
+  is most of what a hit costs beside the evaluation itself: callers holding a condition
+  (decisions, segments, triggers) compile it once and call the function instead.
 """
 
 import marshal

@@ -6,7 +6,8 @@ lookup and the test's usual case are written out in one closure here: one segmen
 order operator on a number or `$in`/`$nin`/`$ne` on text, and two segments (`utm.source`,
 `affinity.tech`) with a text or boolean literal or an order operator on a number. A value
 outside the usual case (another type, an array, a missing one) goes to the operator's own
-node, so the answers are the node's by construction.
+node, so the answers are the node's by construction. `$all` of texts, likewise, tests each
+element as the texts' literal nodes would, without a call per element.
 """
 
 import operator
@@ -169,3 +170,20 @@ def _two_segments(first: str, second: str, expected: Any, node: Node, step: Step
 
         return order
     return None
+
+
+def contains_all_texts(texts: tuple[str, ...]) -> Node:
+    """`$all` of texts: each text's literal test written out, sparing a call per element."""
+
+    def all_texts(value: Any) -> bool:
+        if not isinstance(value, list):
+            return False
+        for text in texts:
+            for item in value:
+                if isinstance(item, str) and item == text:
+                    break
+            else:
+                return False
+        return True
+
+    return all_texts

@@ -3,12 +3,15 @@
 The closures of `conditions.py` cost a call per combinator and per leaf. For a condition
 whose parts are all decided (no operator GrowthBook does not know), this module writes the
 condition level as one boolean expression, `$and` as `and`, `$or` as `or`, `$nor` and
-`$not` as `not`, in the order the closures run, and the commonest leaves inline: a path of
-one or two segments, looked up as the closures look it up, tested against a text or boolean
-literal, `$exists`, one order operator on a number, or `$in`/`$nin`/`$ne` on text, with
-anything outside the usual case handed to the operator's own node. Every other part is a
-call of the very node `conditions.py` compiled for it (malformed parts included, which raise
-when reached), so the answers are the closures' by construction.
+`$not` as `not`, in the order the closures run, and the commonest leaves inline: a path
+looked up as the closures look it up, tested against a text or boolean literal, `$exists`,
+`$type` "string" or "null", one order operator on a number, `$in`/`$nin`/`$ne`/`$ini`/`$nini`
+on text, a version operator on text, or `$size` of a list against a whole number or one order
+operator, with anything outside the usual case handed to the operator's own node. Every
+other part is a call of the very node `conditions.py` compiled for it (malformed parts
+included, which raise when reached), so the answers are the closures' by construction. The
+evaluator holds the expression itself, so that evaluating a condition costs one call;
+`$elemMatch` over objects tests each element with a generated root node the same way.
 
 Only names bound in the function's namespace appear in the source: attribute paths,
 literals and option sets are never written into it.
@@ -22,10 +25,12 @@ from typing import Any
 from personalization.rules.conditions import field_node, in_segment_node, is_list_like, step
 from personalization.rules.nodes import EVALUATION_ERRORS, MALFORMED, SAVED_GROUP_KEYS, Node
 from personalization.rules.operators import compile_operator, is_operator_object
-from personalization.rules.semantics import array_index, json_type
+from personalization.rules.semantics import array_index, json_type, padded_version, version_key
 
 MAX_PARTS = 200  # beyond this many parts the closures serve; Python's parser has limits too
 _ORDER = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+_VERSION_ORDER = {"$veq": "==", "$vne": "!=", **{f"$v{name[1:]}": o for name, o in _ORDER.items()}}
+_ZERO_VERSION = version_key("0")
 
 
 @functools.lru_cache(maxsize=512)
@@ -54,19 +59,35 @@ def evaluate(a):
 """
 
 
+# A condition's root node: True or False, raising what the compiled parts raise.
+_ROOT_SOURCE = """\
+def root(a):
+    return {expression}
+"""
+
+
 def generate(condition: Any) -> Callable[[Any], bool] | None:
     """The evaluator of the attributes answering as the compiled parts do, or None."""
+    return _generated(condition, _SOURCE, "evaluate")
+
+
+def generate_root(condition: Any) -> Node | None:
+    """The root node answering as `compile_condition_node`'s does (for `$elemMatch`), or None."""
+    return _generated(condition, _ROOT_SOURCE, "root")
+
+
+def _generated(condition: Any, template: str, name: str) -> Any:
     writer = _Writer()
     try:
         expression = writer.all_of(condition)
         if writer.parts > MAX_PARTS:
             return None
         namespace = dict(writer.names, E=EVALUATION_ERRORS)
-        source = _SOURCE.replace("{expression}", expression)
+        source = template.replace("{expression}", expression)
         exec(compiled_source(source), namespace)  # noqa: S102 - our own source
     except (_Undecided, RecursionError, SyntaxError, MemoryError, ValueError):
         return None
-    return namespace["evaluate"]
+    return namespace[name]
 
 
 class _Writer:
@@ -160,6 +181,11 @@ class _Writer:
             return f"({value} is {'not ' if argument else ''}None)"
         if operator == "$eq" and type(argument) is str:
             return f"(isinstance({value}, str) and v == {self.name(argument)})"
+        if operator == "$type" and argument == "null":
+            return f"({value} is None)"
+        if operator == "$type" and argument == "string":
+            kind = f"{self.name(json_type)}(v) == {self.name(argument)}"
+            return f"(type({value}) is str or (v is not None and {kind}))"
         if operator == "$type" and isinstance(argument, str):
             return f"({self.name(json_type)}({value}) == {self.name(argument)})"
         if operator in _ORDER and type(argument) in (int, float):
@@ -175,4 +201,32 @@ class _Writer:
             return f"(v {test} {options} if type({value}) is str else {own}(v))"
         if operator == "$ne" and type(argument) is str:
             return f"(v != {self.name(argument)} if type({value}) is str else {own}(v))"
+        if operator in ("$ini", "$nini") and texts:
+            test = "in" if operator == "$ini" else "not in"
+            options = self.name(frozenset(option.lower() for option in argument))
+            return f"(v.lower() {test} {options} if type({value}) is str else {own}(v))"
+        if operator in _VERSION_ORDER and type(argument) is str:
+            # As the operator's node compares: padded versions, an empty string as "0".
+            padded, zero = self.name(padded_version), self.name(_ZERO_VERSION)
+            sign, bound = _VERSION_ORDER[operator], self.name(version_key(argument))
+            version = f"({padded}(v) if v else {zero})"
+            return f"({version} {sign} {bound} if type({value}) is str else {own}(v))"
+        if operator == "$size":
+            return self.size(value, argument, own)
         return f"{own}({value})"
+
+    def size(self, value: str, argument: Any, own: str) -> str:
+        """`$size` with a whole number or one order operator on a number, on a list, inline."""
+        if type(argument) is int:
+            test = f"len(v) == {self.name(argument)}"
+        elif (
+            type(argument) is dict
+            and len(argument) == 1
+            and next(iter(argument)) in _ORDER
+            and type(next(iter(argument.values()))) in (int, float)
+        ):
+            ((name, bound),) = argument.items()
+            test = f"len(v) {_ORDER[name]} {self.name(bound)}"
+        else:
+            return f"{own}({value})"
+        return f"({test} if type({value}) is list else {own}(v))"

@@ -10,6 +10,7 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+from personalization.rules.fused import contains_all_texts
 from personalization.rules.nodes import (
     ALWAYS,
     CONDITION_KEYS,
@@ -241,6 +242,8 @@ def _contains_all(expected: Any, insensitive: bool) -> Compiled:
     """`$all`/`$alli`: every expected item (a literal or operators) matches some element."""
     if not isinstance(expected, list):
         return NEVER
+    if not insensitive and all(type(item) is str for item in expected):
+        return contains_all_texts(tuple(expected)), False
     parts = [compile_value(item, insensitive) for item in expected]
     nodes = tuple(node for node, _ in parts)
 
@@ -275,8 +278,13 @@ def _elem_match(condition: Any) -> Compiled:
         # Imported here: conditions compile their fields with this module, and this one
         # needs them back only for $elemMatch over objects.
         from personalization.rules.conditions import compile_condition_node
+        from personalization.rules.generated import generate_root
 
-        node, elements_undecided = compile_condition_node(condition)
+        generated = generate_root(condition)
+        if generated is None:
+            node, elements_undecided = compile_condition_node(condition)
+        else:
+            node, elements_undecided = generated, False
 
     def elem_match(value: Any) -> Result:
         if not isinstance(value, list):
@@ -342,7 +350,7 @@ def _lazy_regex(source: str, ignore_case: bool) -> Node:
                 search = compile_search(source, ignore_case=ignore_case)
             except PatternRefused:  # PatternInvalid too: neither ever matches
                 search = never
-        return bool(search(value))
+        return search(value)  # a bool already
 
     return regex
 

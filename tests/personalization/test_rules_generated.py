@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from personalization.rules import compile_condition, engine
+from personalization.rules import generated as generated_module
 from personalization.rules.generated import MAX_PARTS, compiled_source, generate
 
 
@@ -50,3 +51,51 @@ def test_conditions_of_the_same_shape_share_one_compiled_source() -> None:
     assert first({"sessions": 1, "lifecycle": "new"}) is True
     assert second({"visits": 1, "plan": "pro"}) is False
     assert second({"visits": 7, "plan": "pro"}) is True
+
+
+class Text(str):
+    """A string subclass: the inline tests leave it to the operator's own node."""
+
+
+class Items(list[Any]):
+    """A list subclass, likewise."""
+
+
+INLINE_CONDITIONS: list[dict[str, Any]] = [
+    {"x": {"$ini": ["DE", "fr"]}},
+    {"x": {"$nini": ["DE", "fr"]}},
+    {"x": {"$vgte": "2.3.0"}},
+    {"x": {"$vne": "1.0.0-rc.1"}},
+    {"x": {"$veq": ""}},
+    {"x": {"$size": 2}},
+    {"x": {"$size": {"$gt": 1}}},
+    {"x": {"$size": {"$lte": 1.5}}},
+    {"x": {"$type": "string"}},
+    {"x": {"$type": "null"}},
+    {"x": {"$all": ["a", "b"]}},
+    {"x": {"$elemMatch": {"k": "a", "n": {"$gte": 2}}}},
+    {"x": {"$elemMatch": {"k": {"$in": "not a list"}}}},
+    {"x": {"$elemMatch": {"k": "a", "$and": 5}}},
+]
+ODD_VALUES: list[Any] = [
+    None, "", "de", "FR", Text("de"), "2.3.0", "2.10.0-beta", "1.0.0-rc.1", Text("9.0.0"),
+    2, 2.0, True, [], ["a"], ["a", "b"], ["b", "a", 1], Items(["a", "b"]), [None, "a", "b"],
+    [{"k": "a", "n": 2}], [{"k": "a", "n": "2"}, None], [{"k": Text("a"), "n": 3}], ["a", ["b"]],
+    {"k": "a"}, {"a", "b"},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("condition", INLINE_CONDITIONS)
+def test_leaves_written_inline_answer_as_the_operators_own_nodes(
+    condition: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generated = generate(condition)
+    assert generated is not None
+    monkeypatch.setattr(engine, "generate", lambda condition: None)
+    monkeypatch.setattr(generated_module, "generate_root", lambda condition: None)
+    closures = engine._compile_uncached(condition)
+    for value in ODD_VALUES:
+        attributes = {"x": value}
+        expected = closures(attributes)
+        assert generated(attributes) is expected, (condition, value)
+        assert engine.interpret_condition(condition, attributes) is expected, (condition, value)
