@@ -1,10 +1,11 @@
 """Implicit ALS (Hu, Koren & Volinsky, 2008) for catalogues too large for EASE.
 
-Confidence c = 1 + alpha*x for observed cells, preference 1. Training is the `implicit`
-library's CPU solver: conjugate gradient warm-started from the last iteration (Takács et
-al., 2011) in compiled loops over the rows, on every core of the worker (OpenMP's:
-`OMP_NUM_THREADS` caps them; OpenBLAS's own threads are held to one meanwhile, as `implicit`
-asks): training runs once per run in one worker. Scoring
+Confidence c = 1 + alpha*x for observed cells, preference 1. Training is the algorithm of
+the `implicit` library's CPU solver, conjugate gradient warm-started from the last iteration
+(Takács et al., 2011), with the rows of a side stepping together (`als_solver`: the Gram
+term as one matrix product, the non-zeros in compiled loops), on every core of the worker
+(numba's threads: `NUMBA_NUM_THREADS` caps them; OpenBLAS's own are held to one meanwhile):
+training runs once per run in one worker. Scoring
 folds new visitors in with an exact least-squares solve per visitor against the fixed item
 factors, on one thread (chunks are spread over workers instead).
 Cost per iteration: (non-zeros x f + rows x f^2) x CG steps time; memory is the matrix, its
@@ -33,12 +34,10 @@ def confidences(matrix: sparse.spmatrix, alpha: float) -> sparse.csr_matrix:
     )
 
 
-def _solver(
-    factors: int, regularization: float, *, threads: int, **options: object
-) -> AlternatingLeastSquares:
+def _solver(factors: int, regularization: float, *, threads: int) -> AlternatingLeastSquares:
     return AlternatingLeastSquares(
         factors=factors, regularization=regularization, alpha=1.0, dtype=np.float32,
-        num_threads=threads, **options,
+        num_threads=threads,
     )  # fmt: skip
 
 
@@ -62,13 +61,13 @@ class Als(Recommender):
         if matrix.nnz == 0:
             self.item_factors = np.zeros((matrix.shape[1], self.factors), np.float32)
             return self
-        with threadpool_limits(1, "blas"):
-            solver = _solver(
-                self.factors, self.regularization, iterations=self.iterations,
-                random_state=self.seed, threads=TRAINING_THREADS,
-            )  # fmt: skip
-            solver.fit(matrix, show_progress=False)
-        self.item_factors = np.ascontiguousarray(solver.item_factors, np.float32)
+        # Imported here: the solver loads numba, which only training needs.
+        from personalization.recommendations.algorithms.als_solver import train
+
+        _, self.item_factors = train(
+            matrix, factors=self.factors, iterations=self.iterations,
+            regularization=self.regularization, seed=self.seed, threads=TRAINING_THREADS,
+        )  # fmt: skip
         return self
 
     def visitor_factors(self, matrix: sparse.spmatrix) -> np.ndarray:
