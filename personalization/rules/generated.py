@@ -24,7 +24,12 @@ from typing import Any
 
 from personalization.rules.conditions import field_node, in_segment_node, is_list_like, step
 from personalization.rules.nodes import EVALUATION_ERRORS, MALFORMED, SAVED_GROUP_KEYS, Node
-from personalization.rules.operators import compile_operator, is_operator_object
+from personalization.rules.operators import (
+    compile_operator,
+    elem_match_node,
+    elem_match_on_objects,
+    is_operator_object,
+)
 from personalization.rules.semantics import array_index, json_type, padded_version, version_key
 
 MAX_PARTS = 200  # beyond this many parts the closures serve; Python's parser has limits too
@@ -176,6 +181,11 @@ class _Writer:
 
     def operation(self, value: str, operator: str, argument: Any) -> str:
         """One operator on the value (an expression binding `v`, or `v`), inline if usual."""
+        if operator == "$elemMatch" and elem_match_on_objects(argument):
+            # Each element's fields tested by a generated root node: one call per element.
+            root = generate_root(argument)
+            if root is not None:
+                return f"{self.name(elem_match_node(root, False)[0])}({value})"
         own = self.name(compile_operator(operator, argument)[0])
         if operator == "$exists" and isinstance(argument, bool | int | float | str | None):
             return f"({value} is {'not ' if argument else ''}None)"

@@ -269,22 +269,24 @@ def _contains_all(expected: Any, insensitive: bool) -> Compiled:
     return contains_all, any(undecided for _, undecided in parts)
 
 
+def elem_match_on_objects(condition: Any) -> bool:
+    """Whether `$elemMatch` tests each element's fields (rather than the element itself)."""
+    return not is_operator_object(condition) or bool(CONDITION_KEYS.intersection(condition))
+
+
 def _elem_match(condition: Any) -> Compiled:
     """`$elemMatch`: some non-null element passes, as a value or as an object's fields."""
-    on_elements = is_operator_object(condition) and not CONDITION_KEYS.intersection(condition)
-    if on_elements:
-        node, elements_undecided = compile_value(condition)
-    else:
-        # Imported here: conditions compile their fields with this module, and this one
-        # needs them back only for $elemMatch over objects.
-        from personalization.rules.conditions import compile_condition_node
-        from personalization.rules.generated import generate_root
+    if not elem_match_on_objects(condition):
+        return elem_match_node(*compile_value(condition))
+    # Imported here: conditions compile their fields with this module, and this one needs
+    # them back only for $elemMatch over objects.
+    from personalization.rules.conditions import compile_condition_node
 
-        generated = generate_root(condition)
-        if generated is None:
-            node, elements_undecided = compile_condition_node(condition)
-        else:
-            node, elements_undecided = generated, False
+    return elem_match_node(*compile_condition_node(condition))
+
+
+def elem_match_node(node: Node, elements_undecided: bool) -> Compiled:
+    """`$elemMatch` with the node testing one element (`generated.py` brings its own)."""
 
     def elem_match(value: Any) -> Result:
         if not isinstance(value, list):
