@@ -162,16 +162,16 @@ def evaluate_condition(condition: dict[str, Any], attributes: dict[str, Any]) ->
     """Whether the attributes satisfy the condition, exactly as GrowthBook's SDKs decide."""
     # The hot path: a condition object evaluated before, still equal to what was compiled.
     try:
-        held, snapshot, evaluate = _recent[id(condition)]
+        # The entry holds the object its key is the id of, so a hit is this very object.
+        _, snapshot, evaluate = _recent[id(condition)]
     except KeyError:
         return _evaluate_new(condition, attributes)
-    if held is condition:
-        try:
-            unchanged = snapshot == condition
-        except RecursionError:
-            unchanged = False
-        if unchanged:
-            return evaluate(attributes)
+    try:
+        unchanged = snapshot == condition
+    except RecursionError:
+        unchanged = False
+    if unchanged:
+        return evaluate(attributes)
     return _evaluate_new(condition, attributes)
 
 

@@ -36,6 +36,7 @@ MAX_PARTS = 200  # beyond this many parts the closures serve; Python's parser ha
 _ORDER = {"$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
 _VERSION_ORDER = {"$veq": "==", "$vne": "!=", **{f"$v{name[1:]}": o for name, o in _ORDER.items()}}
 _ZERO_VERSION = version_key("0")
+_NUMBERS = frozenset({int, float})
 
 
 @functools.lru_cache(maxsize=512)
@@ -200,7 +201,7 @@ class _Writer:
             return f"({self.name(json_type)}({value}) == {self.name(argument)})"
         if operator in _ORDER and type(argument) in (int, float):
             bound, sign = self.name(argument), _ORDER[operator]
-            number = f"type({value}) is int or type(v) is float"
+            number = f"type({value}) in {self.name(_NUMBERS)}"
             # A missing value is null, which JavaScript orders as 0.
             otherwise = f"(0 {sign} {bound} if v is None else {own}(v))"
             return f"(v {sign} {bound} if {number} else {otherwise})"
