@@ -167,11 +167,10 @@ def evaluate_condition(condition: dict[str, Any], attributes: dict[str, Any]) ->
     except KeyError:
         return _evaluate_new(condition, attributes)
     try:
-        unchanged = snapshot == condition
+        if snapshot == condition:
+            return evaluate(attributes)  # an evaluator never raises
     except RecursionError:
-        unchanged = False
-    if unchanged:
-        return evaluate(attributes)
+        pass  # too deep to compare: taken as changed
     return _evaluate_new(condition, attributes)
 
 
