@@ -6,19 +6,21 @@ rule, `allows_sql`), reads their events once through the visitor index, finds se
 with a window function, sums counts, money and event types per visitor and decayed weights
 per visitor and item, adds those up per tag and kind, ranks them, scores against the run's
 statistics, upserts one row per visitor and deletes the rows of the chunk's other visitors.
-Only three counts come back.
+Only four counts come back.
 
 Every float is worked out as Python works it out, operation for operation, so that both paths
 store the same bits (a test holds them to it): weights are summed in time order per item and
 in item order per tag, integer ratios are divided as floats, and `round(x, 4)` is rebuilt
 exactly (`_ROUND_4`): Python rounds the exact binary value half to even, which neither
-`round(numeric)` (half away from zero) nor a cast to numeric (15 digits) do.
+`round(numeric)` (half away from zero) nor a cast to numeric (15 digits) do. Every sum whose
+result depends on the order of its terms reads them from a sort on a key unique per row, never
+in whatever order a join or a hash table happens to give.
 """
 
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from consent.purposes import PERSONALIZATION
 from consent.selectors import allows_sql
@@ -30,6 +32,7 @@ from personalization.visitors.models import Event, Visitor
 
 TOP_TAGS = 50
 TOP_KINDS = 3
+WORK_MEM = "64MB"  # for this transaction only
 
 # round(x, 4) as Python does it, for 0 <= x <= 1: y + err is x·10⁴ exactly (Dekker's product,
 # x split by Veltkamp's constant 2²⁷ + 1); the fraction of y, less one half, is exact where it
@@ -242,7 +245,9 @@ def features_chunk_in_database(
 ) -> dict[str, int]:
     """Compute and store a chunk's features in one statement; the counts `compute` returns."""
     sql, params = _statement(stats, weighing)
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Sorting a chunk's events takes a few megabytes: in memory, not in temporary files.
+        cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
         cursor.execute(sql, {**params, "ids": visitor_ids})
         computed, refused, live, _ = cursor.fetchone()
     return {
