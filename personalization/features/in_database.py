@@ -72,7 +72,8 @@ WITH live AS (
 chunk AS (SELECT id, first_seen FROM live WHERE allowed),
 events AS MATERIALIZED (
     SELECT e.id, e.visitor_id, e.item_id, e.type, e.value, e.occurred_at
-    FROM {event} e WHERE e.visitor_id IN (SELECT id FROM chunk)
+    FROM {event} e
+    WHERE e.visitor_id BETWEEN %(first)s AND %(last)s AND e.visitor_id IN (SELECT id FROM chunk)
 ),
 totals AS (
     SELECT visitor_id, COUNT(*) AS event_count, MIN(occurred_at) AS first_at,
@@ -248,7 +249,8 @@ def features_chunk_in_database(
     with transaction.atomic(), connection.cursor() as cursor:
         # Sorting a chunk's events takes a few megabytes: in memory, not in temporary files.
         cursor.execute("SELECT set_config('work_mem', %s, true)", [WORK_MEM])
-        cursor.execute(sql, {**params, "ids": visitor_ids})
+        bounds = {"first": min(visitor_ids), "last": max(visitor_ids)}
+        cursor.execute(sql, {**params, "ids": visitor_ids, **bounds})
         computed, refused, live, _ = cursor.fetchone()
     return {
         "computed": computed,
