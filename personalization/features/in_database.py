@@ -117,7 +117,7 @@ item_slots AS (
 slot_sums AS (
     SELECT visitor_id, slot, SUM(weight) AS weight
     FROM (
-        SELECT p.visitor_id, s.slot, p.item_id, p.weight
+        SELECT p.visitor_id, unnest(p.slots) AS slot, p.item_id, p.weight
         FROM (
             SELECT visitor_id, item_id, MIN(slots) AS slots, SUM(weight) AS weight
             FROM (
@@ -132,8 +132,8 @@ slot_sums AS (
                 ORDER BY e.visitor_id, e.item_id, e.occurred_at, e.id
             ) AS in_time_order
             GROUP BY visitor_id, item_id
-        ) AS p CROSS JOIN LATERAL unnest(p.slots) AS s(slot)
-        ORDER BY p.visitor_id, s.slot, p.item_id
+        ) AS p
+        ORDER BY visitor_id, slot, item_id
     ) AS in_item_order
     GROUP BY visitor_id, slot
 ),
