@@ -13,7 +13,7 @@ from consent.services import consent_record
 from content.services import tags_ensure
 from personalization.features.aggregates import Weighing
 from personalization.features.compute import _allowed, features_rows
-from personalization.features.in_database import _round_4
+from personalization.features.in_database import _AGE_SECONDS, _round_4
 from personalization.features.models import VisitorFeatures
 from personalization.features.population import _measures_in_database, _measures_streamed
 from personalization.features.scores import event_weights, half_life_days, session_gap
@@ -126,6 +126,26 @@ def test_the_database_rounds_to_four_places_exactly_as_python_does():
         rounded = [row[0] for row in cursor.fetchall()]
 
     assert rounded == [round(x, 4) for x in values]
+
+
+@pytest.mark.django_db
+def test_the_database_counts_seconds_of_age_exactly_as_timedelta_does():
+    rng = random.Random(5)
+    ages = [
+        timedelta(microseconds=rng.randint(-(10**12), 60 * 365 * 86_400 * 10**6))
+        for _ in range(5_000)
+    ]
+    moments = [NOW - age for age in [timedelta(0), timedelta(microseconds=1), *ages]]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_AGE_SECONDS.format(moment='m')} "
+            "FROM unnest(%(moments)s::timestamptz[]) WITH ORDINALITY AS v(m, n) ORDER BY n",
+            {"now": NOW, "moments": moments},
+        )
+        seconds = [row[0] for row in cursor.fetchall()]
+
+    assert seconds == [(NOW - moment).total_seconds() for moment in moments]
 
 
 @pytest.mark.django_db
