@@ -101,8 +101,8 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
         half_life=half_life_days(), gap=session_gap(),
     )  # fmt: skip
     if connection.vendor == "postgresql":
-        return features_chunk_in_database(ids, stats, weighing) if ids else _empty(0)
-    first_seen, allowed = _allowed(ids)
+        return features_chunk_in_database(ids, stats, weighing)
+    first_seen, allowed = allowed_visitors(ids)
     rows = features_rows(allowed, first_seen, stats, weighing)
     with transaction.atomic():
         refused = set(ids).difference(allowed)  # no consent, merged or gone
@@ -115,11 +115,7 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
     }
 
 
-def _empty(merged: int) -> dict[str, int]:
-    return {"computed": 0, "skipped_consent": 0, "skipped_merged": merged}
-
-
-def _allowed(ids: list[int]) -> tuple[dict[int, datetime], list[int]]:
+def allowed_visitors(ids: list[int]) -> tuple[dict[int, datetime], list[int]]:
     """First seen of the chunk's non-merged visitors, and those allowing personalization."""
     visitors = Visitor.objects.filter(pk__in=ids, merged_into__isnull=True)
     first_seen = dict(visitors.values_list("pk", "first_seen"))

@@ -255,6 +255,8 @@ def features_chunk_in_database(
     visitor_ids: list[int], stats: PopulationStats, weighing: Weighing
 ) -> dict[str, int]:
     """Compute and store a chunk's features in one statement; the counts `compute` returns."""
+    if not visitor_ids:
+        return {"computed": 0, "skipped_consent": 0, "skipped_merged": 0}
     sql, params = _statement(stats, weighing)
     with transaction.atomic(), connection.cursor() as cursor:
         # Sorting a chunk's events takes a few megabytes: in memory, not in temporary files.

@@ -12,7 +12,7 @@ from django.db import connection
 from consent.services import consent_record
 from content.services import tags_ensure
 from personalization.features.aggregates import Weighing
-from personalization.features.compute import _allowed, features_rows
+from personalization.features.compute import allowed_visitors, features_rows
 from personalization.features.in_database import _AGE_SECONDS, _round_4
 from personalization.features.models import VisitorFeatures
 from personalization.features.population import _measures_in_database, _measures_streamed
@@ -93,7 +93,7 @@ def test_the_database_stores_every_feature_exactly_as_python_works_it_out(clip, 
     ids = [*varied_history(random.Random(11)), engagement_on_a_tie()]
     allowing(ids)
     stats = dataclasses.replace(population_stats(now=NOW), purchase_clip=clip)
-    first_seen, allowed = _allowed(ids)
+    first_seen, allowed = allowed_visitors(ids)
     weighing = Weighing(
         now=NOW, purchase_clip=clip, weights=event_weights(), half_life=half_life_days(),
         gap=session_gap(),
