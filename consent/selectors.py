@@ -119,3 +119,31 @@ def consent_state_remember(visitor, state: dict[str, bool]) -> None:
 def allows(visitor, purpose: str) -> bool:
     """Whether `visitor` allows `purpose` now; an unknown purpose is never allowed."""
     return consent_state(visitor).get(purpose, False)
+
+
+def allows_sql(purpose: str, visitor_id_column: str) -> tuple[str, dict[str, Any]]:
+    """An SQL boolean: whether the visitor whose id is in `visitor_id_column` allows `purpose`.
+
+    The same rule as `consent_states`, worked out where the rows are, for statements that
+    handle thousands of visitors at once: the latest record counts (a grant only under a policy
+    from the one that demands fresh consent on), a visitor without a record gets the default,
+    a required purpose is always allowed and an unknown one never. Returns the condition and
+    its parameters (named `consent_*`); the column name is the caller's own SQL, never input.
+    """
+    found = next((p for p in purposes() if p.key == purpose), None)
+    if found is None or found.is_required:
+        return ("TRUE" if found is not None else "FALSE"), {}
+    quote = connection.ops.quote_name
+    records, policies = (quote(m._meta.db_table) for m in (ConsentRecord, PolicyVersion))
+    latest = (
+        f"SELECT r.granted AND COALESCE(p.version, 0) >= %(consent_fresh_since)s "  # noqa: S608
+        f"FROM {records} r LEFT JOIN {policies} p ON p.id = r.policy_id "
+        f"WHERE r.visitor_id = {visitor_id_column} AND r.purpose_id = %(consent_purpose)s "
+        "ORDER BY r.created_at DESC, r.id DESC LIMIT 1"
+    )
+    params = {
+        "consent_fresh_since": policy_fresh_since(),
+        "consent_purpose": found.pk,
+        "consent_default": default_state([found])[purpose],
+    }
+    return f"COALESCE(({latest}), %(consent_default)s)", params

@@ -1,29 +1,22 @@
-"""What features are made of, per visitor of a chunk: counts, sessions, money and interests.
+"""What features are made of, per visitor of a chunk, worked out in Python from the events.
 
-Two ways to the same figures. On PostgreSQL two aggregate queries per chunk do the work where
-the events are (`aggregates_in_database`): a window function finds session starts and filtered
-aggregates count them per window, sum money and count event types; the other sums the decayed
-interest weight per visitor and item. Python then adds the items' weights up per tag and kind.
-Any other database (SQLite for `make run`) streams the chunk's events through Python
-(`aggregates_streamed`). Both add the same floats in the same order (each item's events in
-time order, then items by id), so they agree to the last bit and equal interests stay equal.
+This is the way of databases other than PostgreSQL (SQLite for `make run`), and the reference
+the statement of `in_database` is held to. The chunk's events are streamed ordered by visitor
+and time; each item's decayed weights are added in time order, then items by id per tag and
+kind, so that the statement, adding in the same order, stores the same bits.
 
-Cost on PostgreSQL: three queries whatever the chunk size (the items' tags, the totals, the
-per-item weights), each reading the chunk's events once through the visitor index; what comes
-back is a row per visitor and one per (visitor, item) touched, never the events. Streamed: the
-items' tags and one query that streams the events, one visitor's events in memory at a time.
+Cost: the items' tags and one query that streams the events, one visitor's events in memory
+at a time.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple
-
-from django.db import connection
 
 from content.models import ContentItem
 from personalization.features.population import PURCHASE, STREAM_ROWS
@@ -71,15 +64,6 @@ class _EventRow(NamedTuple):
     item_id: int | None
     value: Decimal | None
     occurred_at: datetime
-
-
-def aggregates(visitor_ids: Sequence[int], weighing: Weighing) -> dict[int, Aggregate]:
-    """Visitor id → its aggregate, for the visitors of `visitor_ids` who have events."""
-    if not visitor_ids:
-        return {}
-    if connection.vendor == "postgresql":
-        return aggregates_in_database(visitor_ids, weighing)
-    return aggregates_streamed(visitor_ids, weighing)
 
 
 def _item_profiles(
@@ -163,78 +147,3 @@ def aggregates_streamed(visitor_ids: Sequence[int], weighing: Weighing) -> dict[
         pk: _aggregate([_EventRow(*row[1:]) for row in group], weighing, items)
         for pk, group in groupby(stream, key=itemgetter(0))
     }
-
-
-_TOTALS = """
-WITH events AS (
-    SELECT e.visitor_id, e.type, e.value, e.occurred_at,
-           e.occurred_at - LAG(e.occurred_at) OVER (
-               PARTITION BY e.visitor_id ORDER BY e.occurred_at, e.id
-           ) AS since_previous
-    FROM {event} e WHERE e.visitor_id = ANY(%(ids)s)
-),
-starts AS (
-    SELECT *, since_previous IS NULL OR since_previous >= %(gap)s AS starts_session FROM events
-)
-SELECT visitor_id, COUNT(*), MIN(occurred_at), MAX(occurred_at),
-       COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_7)s),
-       COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_30)s),
-       COUNT(*) FILTER (WHERE starts_session AND occurred_at > %(since_90)s),
-       SUM(LEAST(value, %(clip)s::numeric)) FILTER (
-           WHERE type = %(purchase)s AND value IS NOT NULL AND occurred_at > %(since_90)s
-       ),
-       COUNT(DISTINCT type) FILTER (WHERE occurred_at > %(since_30)s)
-FROM starts GROUP BY visitor_id
-"""
-# Each (visitor, item) sum adds its events' weights in time order, as the streamed path does,
-# so that both give the same floats (and equal interests stay exactly equal).
-_PER_ITEM = """
-SELECT e.visitor_id, e.item_id, SUM(
-    (CASE e.type {weights} ELSE %(custom)s::float8 END) * POWER(
-        0.5::float8,
-        GREATEST(0::float8, EXTRACT(EPOCH FROM %(now)s - e.occurred_at)::float8 / 86400)
-            / %(half_life)s::float8
-    ) ORDER BY e.occurred_at, e.id
-)
-FROM {event} e
-WHERE e.visitor_id = ANY(%(ids)s) AND e.item_id IS NOT NULL
-GROUP BY e.visitor_id, e.item_id ORDER BY e.visitor_id, e.item_id
-"""
-
-
-def aggregates_in_database(visitor_ids: Sequence[int], weighing: Weighing) -> dict[int, Aggregate]:
-    """The aggregates from two aggregate queries on PostgreSQL: events stay in the database."""
-    types = sorted(weighing.weights)
-    weights = " ".join(f"WHEN %(type_{n})s THEN %(weight_{n})s::float8" for n in range(len(types)))
-    params = {
-        "ids": list(visitor_ids),
-        "custom": weighing.weights["custom"],
-        "now": weighing.now,
-        "half_life": weighing.half_life,
-        "gap": weighing.gap,
-        "clip": weighing.purchase_clip,
-        "purchase": PURCHASE,
-        **{f"since_{days}": weighing.cutoff(days) for days in WINDOWS},
-        **{f"type_{n}": key for n, key in enumerate(types)},
-        **{f"weight_{n}": weighing.weights[key] for n, key in enumerate(types)},
-    }
-    table = Event._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(_TOTALS.format(event=table), params)
-        found = dict(_totals(cursor.fetchall()))
-        cursor.execute(_PER_ITEM.format(event=table, weights=weights), params)
-        per_item = cursor.fetchall()
-    items = _item_profiles(visitor_ids, {item_id for _, item_id, _ in per_item})
-    # Rows of items deleted, or events stored, between the queries are left out.
-    known = (row for row in per_item if row[1] in items and row[0] in found)
-    for pk, rows in groupby(known, key=itemgetter(0)):
-        found[pk].tags, found[pk].kinds = _interests((row[1:] for row in rows), items)
-    return found
-
-
-def _totals(rows: list[tuple]) -> Iterator[tuple[int, Aggregate]]:
-    for pk, count, first, last, s7, s30, s90, money, types in rows:
-        yield pk, Aggregate(
-            event_count=count, first_at=first, last_at=last,
-            sessions={7: s7, 30: s30, 90: s90}, monetary=money, event_types_30d=types,
-        )  # fmt: skip

@@ -7,13 +7,18 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
-from django.db import transaction
+from django.db import connection, transaction
 from tqdm import tqdm
 
 from config.bulk import rows_upsert
 from consent.purposes import PERSONALIZATION
 from consent.selectors import consent_states
-from personalization.features.aggregates import Aggregate, Weighing, aggregates
+from personalization.features.aggregates import Aggregate, Weighing, aggregates_streamed
+from personalization.features.in_database import (
+    TOP_KINDS,
+    TOP_TAGS,
+    features_chunk_in_database,
+)
 from personalization.features.models import VisitorFeatures
 from personalization.features.population import PopulationStats, population_stats
 from personalization.features.scores import (
@@ -28,8 +33,6 @@ from personalization.features.scores import (
 )
 from personalization.visitors.models import Visitor
 
-TOP_TAGS = 50
-TOP_KINDS = 3
 UPDATE_FIELDS = [
     f.name for f in VisitorFeatures._meta.concrete_fields if f.name not in {"id", "visitor"}
 ]
@@ -89,19 +92,18 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
     """Upsert the features of a chunk of visitors; drop those of visitors who do not allow it.
 
     Returns counts: computed, skipped_consent (no personalization consent: row deleted) and
-    skipped_merged (merged into another profile, or gone).
+    skipped_merged (merged into another profile, or gone). On PostgreSQL one statement does
+    it all (`in_database`); elsewhere Python works the rows out from the streamed events.
     """
     ids = sorted(set(visitor_ids))
-    visitors = Visitor.objects.filter(pk__in=ids, merged_into__isnull=True)
-    first_seen = dict(visitors.values_list("pk", "first_seen"))
-    states = consent_states(first_seen) if first_seen else {}
-    allowed = [pk for pk in first_seen if states[pk].get(PERSONALIZATION, False)]
     weighing = Weighing(
         now=stats.now, purchase_clip=stats.purchase_clip, weights=event_weights(),
         half_life=half_life_days(), gap=session_gap(),
     )  # fmt: skip
-    summed = aggregates(allowed, weighing)
-    rows = [_visitor_features(pk, first_seen[pk], summed.get(pk), stats) for pk in allowed]
+    if connection.vendor == "postgresql":
+        return features_chunk_in_database(ids, stats, weighing)
+    first_seen, allowed = allowed_visitors(ids)
+    rows = features_rows(allowed, first_seen, stats, weighing)
     with transaction.atomic():
         refused = set(ids).difference(allowed)  # no consent, merged or gone
         VisitorFeatures.objects.filter(visitor_id__in=refused).delete()
@@ -111,6 +113,25 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
         "skipped_consent": len(first_seen) - len(allowed),
         "skipped_merged": len(ids) - len(first_seen),
     }
+
+
+def allowed_visitors(ids: list[int]) -> tuple[dict[int, datetime], list[int]]:
+    """First seen of the chunk's non-merged visitors, and those allowing personalization."""
+    visitors = Visitor.objects.filter(pk__in=ids, merged_into__isnull=True)
+    first_seen = dict(visitors.values_list("pk", "first_seen"))
+    states = consent_states(first_seen) if first_seen else {}
+    return first_seen, [pk for pk in first_seen if states[pk].get(PERSONALIZATION, False)]
+
+
+def features_rows(
+    visitor_ids: list[int],
+    first_seen: dict[int, datetime],
+    stats: PopulationStats,
+    weighing: Weighing,
+) -> list[VisitorFeatures]:
+    """The features of these visitors worked out in Python from their streamed events."""
+    summed = aggregates_streamed(visitor_ids, weighing) if visitor_ids else {}
+    return [_visitor_features(pk, first_seen[pk], summed.get(pk), stats) for pk in visitor_ids]
 
 
 def features_compute(

@@ -36,12 +36,13 @@ so that chunks on different workers score against the same scale:
 Cost of a run: the statistics run four queries on PostgreSQL (two over purchases, a count of
 visitors and one aggregate query with a window over the sampled visitors' events) and hold at
 most 100,000 values per measure; elsewhere they stream 90 days of events through Python. A chunk
-of C visitors runs a fixed number of queries whatever C: the visitors, consent (at most 3), two
-aggregate queries over the chunk's events and the items' tags (`aggregates`), a delete of
-refused visitors' rows and the upsert (COPY into a staging table and one insert on PostgreSQL,
-`config.bulk`). Nothing but a row per visitor and one per (visitor, item) leaves the database,
-so memory holds C feature rows and those sums; time grows with the events read. SQLite streams
-the chunk's events ordered by visitor instead, holding one visitor's events at a time.
+of C visitors is one statement on PostgreSQL whatever C (`in_database`): consent is checked in
+it (`consent.selectors.allows_sql`), the chunk's events are read once through the visitor
+index and sorted in memory (a few MB per 2,000 visitors), the rows are upserted and the rows of
+refused or merged visitors deleted in the same statement; four counts come back and nothing
+per visitor passes through Python. Elsewhere (SQLite for `make run`) a chunk reads its
+visitors, their consent, streams their events ordered by visitor, holding one visitor's events
+at a time, and upserts the rows it worked out.
 """
 
 from personalization.features.compute import (

@@ -1,26 +1,31 @@
-"""PostgreSQL sums features up in one query; Python's stream over the events gives the same."""
+"""PostgreSQL works features out in one statement; Python, streaming the events, gets the same."""
 
+import dataclasses
+import math
 import random
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
+from consent.services import consent_record
 from content.services import tags_ensure
-from personalization.features.aggregates import (
-    Weighing,
-    aggregates_in_database,
-    aggregates_streamed,
-)
+from personalization.features.aggregates import Weighing
+from personalization.features.compute import allowed_visitors, features_rows
+from personalization.features.in_database import _AGE_SECONDS, _round_4
+from personalization.features.models import VisitorFeatures
 from personalization.features.population import _measures_in_database, _measures_streamed
-from personalization.features.scores import event_weights, session_gap
-from personalization.visitors.models import Event
+from personalization.features.scores import event_weights, half_life_days, session_gap
+from personalization.features.services import features_chunk_compute, population_stats
+from personalization.visitors.models import Event, Visitor
 from tests.factories import ContentItemFactory
 from tests.factories.personalization import VisitorFactory
 from tests.personalization.test_features import NOW
 
 PATHS = ["sports/football", "sports/running", "sports", "home/kitchen", "sale"]
 TYPES = ["view", "view", "click", "add_to_cart", "purchase", "search", "rating", "wishlist"]
+FIELDS = [f.attname for f in VisitorFeatures._meta.concrete_fields if f.name != "id"]
 
 
 def varied_history(rng: random.Random) -> list[int]:
@@ -30,7 +35,9 @@ def varied_history(rng: random.Random) -> list[int]:
         ContentItemFactory(tags=[tags[p] for p in rng.sample(PATHS, rng.randint(0, 3))])
         for _ in range(12)
     ]
-    visitors = [VisitorFactory() for _ in range(25)]
+    visitors = [
+        VisitorFactory(first_seen=NOW - timedelta(days=rng.uniform(0, 60))) for _ in range(25)
+    ]
     events = []
     for visitor in visitors[:-1]:  # the last one has no events
         moment = NOW - timedelta(days=rng.uniform(0, 120))
@@ -53,19 +60,92 @@ def varied_history(rng: random.Random) -> list[int]:
     return [v.pk for v in visitors]
 
 
+def engagement_on_a_tie() -> int:
+    """13 sessions and two event types in 30 days, the last one now: engagement 0.78125."""
+    visitor = VisitorFactory(first_seen=NOW - timedelta(days=365))
+    item = ContentItemFactory()
+    Event.objects.bulk_create(
+        Event(
+            event_id=f"tie-{day}",
+            visitor=visitor,
+            type="view" if day % 2 else "click",
+            item=item,
+            occurred_at=NOW - timedelta(days=day),
+        )
+        for day in range(13)
+    )
+    return visitor.pk
+
+
+def allowing(ids: list[int]) -> None:
+    """All but every fifth of them allow personalization."""
+    visitors = Visitor.objects.in_bulk(ids)
+    for n, pk in enumerate(ids):
+        choices = {"analytics": True, "personalization": n % 5 != 4}
+        consent_record(visitor=visitors[pk], choices=choices, source="admin")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("clip", [None, Decimal("120.5000")])
-def test_the_database_sums_up_a_chunk_exactly_as_python_does(clip):
-    ids = varied_history(random.Random(11))
+def test_the_database_stores_every_feature_exactly_as_python_works_it_out(clip, settings):
+    settings.TAILOR_EVENT_WEIGHTS = {"custom": 0.7}
+    settings.TAILOR_AFFINITY_HALF_LIFE_DAYS = 23.0
+    ids = [*varied_history(random.Random(11)), engagement_on_a_tie()]
+    allowing(ids)
+    stats = dataclasses.replace(population_stats(now=NOW), purchase_clip=clip)
+    first_seen, allowed = allowed_visitors(ids)
     weighing = Weighing(
-        now=NOW, purchase_clip=clip, weights={**event_weights(), "custom": 0.7},
-        half_life=23.0, gap=session_gap(),
+        now=NOW, purchase_clip=clip, weights=event_weights(), half_life=half_life_days(),
+        gap=session_gap(),
     )  # fmt: skip
+    in_python = {f.visitor_id: f for f in features_rows(allowed, first_seen, stats, weighing)}
 
-    in_database = aggregates_in_database(ids, weighing)
+    summary = features_chunk_compute(visitor_ids=ids, stats=stats)
 
-    assert len(in_database) == len(ids) - 1
-    assert in_database == aggregates_streamed(ids, weighing)
+    stored = {f.visitor_id: f for f in VisitorFeatures.objects.filter(visitor_id__in=ids)}
+    assert summary["computed"] == len(stored) == len(in_python) == len(ids) - len(ids) // 5
+    assert in_python[ids[-1]].engagement == 0.7812
+    for pk, features in stored.items():
+        expected = {name: getattr(in_python[pk], name) for name in FIELDS}
+        assert {name: getattr(features, name) for name in FIELDS} == expected, pk
+
+
+@pytest.mark.django_db
+def test_the_database_rounds_to_four_places_exactly_as_python_does():
+    rng = random.Random(3)
+    halves = [k / 32 for k in range(33)] + [(2 * k + 1) / 20_000 for k in range(10_000)]
+    near = [math.nextafter(x, direction) for x in halves[:200] for direction in (0, 1)]
+    values = [0.0, 1.0, 0.62345, 0.78125, *halves, *near, *(rng.random() for _ in range(2_000))]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_round_4('x')} FROM unnest(%s::float8[]) WITH ORDINALITY AS v(x, n) "
+            "ORDER BY n",
+            [values],
+        )
+        rounded = [row[0] for row in cursor.fetchall()]
+
+    assert rounded == [round(x, 4) for x in values]
+
+
+@pytest.mark.django_db
+def test_the_database_counts_seconds_of_age_exactly_as_timedelta_does():
+    rng = random.Random(5)
+    ages = [
+        timedelta(microseconds=rng.randint(-(10**12), 60 * 365 * 86_400 * 10**6))
+        for _ in range(5_000)
+    ]
+    moments = [NOW - age for age in [timedelta(0), timedelta(microseconds=1), *ages]]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {_AGE_SECONDS.format(moment='m')} "
+            "FROM unnest(%(moments)s::timestamptz[]) WITH ORDINALITY AS v(m, n) ORDER BY n",
+            {"now": NOW, "moments": moments},
+        )
+        seconds = [row[0] for row in cursor.fetchall()]
+
+    assert seconds == [(NOW - moment).total_seconds() for moment in moments]
 
 
 @pytest.mark.django_db
