@@ -27,6 +27,7 @@ from personalization.features.scores import (
     session_gap,
 )
 from personalization.visitors.models import Visitor
+from personalization.visitors.snapshots import snapshots_invalidate
 
 TOP_TAGS = 50
 TOP_KINDS = 3
@@ -106,6 +107,7 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
         refused = set(ids).difference(allowed)  # no consent, merged or gone
         VisitorFeatures.objects.filter(visitor_id__in=refused).delete()
         rows_upsert(VisitorFeatures, rows, unique_fields=["visitor"], update_fields=UPDATE_FIELDS)
+        snapshots_invalidate(ids)  # snapshots hold the visitors' features
     return {
         "computed": len(rows),
         "skipped_consent": len(first_seen) - len(allowed),
