@@ -31,6 +31,7 @@ return values
 """
 
 _scripts: dict[int, Any] = {}
+_full_keys: dict[tuple[int, tuple[str, ...]], list[str]] = {}  # the backend's prefix added
 
 
 def _redis_chained(
@@ -40,8 +41,11 @@ def _redis_chained(
     script = _scripts.get(id(backend._cache))
     if script is None:
         script = _scripts[id(backend._cache)] = client.register_script(_SCRIPT)
-    keys = [backend.make_and_validate_key(template) for template in templates]
-    found = script(keys=[backend.make_and_validate_key(first_key)], args=keys, client=client)
+    keys = _full_keys.get((id(backend), tuple(templates)))
+    if keys is None:
+        keys = [backend.make_and_validate_key(template) for template in templates]
+        _full_keys[(id(backend), tuple(templates))] = keys
+    found = script(keys=[backend.make_key(first_key)], args=keys, client=client)
     if not found:
         return None, [None] * len(templates)
     first, *values = found
