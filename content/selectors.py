@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
 from content.cache import content_version
@@ -13,6 +13,8 @@ from content.models import ContentItem, Tag
 # Published items by pk, as this process last read them at one content version.
 _published: dict[str, Any] = {"version": None, "items": {}}
 PUBLISHED_REMEMBERED = 10_000
+# When the next published item's window opens, as this process last read it.
+_opening: dict[str, Any] = {"version": None, "at": None}
 
 
 def live_q(now: datetime | None = None, prefix: str = "") -> Q:
@@ -56,6 +58,24 @@ def item_live(pk: int, now: datetime | None = None) -> ContentItem | None:
         )
     item = items[pk]
     return item if item is not None and item.is_live(now) else None
+
+
+def next_window_opening(now: datetime | None = None) -> datetime | None:
+    """When the publishing window of the next published item opens (None: none is scheduled).
+
+    What is live changes at that moment without any write, so copies of live items that a
+    process keeps are good until then (expiries are checked item by item). One query per
+    content version and per opening passed.
+    """
+    now = now or timezone.now()
+    version = content_version()
+    at = _opening["at"]
+    if _opening["version"] != version or (at is not None and at <= now):
+        at = _opening["at"] = ContentItem.objects.filter(
+            status=ContentItem.Status.PUBLISHED, publish_at__gt=now
+        ).aggregate(first=Min("publish_at"))["first"]
+        _opening["version"] = version
+    return at
 
 
 def tag_subtree(tags: Iterable[Tag | str]) -> QuerySet[Tag]:

@@ -17,6 +17,13 @@ def forget_profile_on_logout(sender, request, user, **kwargs) -> None:
         visitor_logout(request=request)
 
 
+def snapshot_stale_on_save(sender, instance, **kwargs) -> None:
+    """A visitor's snapshot holds their row and features: a save or delete of either stales it."""
+    from personalization.visitors.snapshots import snapshots_invalidate
+
+    snapshots_invalidate([getattr(instance, "visitor_id", None) or instance.pk])
+
+
 class PersonalizationConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "personalization"
@@ -27,6 +34,7 @@ class PersonalizationConfig(AppConfig):
 
         user_logged_in.connect(merge_profiles_on_login, dispatch_uid="tailor.visitor_login")
         user_logged_out.connect(forget_profile_on_logout, dispatch_uid="tailor.visitor_logout")
+        self.snapshots_register()
         # Consent and content sit below personalization: it plugs into their registries.
         self.visitors_register()
         self.conditions_register()
@@ -34,6 +42,21 @@ class PersonalizationConfig(AppConfig):
         self.packages_register()
         self.runs_register()
         self.triggers_register()
+
+    @staticmethod
+    def snapshots_register() -> None:
+        """Bulk writes of visitors' rows and features invalidate where they write (`snapshots`)."""
+        from django.db.models.signals import post_delete, post_save
+
+        from personalization.features.models import VisitorFeatures
+        from personalization.visitors.models import Visitor
+
+        for model in (Visitor, VisitorFeatures):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    snapshot_stale_on_save, sender=model,
+                    dispatch_uid=f"tailor.snapshot_stale.{model.__name__}.{signal is post_save}",
+                )  # fmt: skip
 
     @staticmethod
     def packages_register() -> None:

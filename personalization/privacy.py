@@ -86,7 +86,9 @@ registry.register(
 )
 # A visitor's personalization snapshot holds their data: erasure deletes it, and any change of
 # their consent makes it stale (it is rebuilt under the new state).
-registry.register_cache_keys(lambda subject: snapshot_cache_keys(subject.visitor_ids))
+registry.register_cache_keys(
+    lambda subject: snapshot_cache_keys(subject.visitor_ids, subject.hashes)
+)
 registry.register_consent_cache_keys(lambda ids: [snapshot_token_key(pk) for pk in ids])
 
 __all__ = ["triggers_privacy"]  # triggers declare their deliveries, watches and cooldowns

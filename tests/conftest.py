@@ -54,19 +54,21 @@ def _migration_data_in_transactional_tests(request) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches(request) -> Iterator[None]:
-    """Segments, purposes, policies and triggers are cached per process; a rolled-back test
-    leaves none.
+    """Segments, purposes, policies, triggers and content are cached per process; a rolled-back
+    test leaves none.
 
     Purposes, policies and trigger definitions are loaded again before a database test starts,
     so that a test that counts queries does not count this process-wide warm-up.
     """
     from consent.selectors import consent_config_clear, purposes
+    from content.cache import content_version_bump
     from personalization.segments.selectors import segments_cache_clear
     from personalization.triggers.selectors import trigger_definitions, triggers_cache_clear
 
     segments_cache_clear()
     consent_config_clear()
     triggers_cache_clear()
+    content_version_bump()  # items a rolled-back test left in this process's caches
     marker = request.node.get_closest_marker("django_db")
     if (
         marker is not None

@@ -25,7 +25,7 @@ from consent.request import request_allows, request_consent_state
 from personalization.decisions import registry
 from personalization.decisions.attributes import visitor_attributes
 from personalization.decisions.engine import Decision, decide
-from personalization.decisions.snapshot import snapshot_read, snapshot_remember
+from personalization.decisions.snapshot import SnapshotRead, snapshot_read, snapshot_remember
 from personalization.visitors.context import request_context
 from personalization.visitors.models import Visitor
 from personalization.visitors.services import impressions_record
@@ -67,6 +67,7 @@ class RequestState:
         self.decisions: list[Decision] = []
         self.impressions: list[tuple[int, int, str]] = []
         self.pending: defaultdict[str, set[Row]] = defaultdict(set)
+        self.read: SnapshotRead | None = None  # the visitor's snapshot, when identified by it
         if context is not None:
             self.__dict__["context"] = context
 
@@ -115,7 +116,9 @@ class RequestState:
         visitor = self.visitor
         if visitor is None:
             return None
-        read = snapshot_read(visitor) if visitor.pk is not None else None
+        read = self.read if self.read is not None and self.read.visitor is visitor else None
+        if read is None and visitor.pk is not None:
+            read = snapshot_read(visitor)
         if not request_allows(self.request, PERSONALIZATION):
             return None
         consent = request_consent_state(self.request)

@@ -10,13 +10,13 @@ from django.http import HttpRequest, HttpResponse
 from consent.purposes import ANALYTICS
 from consent.request import request_allows
 from personalization.decisions.request import RequestState
+from personalization.decisions.snapshot import snapshot_identify
 from personalization.delivery.preview import (
     PROBLEM_KEY,
     SESSION_KEY,
     preview_apply,
     preview_requested,
 )
-from personalization.features.selectors import visitor_identify
 from personalization.visitors.selectors import COOKIE_SALT
 from personalization.visitors.services import (
     page_view_record,
@@ -57,7 +57,7 @@ class VisitorMiddleware:
         state = request.tailor = RequestState(request)
         try:
             if not self._previewed(request, state):
-                identified = visitor_identify(request)
+                identified, state.read = snapshot_identify(request)
                 request.visitor = identified.visitor
                 if identified.cookie_refused:
                     visitor_cookie_forget(request)

@@ -32,6 +32,7 @@ from personalization.features.scores import (
     session_gap,
 )
 from personalization.visitors.models import Visitor
+from personalization.visitors.snapshots import snapshots_invalidate
 
 UPDATE_FIELDS = [
     f.name for f in VisitorFeatures._meta.concrete_fields if f.name not in {"id", "visitor"}
@@ -108,6 +109,7 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
         refused = set(ids).difference(allowed)  # no consent, merged or gone
         VisitorFeatures.objects.filter(visitor_id__in=refused).delete()
         rows_upsert(VisitorFeatures, rows, unique_fields=["visitor"], update_fields=UPDATE_FIELDS)
+        snapshots_invalidate(ids)  # snapshots hold the visitors' features
     return {
         "computed": len(rows),
         "skipped_consent": len(first_seen) - len(allowed),

@@ -1,6 +1,7 @@
 """Reads of visitors' features, the hot path's visitor-with-features query among them."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,23 +23,33 @@ _BY_UID = CompiledQuery(
 )
 
 
-def visitor_with_features(uid: uuid.UUID) -> Visitor | None:
-    """The visitor with this cookie id, its features loaded in the same query (or None).
+def visitor_row(uid: uuid.UUID) -> tuple[Any, ...] | None:
+    """The row of the visitor with this cookie id and their features' columns (or None).
 
-    Every personalized page starts here, so the query is compiled once (`config.sql`); the
-    features come along because the page's decisions need them and a join costs no round trip.
+    Every personalized page without a valid snapshot starts here, so the query is compiled once
+    (`config.sql`); the features come along because the page's decisions need them and a join
+    costs no round trip. `visitor_from_row` makes the visitor of it; a snapshot keeps the row.
     """
     rows = _BY_UID.rows(uid)
-    if not rows:
-        return None
-    row, split = rows[0], len(_VISITOR_FIELDS)
+    return rows[0] if rows else None
+
+
+def visitor_from_row(row: tuple[Any, ...]) -> Visitor:
+    """The visitor of a `visitor_row`, their features loaded (as select_related leaves them)."""
+    split = len(_VISITOR_FIELDS)
     visitor = Visitor.from_db(_BY_UID.using, _VISITOR_FIELDS, row[:split])
     features = None
     if row[split] is not None:  # the features' id: the visitor has features
         features = VisitorFeatures.from_db(_BY_UID.using, _FEATURE_FIELDS, row[split:])
         features._state.fields_cache["visitor"] = visitor
-    visitor._state.fields_cache["features"] = features  # as select_related leaves it
+    visitor._state.fields_cache["features"] = features
     return visitor
+
+
+def visitor_with_features(uid: uuid.UUID) -> Visitor | None:
+    """The visitor with this cookie id, its features loaded in the same query (or None)."""
+    row = visitor_row(uid)
+    return visitor_from_row(row) if row is not None else None
 
 
 @dataclass(frozen=True)
@@ -57,13 +68,16 @@ def _cookie_uid(request: HttpRequest) -> uuid.UUID | None:
         return None
 
 
-def visitor_identify(request: HttpRequest) -> Identified:
+def visitor_identify(
+    request: HttpRequest, *, lookup: Callable[[uuid.UUID], Visitor | None] = visitor_with_features
+) -> Identified:
     """The visitor of a request: the logged-in user's profile, else the signed cookie's.
 
     A profile that belongs to a user is that user's alone: a cookie naming it (a shared browser
     after a logout, a login as someone else) identifies nobody, and the cookie is refused so
     that the browser starts anonymous. A logged-in user without a profile yet may use the
-    cookie's anonymous one, which their login claims.
+    cookie's anonymous one, which their login claims. `lookup` finds the cookie's visitor (the
+    decision layer's reads it from the visitor's snapshot when it can).
     """
     user = getattr(request, "user", None)
     user_id = user.pk if user is not None and user.is_authenticated else None
@@ -72,7 +86,7 @@ def visitor_identify(request: HttpRequest) -> Identified:
         if own is not None:
             return Identified(own)
     uid = _cookie_uid(request)
-    found = visitor_with_features(uid) if uid is not None else None
+    found = lookup(uid) if uid is not None else None
     visitor = visitor_survivor(found) if found is not None else None
     if visitor is not None and visitor.user_id is not None and visitor.user_id != user_id:
         return Identified(None, cookie_refused=True)

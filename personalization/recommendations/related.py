@@ -16,10 +16,9 @@ popular items, then the most popular ones, from the current run), as "popularity
   tag with this one.
 """
 
-import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
@@ -27,7 +26,7 @@ from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from content.cache import content_version
 from content.models import ContentItem
-from content.selectors import items_published, live_q, tag_subtree
+from content.selectors import items_published, live_q, next_window_opening, tag_subtree
 from personalization.features.models import VisitorFeatures
 from personalization.recommendations.algorithms.hybrid import HYBRID
 from personalization.recommendations.selectors import (
@@ -85,8 +84,8 @@ def _scored(
 
 
 # (item pk, k) → (content version, recommendations version, until, items), per process.
-_similar: dict[tuple[int, int], tuple[int, int, float, list[Scored]]] = {}
-SIMILAR_SECONDS = 60.0
+_similar: dict[tuple[int, int], tuple[int, int, datetime, list[Scored]]] = {}
+SIMILAR_SECONDS = 600.0
 SIMILAR_REMEMBERED = 10_000
 
 
@@ -94,8 +93,8 @@ def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> 
     """Up to `k` published items like `item`: most tags shared (subtree aware), then same kind.
 
     The same for every visitor, so this process remembers the answer while content and the
-    current model run are unchanged, for up to `SIMILAR_SECONDS` (an item whose publishing
-    window opens shows up within that time); one that is no longer live is never served.
+    current model run are unchanged, until the next publishing window opens (that item may
+    belong) and for `SIMILAR_SECONDS` at most; one that is no longer live is never served.
     """
     now = now or timezone.now()
     versions = (content_version(), RECOMMENDATIONS_VERSION.current())
@@ -103,14 +102,16 @@ def similar_items(*, item: ContentItem, k: int, now: datetime | None = None) -> 
     if (
         cached is not None
         and cached[:2] == versions
-        and cached[2] > time.monotonic()
+        and cached[2] > now
         and all(scored.item.is_live(now) for scored in cached[3])
     ):
         return list(cached[3])
     found = _similar_items(item=item, k=k, now=now)
     if len(_similar) >= SIMILAR_REMEMBERED:
         _similar.clear()
-    _similar[(item.pk, k)] = (*versions, time.monotonic() + SIMILAR_SECONDS, found)
+    until = now + timedelta(seconds=SIMILAR_SECONDS)
+    opening = next_window_opening(now)
+    _similar[(item.pk, k)] = (*versions, min(until, opening or until), found)
     return list(found)
 
 

@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from config.buffers import WriteBuffer
+from config.bulk import rows_insert
 from config.errors import ApplicationError
 from consent.models import ConsentRecord
+from content.models import ContentItem
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
 from personalization.visitors.selectors import external_id_problem, visitors_survivors
 from personalization.visitors.snapshots import snapshots_invalidate
@@ -101,12 +103,17 @@ def visitors_lock_existing(ids: Iterable[int]) -> set[int]:
     lock (`FOR KEY SHARE`) is the one the foreign key check takes anyway; it does not wait on
     `page_views_write`, which updates counters only (`FOR NO KEY UPDATE`).
     """
+    return rows_lock_existing(Visitor, ids)
+
+
+def rows_lock_existing(model: type[models.Model], ids: Iterable[int]) -> set[int]:
+    """Which of these rows of `model` still exist, share-locked as `visitors_lock_existing`."""
     ids = sorted(set(ids))
     if not ids:
         return set()
     if connection.vendor != "postgresql":
-        return set(Visitor.objects.filter(pk__in=ids).values_list("pk", flat=True))
-    table = connection.ops.quote_name(Visitor._meta.db_table)
+        return set(model.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR KEY SHARE",  # noqa: S608
@@ -139,13 +146,14 @@ def page_views_write(views: list[PageView]) -> int:
     locked = Visitor.objects.select_for_update(no_key=True).only(*fields).order_by("pk")
     wanted = (ids - set(merged)) | {pk for pk in owners.values() if pk is not None}
     visitors = {v.pk: v for v in locked.filter(pk__in=wanted)}
-    events = []
+    events, new_sessions = [], set()
     for view in sorted(views, key=lambda v: v.occurred_at):
         visitor = visitors.get(owners.get(view.visitor_id, view.visitor_id))
         if visitor is None:
             continue
         if _new_session(visitor, view.occurred_at):
             visitor.sessions += 1
+            new_sessions.add(visitor.pk)
         visitor.last_seen = max(visitor.last_seen, view.occurred_at)
         context = {**view.context, "session": visitor.sessions, "visit_count": visitor.sessions}
         events.append(
@@ -157,7 +165,10 @@ def page_views_write(views: list[PageView]) -> int:
         )  # fmt: skip
     Visitor.objects.bulk_update(list(visitors.values()), ["last_seen", "sessions"])
     Event.objects.bulk_create(events)
-    snapshots_invalidate(event.visitor_id for event in events if event.item_id is not None)
+    # Snapshots hold the items visitors interacted with, and their row (sessions among it).
+    snapshots_invalidate(
+        new_sessions | {event.visitor_id for event in events if event.item_id is not None}
+    )
     return len(events)
 
 
@@ -165,11 +176,16 @@ def page_views_write(views: list[PageView]) -> int:
 def impressions_write(rows: list[ImpressionRow]) -> int:
     """Store impressions in one insert.
 
-    Rows of visitors erased since they were recorded are dropped, the others kept.
+    Rows of visitors erased or items deleted since they were recorded are dropped (a process
+    learns of a deletion within a second, `config.versioning`), the others kept.
     """
     existing = visitors_lock_existing(row.visitor_id for row in rows)
-    kept = sorted((row for row in rows if row.visitor_id in existing), key=lambda row: row[:2])
-    Impression.objects.bulk_create(Impression(**row._asdict()) for row in kept)
+    items = rows_lock_existing(ContentItem, (row.item_id for row in rows))
+    kept = sorted(
+        (row for row in rows if row.visitor_id in existing and row.item_id in items),
+        key=lambda row: row[:2],
+    )
+    rows_insert(Impression, ImpressionRow._fields, kept)
     return len(kept)
 
 

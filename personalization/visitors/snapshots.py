@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from django.core.cache import cache
 from django.db import transaction
 
+from consent.services import proof_hash
+
 logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "tailor:snapshot:generation"
@@ -34,16 +36,34 @@ TOKEN_TTL = 2 * SNAPSHOT_TTL
 
 
 def snapshot_key(visitor_id: int) -> str:
-    return f"tailor:snapshot:v1:{visitor_id}"
+    return f"tailor:snapshot:v2:{visitor_id}"
+
+
+def snapshot_uid_key(uid_hash: str) -> str:
+    """The key naming which visitor id a cookie id's snapshot is stored under.
+
+    Keyed by the cookie id's salted hash (`cookie_id_hash`, as erasure requests know it), so
+    that erasure finds the entry without the cookie id, and the cache holds no cookie id.
+    """
+    return f"tailor:snapshot:uid:{uid_hash}"
+
+
+def cookie_id_hash(uid: uuid.UUID) -> str:
+    return proof_hash(str(uid))
 
 
 def snapshot_token_key(visitor_id: int) -> str:
     return f"tailor:snapshot:token:{visitor_id}"
 
 
-def snapshot_cache_keys(visitor_ids: Iterable[int]) -> list[str]:
-    """Every cache key of these visitors' snapshots (erasure deletes them)."""
-    return [key for pk in visitor_ids for key in (snapshot_key(pk), snapshot_token_key(pk))]
+def snapshot_cache_keys(visitor_ids: Iterable[int], id_hashes: Iterable[str] = ()) -> list[str]:
+    """Every cache key of these visitors' snapshots (erasure deletes them).
+
+    `id_hashes`: the salted hashes of their cookie ids (`cookie_id_hash`), whose entries say
+    which visitor id a cookie's snapshot is under.
+    """
+    keys = [key for pk in visitor_ids for key in (snapshot_key(pk), snapshot_token_key(pk))]
+    return keys + [snapshot_uid_key(digest) for digest in id_hashes]
 
 
 def token_new() -> str:
