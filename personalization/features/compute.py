@@ -102,14 +102,16 @@ def features_chunk_compute(*, visitor_ids: Iterable[int], stats: PopulationStats
         half_life=half_life_days(), gap=session_gap(),
     )  # fmt: skip
     if connection.vendor == "postgresql":
-        return features_chunk_in_database(ids, stats, weighing)
+        counts = features_chunk_in_database(ids, stats, weighing)
+        snapshots_invalidate(ids)  # snapshots hold the visitors' features
+        return counts
     first_seen, allowed = allowed_visitors(ids)
     rows = features_rows(allowed, first_seen, stats, weighing)
     with transaction.atomic():
         refused = set(ids).difference(allowed)  # no consent, merged or gone
         VisitorFeatures.objects.filter(visitor_id__in=refused).delete()
         rows_upsert(VisitorFeatures, rows, unique_fields=["visitor"], update_fields=UPDATE_FIELDS)
-        snapshots_invalidate(ids)  # snapshots hold the visitors' features
+        snapshots_invalidate(ids)
     return {
         "computed": len(rows),
         "skipped_consent": len(first_seen) - len(allowed),
