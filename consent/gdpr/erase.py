@@ -1,28 +1,31 @@
 """Erasure (Art. 17): delete or anonymize every registered record of a subject.
 
 `subject_erase` works through the registry in erasure order. Each model's rows of the subject go
-in one statement (`DELETE … WHERE visitor_id IN (…)`, or an UPDATE), in its own transaction
-together with the progress it writes to the DataSubjectRequest, so a run that dies half-way
-leaves a consistent state that the next run finishes: the plan (visitor and user pks, salted
-hashes; no identifier) is stored when the run starts, finished models are skipped and every
-step is idempotent.
+in one statement (`DELETE … WHERE visitor_id IN (…)`, or an UPDATE; see `consent.gdpr.deletion`
+for rows other tables refer to), and the models go together in one transaction with one write
+of the progress to the DataSubjectRequest, so a run that dies half-way leaves a consistent state
+that the next run finishes: the plan (visitor and user pks, salted hashes; no identifier) is
+stored when the run starts, finished models are skipped and every step is idempotent.
 
 One statement per model is sound on PostgreSQL: a DELETE or UPDATE takes no table lock that
 blocks others' reads or writes, only the row locks of the subject's own rows, which nothing
-else writes. What it must not do is hold them long, so the
-statement runs under a `statement_timeout` of `ERASE_STATEMENT_TIMEOUT_MS`: a model so large
-for this subject that it takes longer (millions of rows) is rolled back and erased in pk-range
-batches of `ERASE_BATCH_SIZE` instead, each in its own transaction. A `batch_size` asks for
-batches from the start. SQLite (`make run`) has one writer at a time anyway: one statement.
+else writes. What it must not do is hold them long. So each statement runs under a
+`statement_timeout` of `ERASE_STATEMENT_TIMEOUT_MS`, and the shared transaction commits early
+once it has run that long. A statement cancelled by the limit (a subject with millions of rows
+in one table) rolls the transaction back, and the models are then erased one by one, each in
+its own transaction, the one too large in pk-range batches of `ERASE_BATCH_SIZE`, a transaction
+each. A `batch_size` asks for batches from the start. SQLite (`make run`) has one writer at a
+time anyway and no such limit.
 
-Cost: per model one delete or update and, when it changed anything, one progress write; two
-statements around the run set and restore the time limit. No row is loaded into Python except
-where something cascades from a model (Django's collector). Batches: one select of the pks
+Cost: one statement per model, one progress write, two statements around the run to set and
+restore the time limit, one transaction. No row is loaded into Python except where something
+still refers to rows being deleted (Django's collector then). Batches: one select of the pks
 closing them (every `batch_size`-th of the subject's rows by pk: one scan), then per batch one
 statement and one progress write.
 """
 
 import copy
+import time
 from collections.abc import Callable, Collection
 
 from django.contrib.auth import get_user_model
@@ -226,6 +229,71 @@ def _erase_model(
         after = upto
 
 
+def _erase_together(
+    declarations: list[PersonalData],
+    subject: Subject,
+    request: DataSubjectRequest,
+    *,
+    on_progress: Progress | None,
+) -> tuple[list[PersonalData], bool]:
+    """Erase models one statement each in one transaction, with one progress write.
+
+    Returns the models left and whether it went through. The transaction ends early once it
+    has run for the time limit, so that it holds its row locks no longer. A statement cancelled
+    by the limit, or refused because rows stored meanwhile still refer to the ones it deletes,
+    rolls the whole transaction back: its models are then left to `_erase_model`, one by one.
+    """
+    before = copy.deepcopy(request.progress)  # what is stored again if the transaction fails
+    started = time.monotonic()
+    erased: list[str] = []
+    try:
+        with transaction.atomic():
+            for declaration in declarations:
+                label = declaration.model._meta.label
+                count = erase_batch(declaration, subject, after=None, upto=None)
+                counts = request.progress["counts"]
+                counts[label] = counts.get(label, 0) + count
+                request.progress["done"].append(label)
+                erased.append(label)
+                if time.monotonic() - started > ERASE_STATEMENT_TIMEOUT_MS / 1000:
+                    break
+            request.save(update_fields=["progress"])
+    except (OperationalError, IntegrityError) as exc:
+        request.progress = before
+        if isinstance(exc, OperationalError) and not statement_cancelled(exc):
+            raise
+        return declarations, False
+    except BaseException:
+        request.progress = before
+        raise
+    if on_progress is not None:
+        for label in erased:
+            on_progress(label, request.progress["counts"][label])
+    return declarations[len(erased) :], True
+
+
+def _erase_all(
+    subject: Subject,
+    request: DataSubjectRequest,
+    *,
+    batch_size: int | None,
+    on_progress: Progress | None,
+) -> None:
+    """Erase every model not done yet: together while that goes through, then one by one."""
+    done = request.progress["done"]
+    pending = [d for d in declarations() if d.model._meta.label not in done]
+    with statement_time_limit(ERASE_STATEMENT_TIMEOUT_MS):
+        went_through = batch_size is None
+        while pending and went_through:
+            pending, went_through = _erase_together(
+                pending, subject, request, on_progress=on_progress
+            )
+        for declaration in pending:
+            _erase_model(
+                declaration, subject, request, batch_size=batch_size, on_progress=on_progress
+            )
+
+
 def subject_erase(
     *,
     request_id: int,
@@ -250,13 +318,7 @@ def subject_erase(
         # Nothing of this subject is stored (any more): the request is fulfilled as it is.
         request.progress = {"plan": None, "done": [], "counts": {}}
     else:
-        with statement_time_limit(ERASE_STATEMENT_TIMEOUT_MS):
-            for declaration in declarations():
-                if declaration.model._meta.label not in request.progress["done"]:
-                    _erase_model(
-                        declaration, subject, request, batch_size=batch_size,
-                        on_progress=on_progress,
-                    )  # fmt: skip
+        _erase_all(subject, request, batch_size=batch_size, on_progress=on_progress)
         cache.delete_many(cache_keys(subject))
     counts = dict(request.progress["counts"])
     with transaction.atomic():
