@@ -132,6 +132,7 @@ def baseline(rows: list[dict[str, str]]) -> None:
 def empty_tables() -> None:
     """No items, tags, links or revisions: each round starts from the same empty tables."""
     ContentItem.objects.all().delete()
+    Tag.objects.filter(parent__isnull=False).delete()  # children first: parents are protected
     Tag.objects.all().delete()
 
 
