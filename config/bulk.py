@@ -68,6 +68,39 @@ def rows_insert(model: type[models.Model], rows: Sequence[models.Model], *, key:
         row._state.adding = False
 
 
+# Django's own fields (exactly these classes, not subclasses, which may encrypt or convert) whose
+# database form of a value of these Python types is the value itself: preparing each would
+# cost more than the copy.
+_TEXT, _INTEGER = frozenset({str, type(None)}), frozenset({int, type(None)})
+_AS_IS: dict[type[models.Field], frozenset[type]] = {
+    **dict.fromkeys(
+        (models.CharField, models.TextField, models.SlugField, models.URLField, models.EmailField),
+        _TEXT,
+    ),
+    **dict.fromkeys(
+        (
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveBigIntegerField,
+            models.PositiveSmallIntegerField,
+            models.AutoField,
+            models.BigAutoField,
+        ),
+        _INTEGER,
+    ),
+    models.BooleanField: frozenset({bool, type(None)}),
+}
+
+
+def _as_is(field: models.Field) -> frozenset[type]:
+    """The Python types a field's values are copied as they are in; others are prepared."""
+    if type(field) is models.ForeignKey:
+        return _as_is(field.target_field)
+    return _AS_IS.get(type(field), frozenset())
+
+
 @contextmanager
 def _staged(model: type[models.Model], rows: Sequence[models.Model]) -> Iterator[tuple[Any, str]]:
     """The rows copied into a temporary table, a cursor and the INSERT that moves them over."""
@@ -83,9 +116,13 @@ def _staged(model: type[models.Model], rows: Sequence[models.Model]) -> Iterator
         cursor.execute(f"CREATE TEMPORARY TABLE {staging} AS {empty}")
         # The connection itself, not the proxy: each value would look it up again otherwise.
         database = connections[connection.alias]
-        prepared = [(f.attname, f.get_db_prep_save) for f in fields]
+        prepared = [(f.attname, f.get_db_prep_save, _as_is(f)) for f in fields]
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([prep(getattr(row, name), database) for name, prep in prepared])
+                values = []
+                for name, prep, as_is in prepared:
+                    value = getattr(row, name)
+                    values.append(value if type(value) in as_is else prep(value, database))
+                copy.write_row(values)
         yield cursor, insert
         cursor.execute(f"DROP TABLE {staging}")
