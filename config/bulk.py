@@ -91,6 +91,7 @@ _AS_IS: dict[type[models.Field], frozenset[type]] = {
         _INTEGER,
     ),
     models.BooleanField: frozenset({bool, type(None)}),
+    models.DateTimeField: frozenset({type(None)}),  # a time itself may need making aware
 }
 
 
