@@ -1,4 +1,4 @@
-"""Writing many rows at once: `rows_upsert` and `rows_insert`, PostgreSQL's COPY where it is there.
+"""Writing many rows at once, with PostgreSQL's COPY where it is there.
 
 `QuerySet.bulk_create` sends every value as a literal of one statement (Django binds
 parameters on the client), which for thousands of rows costs more than the database's own
@@ -7,15 +7,17 @@ work. On PostgreSQL the rows go through COPY into a temporary table instead and 
 is `bulk_create` with the same conflict handling. Values are taken from the rows as they are
 (no `pre_save`: fill defaults and times in before). Cost: four statements per call on
 PostgreSQL whatever the number of rows (create the temporary table, copy, insert, drop);
-memory holds the rows given.
+memory holds the rows given. `rows_insert` is the same insert returning the new primary keys;
+`tuples_insert` copies plain tuples straight into the table (no model instances, no keys back).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, connections, models, transaction
 
-__all__ = ["rows_insert", "rows_upsert"]
+__all__ = ["rows_insert", "rows_upsert", "tuples_insert"]
 
 
 def rows_upsert(
@@ -38,30 +40,97 @@ def rows_upsert(
         )  # fmt: skip
         return
     meta = model._meta
+    quote = connection.ops.quote_name
+    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
+    updated = [quote(meta.get_field(name).column) for name in update_fields]
+    assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
+    action = f"UPDATE SET {assignments}" if assignments else "NOTHING"
+    with _staged(model, rows) as (cursor, insert):
+        cursor.execute(f"{insert} ON CONFLICT ({conflict}) DO {action}" if conflict else insert)
+
+
+def rows_insert(model: type[models.Model], rows: Sequence[models.Model], *, key: str) -> None:
+    """Insert `rows` and set their primary keys, matched back by `key`, a unique field that
+    every row has a value of. A conflict fails the call, as a plain insert would."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(rows, batch_size=2_000)
+        return
+    meta = model._meta
+    quote = connection.ops.quote_name
+    field = meta.get_field(key)
+    returning = f"RETURNING {quote(meta.pk.column)}, {quote(field.column)}"
+    with _staged(model, rows) as (cursor, insert):
+        cursor.execute(f"{insert} {returning}")
+        pks = {value: pk for pk, value in cursor.fetchall()}
+    for row in rows:
+        row.pk = pks[getattr(row, field.attname)]
+        row._state.adding = False
+
+
+# Django's own fields (exactly these classes, not subclasses, which may encrypt or convert) whose
+# database form of a value of these Python types is the value itself: preparing each would
+# cost more than the copy.
+_TEXT, _INTEGER = frozenset({str, type(None)}), frozenset({int, type(None)})
+_AS_IS: dict[type[models.Field], frozenset[type]] = {
+    **dict.fromkeys(
+        (models.CharField, models.TextField, models.SlugField, models.URLField, models.EmailField),
+        _TEXT,
+    ),
+    **dict.fromkeys(
+        (
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveBigIntegerField,
+            models.PositiveSmallIntegerField,
+            models.AutoField,
+            models.BigAutoField,
+        ),
+        _INTEGER,
+    ),
+    models.BooleanField: frozenset({bool, type(None)}),
+    models.DateTimeField: frozenset({type(None)}),  # a time itself may need making aware
+}
+
+
+def _as_is(field: models.Field) -> frozenset[type]:
+    """The Python types a field's values are copied as they are in; others are prepared."""
+    if type(field) is models.ForeignKey:
+        return _as_is(field.target_field)
+    return _AS_IS.get(type(field), frozenset())
+
+
+@contextmanager
+def _staged(model: type[models.Model], rows: Sequence[models.Model]) -> Iterator[tuple[Any, str]]:
+    """The rows copied into a temporary table, a cursor and the INSERT that moves them over."""
+    meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]
     quote = connection.ops.quote_name
     # Every name below is a quoted table or column name from the model, never input.
     table, staging = quote(meta.db_table), quote(f"staging_{meta.db_table}")
     columns = ", ".join(quote(f.column) for f in fields)
-    conflict = ", ".join(quote(meta.get_field(name).column) for name in unique_fields)
-    updated = [quote(meta.get_field(name).column) for name in update_fields]
-    assignments = ", ".join(f"{column} = EXCLUDED.{column}" for column in updated)
-    action = f"UPDATE SET {assignments}" if assignments else "NOTHING"
     empty = f"SELECT {columns} FROM {table} WITH NO DATA"  # noqa: S608
     insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging}"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE {staging} AS {empty}")
         # The connection itself, not the proxy: each value would look it up again otherwise.
         database = connections[connection.alias]
-        prepared = [(f.attname, f.get_db_prep_save) for f in fields]
+        prepared = [(f.attname, f.get_db_prep_save, _as_is(f)) for f in fields]
         with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([prep(getattr(row, name), database) for name, prep in prepared])
-        cursor.execute(f"{insert} ON CONFLICT ({conflict}) DO {action}" if conflict else insert)
+                values = []
+                for name, prep, as_is in prepared:
+                    value = getattr(row, name)
+                    values.append(value if type(value) in as_is else prep(value, database))
+                copy.write_row(values)
+        yield cursor, insert
         cursor.execute(f"DROP TABLE {staging}")
 
 
-def rows_insert(
+def tuples_insert(
     model: type[models.Model], fields: Sequence[str], values: Iterable[Sequence[Any]]
 ) -> None:
     """Insert plain tuples of `fields` (attribute names) as new rows, nothing else checked.

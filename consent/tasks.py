@@ -7,7 +7,7 @@ from consent.gdpr import erase, retention, withdrawal
 
 
 @shared_task(name="tailor.erase_subject", **RETRIES)
-def erase_subject(*, request_id: int, batch_size: int = erase.ERASE_BATCH_SIZE) -> dict[str, int]:
+def erase_subject(*, request_id: int, batch_size: int | None = None) -> dict[str, int]:
     """Erase an erasure request's subject; a retry finishes what a crashed run left. Idempotent.
 
     Takes and returns no identifier, so the broker and result backend never hold one.

@@ -1,6 +1,7 @@
 """HTML that editors and importers write: sanitized with nh3, and turned into text for email."""
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import nh3
@@ -58,9 +59,30 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# A tag as nh3 writes it: lower-case name, attribute values in double quotes (`>` may stand in
+# them unescaped), no comments; `<` and `>` in text come escaped. Single quotes for safety.
+_SANITIZED_TAG = re.compile(r"""<(/?)([a-z][a-z0-9]*)(?:[^>"']|"[^"]*"|'[^']*')*>""")
+
+
+def _sanitized_words(html: str) -> str:
+    """The words of sanitized HTML, separated by one space: `html_to_text` with its line breaks
+    folded, by a regular expression instead of a parser (some ten times faster). Only for what
+    `sanitize_html` wrote, which holds no comments, scripts or styles and no stray `<`."""
+    parts: list[str] = []
+    start = 0
+    for tag in _SANITIZED_TAG.finditer(html):
+        parts.append(unescape(html[start : tag.start()]))
+        if tag.group(2) in _BLOCK_TAGS:
+            parts.append(" ")
+        start = tag.end()
+    parts.append(unescape(html[start:]))
+    return " ".join("".join(parts).split())
+
+
 def summarize(html: str, limit: int = 300) -> str:
-    """A plain-text summary of at most `limit` characters, cut at a word boundary."""
-    text = " ".join(html_to_text(html).split())
+    """A plain-text summary of sanitized HTML, at most `limit` characters, cut at a word
+    boundary."""
+    text = _sanitized_words(html)
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0]

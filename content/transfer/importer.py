@@ -1,11 +1,14 @@
-"""Importing content files: check every record first, then upsert by external id in batches.
+"""Importing content files: check each record and upsert by external id in batches, all or nothing.
 
-Cost: the file is read twice (a check, then the writes), so memory holds one batch of rows, the
-external ids seen (to find duplicates) and the errors, never the whole file. Each batch of
-`BATCH_SIZE` rows takes a fixed number of queries whatever its size: the existing items (one
-`IN`), their tags, `tags_resolve` (one query plus two or three per level of new tags), the taken
-slugs, one bulk insert and one bulk update of items, one delete and one insert of tag links, the
-last revision numbers (one aggregate) and one insert of revisions.
+The file is read once. Rows are written a batch at a time inside one transaction while every
+row so far is valid; after an invalid row the rest are only checked (so that every error is
+reported), and the transaction rolls back, unless `skip_invalid` leaves the invalid rows out.
+Memory holds one batch of rows, the external ids seen (to find duplicates) and the errors,
+never the whole file. Each batch of `BATCH_SIZE` rows takes a fixed number of queries whatever
+its size: the existing items (one `IN`), their tags, `tags_resolve` (one query plus two or three
+per level of new tags), the taken slugs, one insert of items (COPY) and one bulk update, one
+delete and one insert of tag links, the last revision numbers (one aggregate) and one insert of
+revisions.
 """
 
 import json
@@ -20,7 +23,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from tqdm import tqdm
 
-from config.bulk import rows_upsert
+from config.bulk import rows_insert, rows_upsert
 from config.errors import ImportRowError
 from content.cache import content_version_bump
 from content.html import summarize
@@ -78,22 +81,27 @@ def content_import(
     """Create or update items from a CSV or JSONL file; all or nothing unless `skip_invalid`."""
     fmt = format_for(path, fmt)
     kinds = {kind.key: kind for kind in ContentKind.objects.all()}
-    errors, bad_lines, valid = _check(path, fmt, kinds, progress)
-    if errors and not skip_invalid:
-        raise ContentImportError(errors, f"{len(bad_lines)} invalid rows; nothing was imported")
-    result = ImportResult(invalid=len(bad_lines), errors=errors)
+    result = ImportResult()
     bar = tqdm(
-        total=valid, file=progress, disable=None if progress else True, unit=" rows",
-        desc="importing", dynamic_ncols=True,
+        file=progress, disable=None if progress else True, unit=" rows", desc="importing",
+        dynamic_ncols=True,
     )  # fmt: skip
     with bar, transaction.atomic():
         batch: list[ImportRow] = []
-        for row in _valid_rows(path, fmt, kinds, bad_lines):
+        for row in _checked_rows(path, fmt, kinds, result):
+            # Once a row is invalid, an import that must be whole writes no more: the rows
+            # after it are only checked, so that every error is reported, then all rolls back.
+            if result.errors and not skip_invalid:
+                continue
             batch.append(row)
             if len(batch) >= batch_size:
                 _batch_write(batch, kinds, result)
                 bar.update(len(batch))
                 batch = []
+        if result.errors and not skip_invalid:
+            raise ContentImportError(
+                result.errors, f"{result.invalid} invalid rows; nothing was imported"
+            )
         if batch:
             _batch_write(batch, kinds, result)
             bar.update(len(batch))
@@ -132,19 +140,12 @@ def _records(
             ) from exc
 
 
-def _check(
-    path: Path, fmt: str, kinds: Mapping[str, ContentKind], progress: TextIO | None
-) -> tuple[list[ImportRowError], set[int], int]:
-    """Every error of the file, the lines of the invalid rows, and the number of valid rows."""
-    errors: list[ImportRowError] = []
-    bad_lines: set[int] = set()
+def _checked_rows(
+    path: Path, fmt: str, kinds: Mapping[str, ContentKind], result: ImportResult
+) -> Iterator[ImportRow]:
+    """The file's valid rows, read once; the invalid ones go to `result` with every reason."""
     first_seen: dict[str, int] = {}
-    valid = 0
-    checked = tqdm(
-        _records(path, fmt, kinds), file=progress, disable=None if progress else True,
-        unit=" rows", desc="checking", dynamic_ncols=True,
-    )  # fmt: skip
-    for line, record, parsed in checked:
+    for line, record, parsed in _records(path, fmt, kinds):
         row_errors = parsed if isinstance(parsed, list) else []
         external_id = _external_id(record)
         if external_id and external_id in first_seen:
@@ -153,28 +154,15 @@ def _check(
         elif external_id:
             first_seen[external_id] = line
         if row_errors:
-            errors.extend(row_errors)
-            bad_lines.add(line)
-        else:
-            valid += 1
-    return errors, bad_lines, valid
+            result.errors.extend(row_errors)
+            result.invalid += 1
+        elif isinstance(parsed, ImportRow):
+            yield parsed
 
 
 def _external_id(record: Mapping[str, Any] | None) -> str:
     value = (record or {}).get("external_id")
     return str(value).strip() if isinstance(value, str | int) else ""
-
-
-def _valid_rows(
-    path: Path, fmt: str, kinds: Mapping[str, ContentKind], bad_lines: set[int]
-) -> Iterator[ImportRow]:
-    for line, _, parsed in _records(path, fmt, kinds):
-        if line in bad_lines:
-            continue
-        if not isinstance(parsed, ImportRow):
-            # The check passed this line a moment ago: someone is writing to the file.
-            raise ContentImportError(parsed, "the file changed during the import; nothing imported")
-        yield parsed
 
 
 def _batch_write(
@@ -256,11 +244,14 @@ def _rows_compare(
 
 
 def _items_write(created: list[_Tagged], changed: list[_Tagged], fields: set[str]) -> None:
+    now = timezone.now()
     if created:
-        _slugs_assign([item for item, _ in created])
-        ContentItem.objects.bulk_create([item for item, _ in created], batch_size=BATCH_SIZE)
+        items = [item for item, _ in created]
+        _slugs_assign(items)
+        for item in items:
+            item.created_at = item.updated_at = now  # COPY takes values as they are: no auto_now
+        rows_insert(ContentItem, items, key="external_id")
     if changed:
-        now = timezone.now()
         for item, _ in changed:
             item.updated_at = now  # bulk_update skips auto_now
         ContentItem.objects.bulk_update(
@@ -363,7 +354,7 @@ def _revisions_create(created: list[_Tagged], changed: list[_Tagged]) -> None:
         ContentRevision,
         [
             ContentRevision(
-                item=item,
+                item_id=item.pk,  # the id alone: no related object cached on 10,000 rows
                 number=last.get(item.pk, 0) + 1,
                 data=content_snapshot(item, list(tags.values())),
                 note=REVISION_NOTE,

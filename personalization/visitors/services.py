@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from config.buffers import WriteBuffer
-from config.bulk import rows_insert
+from config.bulk import tuples_insert
 from config.errors import ApplicationError
 from consent.models import ConsentRecord
 from content.models import ContentItem
@@ -185,7 +185,7 @@ def impressions_write(rows: list[ImpressionRow]) -> int:
         (row for row in rows if row.visitor_id in existing and row.item_id in items),
         key=lambda row: row[:2],
     )
-    rows_insert(Impression, ImpressionRow._fields, kept)
+    tuples_insert(Impression, ImpressionRow._fields, kept)
     return len(kept)
 
 

@@ -137,12 +137,12 @@ def test_an_erasure_that_crashes_half_way_is_finished_by_the_next_run(monkeypatc
     real_batch = erase.erase_batch
     event_batches = []
 
-    def dies_after_the_first_batch_of_events(declaration, subject, *, after, upto):
+    def dies_after_the_first_batch_of_events(declaration, subject, *, after, upto, **options):
         if declaration.label == "personalization.Event":
             if event_batches:
                 raise ConnectionResetError("the worker lost its database connection")
             event_batches.append(upto)
-        return real_batch(declaration, subject, after=after, upto=upto)
+        return real_batch(declaration, subject, after=after, upto=upto, **options)
 
     monkeypatch.setattr(erase, "erase_batch", dies_after_the_first_batch_of_events)
     with pytest.raises(ConnectionResetError):

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from content.models import ContentItem, ContentRevision, Tag
-from content.transfer import ALLOWED_COLUMNS, COLUMNS
+from content.transfer import ALLOWED_COLUMNS, COLUMNS, ContentImportError, content_import
 from tests.factories import ContentItemFactory, ContentKindFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -307,6 +307,20 @@ def test_one_broken_row_fails_the_import_names_its_line_and_changes_nothing(
         {"a": 1},
     )
     assert stored.revisions.count() == 0
+
+
+def test_a_broken_row_after_batches_were_written_still_changes_nothing(tmp_path):
+    stored = ContentItemFactory(external_id="sku-1", title="Stored title")
+    before = database_state()
+    rows = [product(n) for n in range(1, 6)] + [product(6, metadata="{broken")]
+
+    with pytest.raises(ContentImportError) as excinfo:
+        content_import(path=write_csv(tmp_path / "items.csv", rows), batch_size=2)
+
+    assert "line 7: metadata: not valid JSON" in excinfo.value.errors[0].message
+    assert database_state() == before
+    stored.refresh_from_db()
+    assert stored.title == "Stored title"
 
 
 def test_skip_invalid_imports_the_good_rows_and_reports_the_bad_ones(tmp_path):

@@ -2,12 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from consent.gdpr.audit import COMMAND
-from consent.gdpr.erase import (
-    ERASE_BATCH_SIZE,
-    ErasureRefused,
-    erasure_staff_check,
-    subject_erase,
-)
+from consent.gdpr.erase import ErasureRefused, erasure_staff_check, subject_erase
 from consent.gdpr.requests import erasure_request_queue, subject_request_create
 from consent.gdpr.subjects import subject_resolve
 from consent.models import DataSubjectRequest
@@ -15,8 +10,9 @@ from consent.models import DataSubjectRequest
 
 class Command(BaseCommand):
     help = (
-        "Erase every record of a data subject (GDPR Art. 17): delete or anonymize them in "
-        "batches. Asks for confirmation unless --yes is given."
+        "Erase every record of a data subject (GDPR Art. 17): delete or anonymize them, each "
+        "model in one statement or, when that would hold its rows too long, in batches. "
+        "Asks for confirmation unless --yes is given."
     )
 
     def add_arguments(self, parser) -> None:
@@ -30,13 +26,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--async", dest="run_async", action="store_true", help="queue the erasure task"
         )
-        parser.add_argument("--batch-size", type=int, default=ERASE_BATCH_SIZE)
+        parser.add_argument(
+            "--batch-size", type=int, default=None,
+            help="erase each model in batches of this many rows (default: one statement, "
+            "batches only for a model too large for one)",
+        )  # fmt: skip
 
     def handle(
         self, *args, visitor_id: str, yes: bool, include_staff: bool, run_async: bool,
-        batch_size: int, **options,
+        batch_size: int | None, **options,
     ) -> None:  # fmt: skip
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise CommandError("--batch-size must be at least 1")
         subject = subject_resolve(visitor_id)
         if subject is None:
@@ -60,7 +60,7 @@ class Command(BaseCommand):
             return
         self._erase(request, batch_size)
 
-    def _erase(self, request: DataSubjectRequest, batch_size: int) -> None:
+    def _erase(self, request: DataSubjectRequest, batch_size: int | None) -> None:
         with tqdm(desc="erasing", unit=" rows", disable=None) as bar:
             seen: dict[str, int] = {}
 
