@@ -89,8 +89,9 @@ def residuals(
     for u in numba.prange(rows):
         start, end = indptr[u], indptr[u + 1]
         x, r = solved[u], residual[u]
-        if start == end:
+        if start == end:  # zero factors; its direction too, which the Gram product reads
             x[:] = 0
+            direction[u, :] = 0
             norms[u] = 0
             continue
         _add_cells(start, end, indices, data, fixed, x, r, True)
