@@ -2,9 +2,10 @@
 
 On PostgreSQL a batch is one `INSERT … SELECT FROM unnest(…)`: a handful of array parameters
 (one per column that differs between events; the source, context and time of arrival are the
-same for the whole batch) rather than a literal per value, no staging table, and `RETURNING`
-says which events were new, so that nothing has to look for the ids stored before. Elsewhere
-(SQLite for `make run`) it is `bulk_create` with the same conflict handling. Cost: one
+same for the whole batch) rather than a literal per value, no staging table. An event whose
+(source, event id) is taken is skipped by the table's key trigger (`partitions` says why), and
+`RETURNING` says which events were new, so nothing has to look for the ids stored before.
+Elsewhere (SQLite for `make run`) it is `bulk_create` with the same conflict handling. Cost: one
 statement per batch for the events and one for the visitors, whatever the number of events;
 memory holds the batch.
 """
@@ -43,7 +44,7 @@ def _insert_sql() -> str:
     return (
         f"INSERT INTO {table} ({names}, {extra}) "  # noqa: S608
         f"SELECT {values}, %s, %s::jsonb, %s FROM unnest({arrays}) AS u({names}) "
-        "ON CONFLICT (source, event_id) DO NOTHING RETURNING event_id"
+        "RETURNING event_id"
     )
 
 
