@@ -6,7 +6,8 @@ and Django's model state does not change on either database.
 PostgreSQL requires the partition key in every unique constraint, so the uniqueness of
 (source, event_id) across months moves to a narrow table of keys, `personalization_event_key`,
 kept by triggers on the events table: a row inserted whose key is taken is skipped (as
-`INSERT … ON CONFLICT DO NOTHING` would), deleting or truncating events releases their keys.
+`INSERT … ON CONFLICT DO NOTHING` would), deleting or truncating events releases their keys,
+and a stored event's key cannot be changed.
 `personalization.visitors.partitions` explains the choice and manages the partitions.
 """
 
@@ -41,6 +42,11 @@ BEGIN
         WHERE k.source = gone.source AND k.event_id = gone.event_id;
     RETURN NULL;
 END $$;
+CREATE FUNCTION {KEYS}_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the source and event_id of a stored event do not change'
+        USING ERRCODE = 'integrity_constraint_violation';
+END $$;
 CREATE FUNCTION {KEYS}_clear() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     TRUNCATE {KEYS};
@@ -50,6 +56,9 @@ CREATE TRIGGER event_key_claim BEFORE INSERT ON {TABLE}
     FOR EACH ROW EXECUTE FUNCTION {KEYS}_claim();
 CREATE TRIGGER event_key_release AFTER DELETE ON {TABLE}
     REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION {KEYS}_release();
+CREATE TRIGGER event_key_fixed BEFORE UPDATE OF source, event_id ON {TABLE} FOR EACH ROW
+    WHEN (OLD.source IS DISTINCT FROM NEW.source OR OLD.event_id IS DISTINCT FROM NEW.event_id)
+    EXECUTE FUNCTION {KEYS}_fixed();
 CREATE TRIGGER event_key_clear AFTER TRUNCATE ON {TABLE}
     FOR EACH STATEMENT EXECUTE FUNCTION {KEYS}_clear();
 """
@@ -57,6 +66,8 @@ DROP_TRIGGERS = f"""
 DROP TRIGGER IF EXISTS event_key_claim ON {TABLE};
 DROP TRIGGER IF EXISTS event_key_release ON {TABLE};
 DROP TRIGGER IF EXISTS event_key_clear ON {TABLE};
+DROP TRIGGER IF EXISTS event_key_fixed ON {TABLE};
+DROP FUNCTION IF EXISTS {KEYS}_fixed();
 DROP FUNCTION IF EXISTS {KEYS}_claim();
 DROP FUNCTION IF EXISTS {KEYS}_release();
 DROP FUNCTION IF EXISTS {KEYS}_clear();

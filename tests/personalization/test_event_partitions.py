@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from config.services import api_key_create
@@ -20,6 +20,7 @@ from personalization.visitors.partitions import (
 from personalization.visitors.retention import events_delete_expired
 from personalization.visitors.tasks import maintain_event_partitions
 from tests.factories.personalization import EventFactory, VisitorFactory, grant
+from tests.personalization.test_event_source_migration import executor, latest, migrate, migration
 
 pytestmark = pytest.mark.django_db
 
@@ -200,3 +201,34 @@ def test_the_partition_task_on_a_real_worker_gives_a_late_event_a_month_of_its_o
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS personalization_event_y2011m03")
+
+
+def test_a_stored_events_key_cannot_be_changed():
+    EventFactory(event_id="e-1", occurred_at=at(2024, 1))
+
+    with pytest.raises(IntegrityError, match="do not change"), transaction.atomic():
+        Event.objects.filter(event_id="e-1").update(event_id="e-2")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_reverses_to_a_plain_table_and_back_keeping_every_event():
+    EventFactory(event_id="e-1", occurred_at=at(2024, 1))
+    EventFactory(event_id="e-2", occurred_at=at(2026, 1))
+    partitioning = migration("_event_partitions")
+    before = list(executor().loader.get_migration(*partitioning).dependencies)
+
+    migrate(before)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE relname = 'personalization_event'")
+        assert cursor.fetchone() == ("r",)
+        assert not exists("personalization_event_key")
+    migrate(latest())
+
+    try:
+        assert sorted(Event.objects.values_list("event_id", flat=True)) == ["e-1", "e-2"]
+        assert [event_id for _, event_id in keys()] == ["e-1", "e-2"]
+        assert month_of(at(2024, 1)) in event_partitions()
+    finally:  # the months of these events stay out of the other tests
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE personalization_event_y2024m01")
+            cursor.execute("DROP TABLE IF EXISTS personalization_event_y2026m01")
