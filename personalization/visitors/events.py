@@ -4,7 +4,8 @@ Cost of `events_ingest`: a fixed number of queries whatever the number of events
 (one select; an insert and a select more when some are new), the items (one select), consent
 (`consent_states`: one cache read, three selects on a miss), the insert of the events (one
 statement on PostgreSQL that also says which were new: `event_store.events_insert`) and one
-update of the visitors' first and last seen. Memory holds the events passed in."""
+update of the visitors' first and last seen. Memory holds the events passed in.
+"""
 
 import hashlib
 import re
@@ -233,11 +234,11 @@ def _events_store(
         if event_id in inserted
     ]
     snapshots_invalidate(event.visitor_id for event in new if event.item_id is not None)
-    visitors_seen_widen(visitor_spans_by_id(new))
+    visitors_seen_widen(_spans_by_visitor_id(new))
     return new
 
 
-def visitor_spans_by_id(events: list[Event]) -> dict[int, tuple[datetime, datetime]]:
+def _spans_by_visitor_id(events: list[Event]) -> dict[int, tuple[datetime, datetime]]:
     """First and last time of these events per visitor id."""
     spans: dict[int, tuple[datetime, datetime]] = {}
     for event in events:
@@ -277,24 +278,6 @@ def _events_accepted(
             continue
         pending[event_id] = (event, owners[key])
     return pending
-
-
-def _event_row(
-    event_id: str,
-    event: Mapping[str, Any],
-    owner: int,
-    items: Mapping[str, int],
-    context: dict[str, Any],
-    now: datetime,
-    *,
-    source: str,
-) -> Event:
-    return Event(
-        event_id=event_id, source=source, visitor_id=owner, type=event["type"],
-        item_id=items.get(event.get("item_id") or ""), value=event.get("value"),
-        properties=event.get("properties") or {}, context=context,
-        occurred_at=event["occurred_at"], received_at=now,
-    )  # fmt: skip
 
 
 def _cookie_ids_refused(keys: list[str]) -> dict[int, dict[str, list[str]]]:
