@@ -10,8 +10,8 @@ Measured in the same run, through `POST /api/v1/events` with an API key, batches
   January 2024 to mid-January 2025: the month being written already holds some 380,000 events
   that interleave with the new ones, and the idempotency keys of all 10 million are there.
 Each figure is the best of REPEATS runs with fresh event ids; the empty table is measured before
-the load and again after it (truncated), and the better of the two counts. The ratio (events/s into the full
-table ÷ into the empty one) is the figure to watch: 0.8 or more.
+the load and again after it (truncated), and the better of the two counts. The ratio (events/s
+into the full table ÷ into the empty one) is the figure to watch: 0.8 or more.
 """
 
 import os
