@@ -62,8 +62,17 @@ DEFAULT_SCHEDULES: tuple[DefaultSchedule, ...] = (
     DefaultSchedule(
         name="Delete expired events",
         task="tailor.delete_expired_events",
-        description="Deletes events older than EVENT_RETENTION_DAYS every night.",
+        description="Deletes events older than EVENT_RETENTION_DAYS every night; on PostgreSQL "
+        "whole months are dropped as partitions.",
         crontab={"minute": "10", "hour": "4"},
+    ),
+    DefaultSchedule(
+        name="Create event partitions ahead",
+        task="tailor.maintain_event_partitions",
+        description="On PostgreSQL: creates the monthly partitions of the events table for "
+        "this month and the next three, and moves events that arrived for a month without "
+        "one out of the DEFAULT partition into a partition of their own month.",
+        crontab={"minute": "5", "hour": "1"},
     ),
     DefaultSchedule(
         name="Apply consent retention",

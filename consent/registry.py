@@ -77,6 +77,9 @@ class Subject:
 
 SubjectFilter = Callable[[Subject], Q]
 Eraser = Callable[[QuerySet, Subject], int]
+# Deletes the rows older than a cutoff its own way (e.g. dropping whole partitions); returns
+# how many went. Retention calls it instead of deleting the rows in batches.
+Expirer = Callable[[datetime], int]
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class PersonalData:
     # Retention: data kept for these purposes expires by this timestamp field.
     purposes: tuple[str, ...] = ()
     retention_field: str = ""
+    expirer: Expirer | None = None
     description: str = ""
 
     @property

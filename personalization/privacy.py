@@ -3,6 +3,7 @@
 from consent import registry
 from consent.purposes import ANALYTICS, PERSONALIZATION
 from personalization.triggers import privacy as triggers_privacy
+from personalization.visitors.retention import events_delete_before
 from personalization.visitors.snapshots import snapshot_cache_keys, snapshot_token_key
 
 registry.register(
@@ -28,6 +29,7 @@ registry.register(
     extra={"item_external_id": "item__external_id"},
     purposes=(ANALYTICS,),
     retention_field="occurred_at",
+    expirer=events_delete_before,  # whole months on PostgreSQL, then the rest in batches
     description="Everything the visitor did: views, clicks, purchases, searches, ratings.",
 )
 registry.register(

@@ -4,7 +4,8 @@ Registered models name the purposes their rows serve and the timestamp that ages
 analytics, by `occurred_at`; features: personalization, by `computed_at`). A row serving several
 purposes is kept as long as the longest of their retention periods. Cost: per batch one indexed
 select of at most `batch_size` pks and one delete, each in its own short transaction; memory
-holds one batch of pks.
+holds one batch of pks. A model may bring its own way to expire rows (`expirer`: events on
+PostgreSQL drop whole months).
 """
 
 from datetime import datetime, timedelta
@@ -35,6 +36,9 @@ def consent_retention_apply(
             continue
         model = declaration.model
         cutoff = now - timedelta(days=max(days))
+        if declaration.expirer is not None:
+            deleted[model._meta.label] = declaration.expirer(cutoff)
+            continue
         expired = model._base_manager.filter(
             **{f"{declaration.retention_field}__lt": cutoff}
         ).order_by()

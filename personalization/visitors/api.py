@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from config.auth import ApiKeyAuthentication, HasScope, api_key, scope
 from consent.request import request_allows
 from personalization.visitors.context import request_context
+from personalization.visitors.event_input import MAX_PROPERTIES_BYTES, event_plain
 from personalization.visitors.events import (
     ANALYTICS,
     NO_CONSENT,
@@ -34,7 +35,6 @@ from personalization.visitors.models import Event, Visitor
 from personalization.visitors.services import visitor_for_request
 
 MAX_EVENTS = 500
-MAX_PROPERTIES_BYTES = 10 * 1024
 EventsWrite = scope("events:write")
 PURCHASE_EXAMPLE = {
     "events": [
@@ -207,16 +207,20 @@ class EventsIngestApi(APIView):
         valid, errors = [], []
         # One serializer for every event: building its fields is most of the cost of one.
         serializer = EventSerializer()
+        now = timezone.now()
         for index, data in enumerate(raw):
             if not isinstance(data, dict):
                 why = f"expected an event object, got {_json_type(data)}"
                 errors.append({"index": index, "errors": {"non_field_errors": [why]}})
                 continue
-            try:
-                event = dict(serializer.run_validation(data))
-            except serializers.ValidationError as exc:
-                errors.append({"index": index, "errors": _field_errors(exc.detail)})
-                continue
+            # Plain valid events skip the serializer, which still words every error.
+            event = event_plain(data, now=now)
+            if event is None:
+                try:
+                    event = dict(serializer.run_validation(data))
+                except serializers.ValidationError as exc:
+                    errors.append({"index": index, "errors": _field_errors(exc.detail)})
+                    continue
             if keyed and not event.get("visitor_id"):
                 message = "This field is required with an API key."
                 errors.append({"index": index, "errors": {"visitor_id": [message]}})
@@ -224,7 +228,7 @@ class EventsIngestApi(APIView):
             if not keyed:
                 event.pop("visitor_id", None)  # a browser speaks only for its own cookie
                 time_sent = "occurred_at" in data
-                if why := browser_event_check(event, time_sent=time_sent, now=timezone.now()):
+                if why := browser_event_check(event, time_sent=time_sent, now=now):
                     errors.append({"index": index, "errors": why})
                     continue
             valid.append((index, event))

@@ -2,10 +2,9 @@
 
 Cost of `events_ingest`: a fixed number of queries whatever the number of events — the visitors
 (one select; an insert and a select more when some are new), the items (one select), consent
-(`consent_states`: one cache read, three selects on a miss), the sender's event ids stored before
-(one select on the (source, event id) index), the insert of events (on PostgreSQL COPY into a
-staging table and one insert from it: `config.bulk.rows_upsert`) and one update of the visitors.
-Memory holds the events passed in.
+(`consent_states`: one cache read, three selects on a miss), the insert of the events (one
+statement on PostgreSQL that also says which were new: `event_store.events_insert`) and one
+update of the visitors' first and last seen. Memory holds the events passed in.
 """
 
 import hashlib
@@ -18,16 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.bulk import rows_upsert
 from consent.purposes import ANALYTICS
 from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
+from personalization.visitors.event_store import EventRow, events_insert, visitors_seen_widen
 from personalization.visitors.models import Event, Visitor
 from personalization.visitors.selectors import external_id_problem, visitors_survivors
 from personalization.visitors.snapshots import snapshots_invalidate
@@ -177,9 +174,11 @@ def events_ingest(
     if visitor is None:
         result.refused |= _cookie_ids_refused(keys)
     now = timezone.now()
+    named = {key for index, key in enumerate(keys) if index not in result.refused}
+    # Read before the transaction: consent states read there are not cached (they might roll
+    # back), and a batch would read them again every time.
+    owners, allowed = owners_allowed(named, visitor)
     with transaction.atomic():
-        named = {key for index, key in enumerate(keys) if index not in result.refused}
-        owners, allowed = owners_allowed(named, visitor)
         if creatable := {key for key, ok in allowed.items() if ok and key not in owners}:
             # Consent allows a profile without any record (opt-out): create it.
             owners |= visitors_ensure(visitor_spans(events, keys, only=creatable))
@@ -204,18 +203,49 @@ def _events_store(
     now: datetime,
 ) -> list[Event]:
     """Insert the events whose id `source` has not used yet; returns those inserted."""
-    stored = Event.objects.filter(source=source, event_id__in=list(pending))
-    existing = set(stored.values_list("event_id", flat=True) if pending else ())
-    new = [
-        _event_row(event_id, event, owner, items, context, now, source=source)
+    rows: list[EventRow] = [
+        (
+            event_id,
+            owner,
+            event["type"],
+            items.get(event.get("item_id") or ""),
+            event.get("value"),
+            event.get("properties") or {},
+            event["occurred_at"],
+        )
         for event_id, (event, owner) in pending.items()
-        if event_id not in existing
     ]
     # A concurrent request may store one of these ids meanwhile: the database skips it then.
-    rows_upsert(Event, new, unique_fields=["source", "event_id"])
+    inserted = events_insert(rows, source=source, context=context, received_at=now)
+    new = [
+        Event(
+            event_id=event_id,
+            source=source,
+            visitor_id=owner,
+            type=kind,
+            item_id=item,
+            value=value,
+            properties=properties,
+            context=context,
+            occurred_at=occurred_at,
+            received_at=now,
+        )
+        for event_id, owner, kind, item, value, properties, occurred_at in rows
+        if event_id in inserted
+    ]
     snapshots_invalidate(event.visitor_id for event in new if event.item_id is not None)
-    _visitors_seen(new)
+    visitors_seen_widen(_spans_by_visitor_id(new))
     return new
+
+
+def _spans_by_visitor_id(events: list[Event]) -> dict[int, tuple[datetime, datetime]]:
+    """First and last time of these events per visitor id."""
+    spans: dict[int, tuple[datetime, datetime]] = {}
+    for event in events:
+        moment = event.occurred_at
+        first, last = spans.get(event.visitor_id, (moment, moment))
+        spans[event.visitor_id] = (min(first, moment), max(last, moment))
+    return spans
 
 
 def _events_accepted(
@@ -248,24 +278,6 @@ def _events_accepted(
             continue
         pending[event_id] = (event, owners[key])
     return pending
-
-
-def _event_row(
-    event_id: str,
-    event: Mapping[str, Any],
-    owner: int,
-    items: Mapping[str, int],
-    context: dict[str, Any],
-    now: datetime,
-    *,
-    source: str,
-) -> Event:
-    return Event(
-        event_id=event_id, source=source, visitor_id=owner, type=event["type"],
-        item_id=items.get(event.get("item_id") or ""), value=event.get("value"),
-        properties=event.get("properties") or {}, context=context,
-        occurred_at=event["occurred_at"], received_at=now,
-    )  # fmt: skip
 
 
 def _cookie_ids_refused(keys: list[str]) -> dict[int, dict[str, list[str]]]:
@@ -331,15 +343,3 @@ def visitors_ensure(spans: Mapping[str, tuple[datetime, datetime]]) -> dict[str,
         Visitor.objects.bulk_create(new, batch_size=INSERT_BATCH_SIZE, ignore_conflicts=True)
         found |= _visitors_find({visitor.external_id for visitor in new})
     return found
-
-
-def _visitors_seen(events: list[Event]) -> None:
-    """Widen the visitors' first and last seen to their events' times, in one update."""
-    if not events:
-        return
-    # One look up the (visitor, -occurred_at) index per visitor, whatever their event count.
-    timeline = Event.objects.filter(visitor=OuterRef("pk")).values("occurred_at")
-    Visitor.objects.filter(pk__in={event.visitor_id for event in events}).update(
-        first_seen=Least(F("first_seen"), Subquery(timeline.order_by("occurred_at")[:1])),
-        last_seen=Greatest(F("last_seen"), Subquery(timeline.order_by("-occurred_at")[:1])),
-    )

@@ -69,6 +69,9 @@ class Event(models.Model):
     Each sender has its own event ids (`source`): a browser, an API key, an import or the server
     itself. So one sender can neither learn whether another's id exists nor store an event under
     it first (a browser's fake "order-1042" would otherwise make the shop's purchase a duplicate).
+
+    On PostgreSQL the table is partitioned by month of `occurred_at` and the unique constraint
+    below is kept by a table of keys instead (`personalization.visitors.partitions`).
     """
 
     SERVER = "server"  # page views, tracked clicks: recorded by Tailor itself

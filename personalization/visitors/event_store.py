@@ -1,0 +1,113 @@
+"""Writing a batch of events and widening their visitors' first and last seen, in bulk.
+
+On PostgreSQL a batch is one `INSERT … SELECT FROM unnest(…)`: a handful of array parameters
+(one per column that differs between events; the source, context and time of arrival are the
+same for the whole batch) rather than a literal per value, no staging table. An event whose
+(source, event id) is taken is skipped by the table's key trigger (`partitions` says why), and
+`RETURNING` says which events were new, so nothing has to look for the ids stored before.
+Elsewhere (SQLite for `make run`) it is `bulk_create` with the same conflict handling. Cost: one
+statement per batch for the events and one for the visitors, whatever the number of events;
+memory holds the batch.
+"""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Greatest, Least
+
+from personalization.visitors.models import Event, Visitor
+
+__all__ = ["EventRow", "events_insert", "visitors_seen_widen"]
+
+# (event_id, visitor_id, type, item_id, value, properties, occurred_at)
+EventRow = tuple[str, int, str, int | None, Any, dict[str, Any], datetime]
+_COLUMNS = ("event_id", "visitor_id", "type", "item_id", "value", "properties", "occurred_at")
+_TYPES = ("text", "bigint", "text", "bigint", "numeric", "text", "timestamptz")
+
+
+def _insert_sql() -> str:
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _TYPES)
+    names = ", ".join(quote(column) for column in _COLUMNS)
+    # Properties travel as JSON text: an array of jsonb would be adapted value by value.
+    values = ", ".join(
+        f"u.{quote(column)}::jsonb" if column == "properties" else f"u.{quote(column)}"
+        for column in _COLUMNS
+    )
+    extra = ", ".join(quote(column) for column in ("source", "context", "received_at"))
+    # Every name is a quoted table or column name of the model; values are parameters.
+    return (
+        f"INSERT INTO {table} ({names}, {extra}) "  # noqa: S608
+        f"SELECT {values}, %s, %s::jsonb, %s FROM unnest({arrays}) AS u({names}) "
+        "RETURNING event_id"
+    )
+
+
+def events_insert(
+    rows: Sequence[EventRow], *, source: str, context: dict[str, Any], received_at: datetime
+) -> set[str]:
+    """Insert the events whose id `source` has not used yet; returns the ids inserted."""
+    if not rows:
+        return set()
+    if connection.vendor != "postgresql":
+        return _events_bulk_create(rows, source=source, context=context, received_at=received_at)
+    columns: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
+    columns[5] = [json.dumps(properties) for properties in columns[5]]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(), [source, json.dumps(context), received_at, *columns])
+        return {event_id for (event_id,) in cursor.fetchall()}
+
+
+def _events_bulk_create(
+    rows: Sequence[EventRow], *, source: str, context: dict[str, Any], received_at: datetime
+) -> set[str]:
+    ids = [row[0] for row in rows]
+    taken = set(Event.objects.filter(source=source, event_id__in=ids).values_list("event_id"))
+    new = [
+        Event(
+            event_id=event_id,
+            source=source,
+            visitor_id=visitor_id,
+            type=kind,
+            item_id=item_id,
+            value=value,
+            properties=properties,
+            context=context,
+            occurred_at=occurred_at,
+            received_at=received_at,
+        )
+        for event_id, visitor_id, kind, item_id, value, properties, occurred_at in rows
+        if (event_id,) not in taken
+    ]
+    Event.objects.bulk_create(new, batch_size=2_000, ignore_conflicts=True)
+    return {event.event_id for event in new}
+
+
+def visitors_seen_widen(spans: dict[int, tuple[datetime, datetime]]) -> None:
+    """Widen the visitors' first and last seen to cover (first, last) of their new events."""
+    if not spans:
+        return
+    if connection.vendor != "postgresql":
+        # One look up the (visitor, -occurred_at) index per visitor.
+        timeline = Event.objects.filter(visitor=OuterRef("pk")).values("occurred_at")
+        Visitor.objects.filter(pk__in=spans).update(
+            first_seen=Least(F("first_seen"), Subquery(timeline.order_by("occurred_at")[:1])),
+            last_seen=Greatest(F("last_seen"), Subquery(timeline.order_by("-occurred_at")[:1])),
+        )
+        return
+    quote = connection.ops.quote_name
+    table = quote(Visitor._meta.db_table)
+    ids = list(spans)
+    sql = (
+        f"UPDATE {table} AS v SET first_seen = LEAST(v.first_seen, d.first), "  # noqa: S608
+        "last_seen = GREATEST(v.last_seen, d.last) "
+        "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS d(id, first, last) "
+        "WHERE v.id = d.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ids, [spans[i][0] for i in ids], [spans[i][1] for i in ids]])
