@@ -34,8 +34,8 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
+from support import test_database  # noqa: E402
 
 from config.services import api_key_create  # noqa: E402
 from consent.services import consent_grant_bulk  # noqa: E402
@@ -202,11 +202,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with test_database():
         main()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 import bench_events  # sets Django up
 from bench_events import EVENTS, catalogue_and_audience, synthetic_events, through_api
 from django.db import connection
-from django.test.utils import setup_test_environment, teardown_test_environment
+from support import test_database
 
 from personalization.visitors.partitions import event_partitions, event_partitions_maintain
 
@@ -116,11 +116,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with test_database():
         main()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()

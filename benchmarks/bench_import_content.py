@@ -33,7 +33,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
+from support import test_database  # noqa: E402
 
 from content.models import ContentItem, ContentKind, Tag  # noqa: E402
 from content.transfer import COLUMNS  # noqa: E402
@@ -195,11 +195,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    setup_test_environment()
-    old_name = connection.settings_dict["NAME"]
-    connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
+    with test_database():
         main()
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()

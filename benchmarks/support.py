@@ -34,7 +34,7 @@ def test_database() -> Iterator[None]:
     """
     cache.clear()
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         yield
     finally:
