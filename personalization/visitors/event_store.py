@@ -48,6 +48,18 @@ def _insert_sql() -> str:
     )
 
 
+def event_of(
+    row: EventRow, *, source: str, context: dict[str, Any], received_at: datetime
+) -> Event:
+    """The (unsaved) event of a row as `events_insert` stores it."""
+    event_id, visitor_id, kind, item_id, value, properties, occurred_at = row
+    return Event(
+        event_id=event_id, source=source, visitor_id=visitor_id, type=kind, item_id=item_id,
+        value=value, properties=properties, context=context, occurred_at=occurred_at,
+        received_at=received_at,
+    )  # fmt: skip
+
+
 def events_insert(
     rows: Sequence[EventRow], *, source: str, context: dict[str, Any], received_at: datetime
 ) -> set[str]:
@@ -69,20 +81,9 @@ def _events_bulk_create(
     ids = [row[0] for row in rows]
     taken = set(Event.objects.filter(source=source, event_id__in=ids).values_list("event_id"))
     new = [
-        Event(
-            event_id=event_id,
-            source=source,
-            visitor_id=visitor_id,
-            type=kind,
-            item_id=item_id,
-            value=value,
-            properties=properties,
-            context=context,
-            occurred_at=occurred_at,
-            received_at=received_at,
-        )
-        for event_id, visitor_id, kind, item_id, value, properties, occurred_at in rows
-        if (event_id,) not in taken
+        event_of(row, source=source, context=context, received_at=received_at)
+        for row in rows
+        if (row[0],) not in taken
     ]
     Event.objects.bulk_create(new, batch_size=2_000, ignore_conflicts=True)
     return {event.event_id for event in new}

@@ -24,7 +24,12 @@ from consent.purposes import ANALYTICS
 from consent.selectors import consent_states, default_state
 from consent.selectors import purposes as all_purposes
 from content.models import ContentItem
-from personalization.visitors.event_store import EventRow, events_insert, visitors_seen_widen
+from personalization.visitors.event_store import (
+    EventRow,
+    event_of,
+    events_insert,
+    visitors_seen_widen,
+)
 from personalization.visitors.models import Event, Visitor
 from personalization.visitors.selectors import external_id_problem, visitors_survivors
 from personalization.visitors.snapshots import snapshots_invalidate
@@ -218,20 +223,9 @@ def _events_store(
     # A concurrent request may store one of these ids meanwhile: the database skips it then.
     inserted = events_insert(rows, source=source, context=context, received_at=now)
     new = [
-        Event(
-            event_id=event_id,
-            source=source,
-            visitor_id=owner,
-            type=kind,
-            item_id=item,
-            value=value,
-            properties=properties,
-            context=context,
-            occurred_at=occurred_at,
-            received_at=now,
-        )
-        for event_id, owner, kind, item, value, properties, occurred_at in rows
-        if event_id in inserted
+        event_of(row, source=source, context=context, received_at=now)
+        for row in rows
+        if row[0] in inserted
     ]
     snapshots_invalidate(event.visitor_id for event in new if event.item_id is not None)
     visitors_seen_widen(_spans_by_visitor_id(new))
