@@ -1,19 +1,21 @@
 """Items chosen for a page, rendered with their kinds' block templates (slots and rails).
 
-A block template gets `item` and, when the rendering tracks clicks (the decide API), `link`:
-the item's signed `/t/` link, which its anchors use instead of the item's own URLs.
+A block template gets `item`, the names the rendering was given (`slot` and `reason`, or
+`rail`) and, when the rendering tracks clicks (the decide API), `link`: the item's signed `/t/`
+link, which its anchors use instead of the item's own URLs. It never sees the request: each
+item's HTML is rendered once per process and content version (`fragments`).
 """
 
 import logging
 from collections.abc import Iterator, Mapping
 
-from django.template.loader import select_template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from content.models import ContentItem
 from personalization.decisions.engine import Decision
 from personalization.decisions.request import request_state
+from personalization.delivery.fragments import item_render
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +48,8 @@ class ItemsRendering:
         parts = []
         for item in self.items:
             try:
-                block = select_template(item.kind.template_names)
-                context = {"item": item, "link": self.links.get(item.pk, ""), **self.data}
-                parts.append(block.render(context, self.request))
+                link = self.links.get(item.pk, "")
+                parts.append(item_render(item.kind.template_names, item, link=link, **self.data))
             except Exception:  # the page edge: one broken block must not break the page
                 logger.exception("Could not render item %s (%s)", item.pk, self.data)
         attributes = format_html_join(" ", 'data-{}="{}"', self.data.items())

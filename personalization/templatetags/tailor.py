@@ -6,6 +6,7 @@
 give rails; `{% last_viewed as item %}` the item the visitor viewed last;
 `{% if_segment "vip" %}…{% else %}…{% endif_segment %}` shows a part to a segment only;
 `{% experiment "key" as variation %}` the visitor's variation of a template test;
+`{% render_item item "site/card.html" %}` renders an item once per content version, for every page;
 `{% tailor_toolbar %}` is the preview toolbar (only for staff who may preview).
 None of them ever breaks a page: on any error the slot's default content shows.
 """
@@ -24,6 +25,7 @@ from content.models import ContentItem
 from personalization.decisions import registry as decisions_registry
 from personalization.decisions.engine import decide
 from personalization.decisions.request import RequestState, request_state
+from personalization.delivery.fragments import item_render
 from personalization.delivery.preview import may_preview, toolbar_context
 from personalization.delivery.rendering import ItemsRendering, SlotRendering
 from personalization.recommendations import related
@@ -135,6 +137,18 @@ def if_segment(parser, token) -> IfSegmentNode:
         otherwise = parser.parse(("endif_segment",))
         parser.delete_first_token()
     return IfSegmentNode(parser.compile_filter(bits[1]), inside, otherwise)
+
+
+@register.simple_tag(takes_context=True)
+@page_edge(lambda context, item, template_name, **data: "")
+def render_item(context, item: ContentItem, template_name: str, **data: str) -> SafeString:
+    """`{% render_item item "site/card.html" %}`: the item as the template shows it.
+
+    The template sees `item` and the names given (`{% render_item item "card.html" rail="x" %}`),
+    never the request: its HTML is rendered once per process and content version and shared by
+    every page (`fragments`). Nothing on any error.
+    """
+    return mark_safe(item_render([template_name], item, **data))  # noqa: S308 - a template's output
 
 
 @register.simple_tag(takes_context=True)
