@@ -8,16 +8,17 @@ is `bulk_create` with the same conflict handling. Values are taken from the rows
 (no `pre_save`: fill defaults and times in before). Cost: four statements per call on
 PostgreSQL whatever the number of rows (create the temporary table, copy, insert, drop);
 memory holds the rows given. `rows_insert` is the same insert returning the new primary keys;
-`tuples_insert` copies plain tuples straight into the table (no model instances, no keys back).
+`tuples_insert` copies plain tuples straight into the table (no model instances, no keys back);
+`tuples_insert_referring` does it only if every row's foreign keys hold.
 """
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import connection, connections, models, transaction
+from django.db import IntegrityError, connection, connections, models, transaction
 
-__all__ = ["rows_insert", "rows_upsert", "tuples_insert"]
+__all__ = ["rows_insert", "rows_upsert", "tuples_insert", "tuples_insert_referring"]
 
 
 def rows_upsert(
@@ -119,7 +120,10 @@ def _staged(model: type[models.Model], rows: Sequence[models.Model]) -> Iterator
         # The connection itself, not the proxy: each value would look it up again otherwise.
         database = connections[connection.alias]
         prepared = [(f.attname, f.get_db_prep_save, _as_is(f)) for f in fields]
-        with cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+        with (
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 values = []
                 for name, prep, as_is in prepared:
@@ -150,7 +154,34 @@ def tuples_insert(
     columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
     with (
         connection.cursor() as cursor,
+        connection.wrap_database_errors,  # psycopg's own cursor: Django's errors, as elsewhere
         cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
     ):
         for row in values:
             copy.write_row(row)
+
+
+def tuples_insert_referring(
+    model: type[models.Model], fields: Sequence[str], values: Sequence[Sequence[Any]]
+) -> bool:
+    """`tuples_insert` if every row refers to rows that exist: True once inserted.
+
+    For writers whose rows almost always refer to live rows (a visitor erased or an item
+    deleted since the rows were recorded is rare): trying costs nothing more than the insert,
+    where checking first costs a lookup of every referred row. On PostgreSQL the foreign keys
+    (which Django defers to commit) are checked at this insert, inside a savepoint: when one
+    fails, False and nothing inserted, and the caller leaves out the rows that refer to missing
+    rows and inserts the rest. Elsewhere False without trying.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            tuples_insert(model, fields, values)
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    except IntegrityError:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        return False
+    return True

@@ -129,9 +129,12 @@ class Event(models.Model):
 class Impression(models.Model):
     """An item shown to a visitor in a slot, and why; counted for frequency caps and insights."""
 
-    visitor = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="impressions")
+    # Read by visitor through `impression_cap_lookup`, which starts with it; never by slot alone.
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="impressions", db_index=False
+    )
     item = models.ForeignKey("content.ContentItem", on_delete=models.CASCADE, related_name="+")
-    slot = models.SlugField(max_length=100)
+    slot = models.SlugField(max_length=100, db_index=False)
     shown_at = models.DateTimeField(default=timezone.now)
     # The rule that chose the item (kept as a number: insights still name a deleted rule's id).
     rule_id = models.PositiveIntegerField(null=True, blank=True)

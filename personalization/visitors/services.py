@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from config.buffers import WriteBuffer
-from config.bulk import tuples_insert
+from config.bulk import tuples_insert, tuples_insert_referring
 from config.errors import ApplicationError
 from consent.models import ConsentRecord
 from content.models import ContentItem
@@ -174,17 +174,20 @@ def page_views_write(views: list[PageView]) -> int:
 
 @transaction.atomic
 def impressions_write(rows: list[ImpressionRow]) -> int:
-    """Store impressions in one insert.
+    """Store impressions in one insert, in (visitor, item) order.
 
     Rows of visitors erased or items deleted since they were recorded are dropped (a process
-    learns of a deletion within a second, `config.versioning`), the others kept.
+    learns of a deletion within a second, `config.versioning`), the others kept. The rows go in
+    as they are when all their visitors and items are there (`tuples_insert_referring`: no
+    lookup first); otherwise, or on another database than PostgreSQL, the visitors and items
+    still there are share-locked and looked up first.
     """
+    rows = sorted(rows, key=lambda row: row[:2])
+    if tuples_insert_referring(Impression, ImpressionRow._fields, rows):
+        return len(rows)
     existing = visitors_lock_existing(row.visitor_id for row in rows)
     items = rows_lock_existing(ContentItem, (row.item_id for row in rows))
-    kept = sorted(
-        (row for row in rows if row.visitor_id in existing and row.item_id in items),
-        key=lambda row: row[:2],
-    )
+    kept = [row for row in rows if row.visitor_id in existing and row.item_id in items]
     tuples_insert(Impression, ImpressionRow._fields, kept)
     return len(kept)
 
