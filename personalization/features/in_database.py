@@ -33,6 +33,7 @@ TOP_TAGS = 50
 TOP_KINDS = 3
 WORK_MEM = "64MB"  # set for the statement's transaction (the caller's, when one is open)
 
+
 # round(x, 4) as Python does it, for 0 <= x <= 1: y + err is x·10⁴ exactly (Dekker's product,
 # x split by Veltkamp's constant 2²⁷ + 1); the fraction of y, less one half, is exact where it
 # matters, so its sign, or else that of err, or else evenness, says which way to round. Written
