@@ -26,12 +26,11 @@ from consent.selectors import allows_sql
 from content.models import ContentItem, ContentKind, Tag
 from personalization.features.aggregates import QUANTA, WINDOWS, Weighing
 from personalization.features.models import VisitorFeatures
-from personalization.features.population import PURCHASE, PopulationStats
+from personalization.features.population import PURCHASE, WORK_MEM, PopulationStats
 from personalization.visitors.models import Event, Visitor
 
 TOP_TAGS = 50
 TOP_KINDS = 3
-WORK_MEM = "64MB"  # set for the statement's transaction (the caller's, when one is open)
 
 
 # round(x, 4) as Python does it, for 0 <= x <= 1: y + err is x·10⁴ exactly (Dekker's product,
