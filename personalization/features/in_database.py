@@ -3,10 +3,10 @@
 The statement does what `compute` does in Python for other databases, where the events are:
 it picks the chunk's visitors that are not merged and allow personalization (`consent`'s own
 rule, `allows_sql`), reads their events once through the visitor index, finds session starts
-with a window function, sums counts, money and event types per visitor and decayed weights
-per visitor and item, adds those up per tag and kind, ranks them, scores against the run's
-statistics, upserts one row per visitor and deletes the rows of the chunk's other visitors.
-Only four counts come back.
+with a window function, sums counts, money and event types per visitor, fans each event's
+decayed weight out to its item's tags, their ancestors and its kind and sums it per visitor
+and tag or kind by hash, ranks them, scores against the run's statistics, upserts one row per
+visitor and deletes the rows of the chunk's other visitors. Only four counts come back.
 
 Every float is worked out as Python works it out, operation for operation, so that both paths
 store the same bits (a test holds them to it): decayed weights are added up as whole quanta
