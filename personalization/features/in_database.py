@@ -135,7 +135,7 @@ ranked AS (
 interests AS (
     SELECT visitor_id,
            jsonb_object_agg(key, {affinity}) FILTER (WHERE class = 0) AS tags,
-           jsonb_agg(key ORDER BY rank) FILTER (WHERE class = 1) AS kinds
+           to_jsonb(array_remove(ARRAY[{kinds}], NULL)) AS kinds
     FROM ranked
     WHERE rank <= CASE class WHEN 0 THEN {top_tags} ELSE {top_kinds} END
     GROUP BY visitor_id
@@ -208,6 +208,9 @@ def _statement(stats: PopulationStats, weighing: Weighing) -> tuple[str, dict[st
     sql = _STATEMENT.format(
         allows=allows, weights=weights, top_tags=TOP_TAGS, top_kinds=TOP_KINDS, quanta=QUANTA,
         affinity=_round_4("weight / top"), engagement=_round_4(_ENGAGEMENT),
+        kinds=", ".join(  # the favourite kinds in rank order, without sorting them again
+            f"MAX(key) FILTER (WHERE class = 1 AND rank = {n})" for n in range(1, TOP_KINDS + 1)
+        ),
         age_seconds=_AGE_SECONDS.format(moment="e.occurred_at"),
         age_seconds_last=_AGE_SECONDS.format(moment="MAX(occurred_at)"),
         r_score=_quintile(stats.recency_edges, "recency", higher_is_better=False),
