@@ -8,7 +8,7 @@ The baseline is one GROUP BY over the same events (count, last time, sum of valu
 fetched through the ORM): the least any per-visitor computation has to read. On PostgreSQL
 features read the events once more for the population statistics, then per chunk one statement
 checks consent, reads the chunk's events, finds sessions, sums money, event types and decayed
-interests per item, tag and kind, scores and upserts a row per visitor; so the ratio is the
+interests per tag and kind, scores and upserts a row per visitor; so the ratio is the
 price of those features. On SQLite the chunk's events are streamed through Python instead.
 Queries grow with chunks (visitors / chunk size), not with visitors; peak memory with the chunk
 size.

@@ -2,8 +2,11 @@
 
 This is the way of databases other than PostgreSQL (SQLite for `make run`), and the reference
 the statement of `in_database` is held to. The chunk's events are streamed ordered by visitor
-and time; each item's decayed weights are added in time order, then items by id per tag and
-kind, so that the statement, adding in the same order, stores the same bits.
+and time. Each event's decayed weight counts as a whole number of quanta (2⁻⁴⁰, `QUANTA` to
+one), added up as integers per tag and kind: sums of integers are exact whatever the order of
+their terms, so the statement, which adds them in whatever order its hash tables give, stores
+the same bits without sorting anything. A weight under half a quantum (an event older than
+about 40 half-lives, for a weight of 1) counts as nothing.
 
 Cost: the items' tags and one query that streams the events, one visitor's events in memory
 at a time.
@@ -24,6 +27,7 @@ from personalization.features.scores import age_days, session_starts
 from personalization.visitors.models import Event
 
 WINDOWS = (7, 30, 90)
+QUANTA = 2**40  # quanta of interest weight in a weight of 1
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,10 @@ class Weighing:
         """The event's interest weight, halved every `half_life` days of age."""
         weight = self.weights.get(type, self.weights["custom"])
         return weight * 0.5 ** (age_days(self.now, occurred_at) / self.half_life)
+
+    def quanta(self, type: str, occurred_at: datetime) -> int:
+        """The event's weight in whole quanta, rounded half to even."""
+        return round(self.weight(type, occurred_at) * QUANTA)
 
 
 @dataclass
@@ -112,26 +120,31 @@ def _aggregate(
         monetary=sum(values, Decimal(0)) if values else None,
         event_types_30d=len({e.type for e in events if e.occurred_at > cutoff[30]}),
     )
-    per_item: defaultdict[int, float] = defaultdict(float)
-    for event in events:
-        if event.item_id in items:
-            per_item[event.item_id] += weighing.weight(event.type, event.occurred_at)
-    aggregate.tags, aggregate.kinds = _interests(sorted(per_item.items()), items)
+    weighed = (
+        (items[e.item_id], weighing.quanta(e.type, e.occurred_at))
+        for e in events
+        if e.item_id in items
+    )
+    aggregate.tags, aggregate.kinds = _interests(weighed)
     return aggregate
 
 
 def _interests(
-    per_item: Iterable[tuple[int, float]], items: dict[int, tuple[str, frozenset[str]]]
+    weighed: Iterable[tuple[tuple[str, frozenset[str]], int]],
 ) -> tuple[dict[str, float], dict[str, float]]:
-    """Tag and kind sums of a visitor's per-item weights, added in ascending item order."""
-    tags: defaultdict[str, float] = defaultdict(float)
-    kinds: defaultdict[str, float] = defaultdict(float)
-    for item_id, weight in per_item:
-        kind, slugs = items[item_id]
+    """Tag and kind sums of a visitor's weighed items: quanta added up, then one division."""
+    tags: defaultdict[str, int] = defaultdict(int)
+    kinds: defaultdict[str, int] = defaultdict(int)
+    for (kind, slugs), quanta in weighed:
         for slug in slugs:  # a set: a tag and its parent both on one item count the parent once
-            tags[slug] += weight
-        kinds[kind] += weight
-    return dict(tags), dict(kinds)
+            tags[slug] += quanta
+        kinds[kind] += quanta
+    return _weights(tags), _weights(kinds)
+
+
+def _weights(sums: dict[str, int]) -> dict[str, float]:
+    """Quanta back to weights: the float nearest to each exact quotient."""
+    return {key: quanta / QUANTA for key, quanta in sums.items()}
 
 
 def aggregates_streamed(visitor_ids: Sequence[int], weighing: Weighing) -> dict[int, Aggregate]:

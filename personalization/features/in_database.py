@@ -3,18 +3,17 @@
 The statement does what `compute` does in Python for other databases, where the events are:
 it picks the chunk's visitors that are not merged and allow personalization (`consent`'s own
 rule, `allows_sql`), reads their events once through the visitor index, finds session starts
-with a window function, sums counts, money and event types per visitor and decayed weights
-per visitor and item, adds those up per tag and kind, ranks them, scores against the run's
-statistics, upserts one row per visitor and deletes the rows of the chunk's other visitors.
-Only four counts come back.
+with a window function, sums counts, money and event types per visitor, fans each event's
+decayed weight out to its item's tags, their ancestors and its kind and sums it per visitor
+and tag or kind by hash, ranks them, scores against the run's statistics, upserts one row per
+visitor and deletes the rows of the chunk's other visitors. Only four counts come back.
 
 Every float is worked out as Python works it out, operation for operation, so that both paths
-store the same bits (a test holds them to it): weights are summed in time order per item and
-in item order per tag, integer ratios are divided as floats, and `round(x, 4)` is rebuilt
-exactly (`_ROUND_4`): Python rounds the exact binary value half to even, which neither
-`round(numeric)` (half away from zero) nor a cast to numeric (15 digits) do. Every sum whose
-result depends on the order of its terms reads them from a sort on a key unique per row, never
-in whatever order a join or a hash table happens to give.
+store the same bits (a test holds them to it): decayed weights are added up as whole quanta
+(`aggregates.QUANTA`), exact in any order, so no sort is needed for them; integer ratios are
+divided as floats, and `round(x, 4)` is rebuilt exactly (`_round_4`): Python rounds the exact
+binary value half to even, which neither `round(numeric)` (half away from zero) nor a cast to
+numeric (15 digits) do.
 """
 
 from datetime import timedelta
@@ -25,31 +24,29 @@ from django.db import connection, transaction
 from consent.purposes import PERSONALIZATION
 from consent.selectors import allows_sql
 from content.models import ContentItem, ContentKind, Tag
-from personalization.features.aggregates import WINDOWS, Weighing
+from personalization.features.aggregates import QUANTA, WINDOWS, Weighing
 from personalization.features.models import VisitorFeatures
-from personalization.features.population import PURCHASE, PopulationStats
+from personalization.features.population import PURCHASE, WORK_MEM, PopulationStats
 from personalization.visitors.models import Event, Visitor
 
 TOP_TAGS = 50
 TOP_KINDS = 3
-WORK_MEM = "64MB"  # set for the statement's transaction (the caller's, when one is open)
+
 
 # round(x, 4) as Python does it, for 0 <= x <= 1: y + err is x·10⁴ exactly (Dekker's product,
 # x split by Veltkamp's constant 2²⁷ + 1); the fraction of y, less one half, is exact where it
-# matters, so its sign, or else that of err, or else evenness, says which way to round.
-_ROUND_4 = """(
-    SELECT (f + (d > 0 OR (d = 0 AND (err > 0 OR (err = 0 AND f::bigint %% 2 = 1))))::int)
-           / 10000::float8
-    FROM (
-        SELECT f, (y - f) - 0.5::float8 AS d, (xh * 10000::float8 - y) + (x - xh) * 10000::float8
-               AS err
-        FROM (
-            SELECT x, y, floor(y) AS f, c - (c - x) AS xh
-            FROM (SELECT x, x * 10000::float8 AS y, x * 134217729::float8 AS c
-                  FROM (SELECT ({x})::float8 AS x) AS given) AS scaled
-        ) AS split
-    ) AS parts
-)"""
+# matters, so its sign, or else that of err, or else evenness, says which way to round. Written
+# out as one expression (its parts repeated) rather than nested subqueries: cheaper per row.
+def _round_4(expression: str) -> str:
+    x = f"({expression})::float8"
+    y = f"({x} * 10000::float8)"
+    whole = f"floor{y}"
+    c = f"({x} * 134217729::float8)"
+    high = f"({c} - ({c} - {x}))"
+    half = f"(({y} - {whole}) - 0.5::float8)"
+    err = f"(({high} * 10000::float8 - {y}) + ({x} - {high}) * 10000::float8)"
+    up = f"({half} > 0 OR ({half} = 0 AND ({err} > 0 OR ({err} = 0 AND {whole}::bigint %% 2 = 1))))"
+    return f"(({whole} + {up}::int) / 10000::float8)"
 
 
 # Seconds from a moment to `now` as `timedelta.total_seconds()` gives them: whole microseconds
@@ -60,10 +57,6 @@ _AGE_SECONDS = (
     "round(date_part('epoch', %(now)s - {moment}) * 1000000::float8)::bigint::float8"
     " / 1000000::float8"
 )
-
-
-def _round_4(expression: str) -> str:
-    return _ROUND_4.format(x=expression)
 
 
 def _quintile(edges: tuple[float, ...], value: str, *, higher_is_better: bool = True) -> str:
@@ -81,7 +74,13 @@ WITH live AS (
 ),
 chunk AS (SELECT id, first_seen FROM live WHERE allowed),
 events AS MATERIALIZED (
-    SELECT e.id, e.visitor_id, e.item_id, e.type, e.value, e.occurred_at
+    SELECT e.id, e.visitor_id, e.item_id, e.type, e.value, e.occurred_at,
+           CASE WHEN e.item_id IS NOT NULL THEN round(
+               (CASE e.type {weights} ELSE %(custom)s::float8 END) * POWER(
+                   0.5::float8,
+                   GREATEST(0::float8, {age_seconds} / 86400::float8) / %(half_life)s::float8
+               ) * {quanta}::float8
+           )::bigint END AS quanta
     FROM {event} e
     WHERE e.visitor_id BETWEEN %(first)s AND %(last)s AND e.visitor_id IN (SELECT id FROM chunk)
 ),
@@ -120,42 +119,23 @@ keys AS MATERIALIZED (
     FROM (SELECT DISTINCT key, class FROM named) AS distinct_keys
 ),
 item_slots AS (
-    SELECT n.item_id, array_agg(k.slot) AS slots
-    FROM named n JOIN keys k ON k.key = n.key AND k.class = n.class GROUP BY n.item_id
+    SELECT n.item_id, k.slot FROM named n JOIN keys k ON k.key = n.key AND k.class = n.class
 ),
 slot_sums AS (
-    SELECT visitor_id, slot, SUM(weight) AS weight
-    FROM (
-        SELECT p.visitor_id, unnest(p.slots) AS slot, p.item_id, p.weight
-        FROM (
-            SELECT visitor_id, item_id, MIN(slots) AS slots, SUM(weight) AS weight
-            FROM (
-                SELECT e.visitor_id, e.item_id, i.slots,
-                    (CASE e.type {weights} ELSE %(custom)s::float8 END) * POWER(
-                        0.5::float8,
-                        GREATEST(0::float8, {age_seconds} / 86400::float8)
-                            / %(half_life)s::float8
-                    ) AS weight
-                FROM events e JOIN item_slots i ON i.item_id = e.item_id
-                ORDER BY e.visitor_id, e.item_id, e.occurred_at, e.id
-            ) AS in_time_order
-            GROUP BY visitor_id, item_id
-        ) AS p
-        ORDER BY visitor_id, slot, item_id
-    ) AS in_item_order
-    GROUP BY visitor_id, slot
+    SELECT e.visitor_id, i.slot, SUM(e.quanta)::float8 / {quanta}::float8 AS weight
+    FROM events e JOIN item_slots i ON i.item_id = e.item_id
+    GROUP BY e.visitor_id, i.slot
 ),
 ranked AS (
     SELECT s.visitor_id, k.class, k.key, s.weight,
-           ROW_NUMBER() OVER (PARTITION BY s.visitor_id, k.class ORDER BY s.weight DESC, s.slot)
-               AS rank,
-           MAX(s.weight) OVER (PARTITION BY s.visitor_id, k.class) AS top
+           ROW_NUMBER() OVER by_weight AS rank, first_value(s.weight) OVER by_weight AS top
     FROM slot_sums s JOIN keys k ON k.slot = s.slot WHERE s.weight > 0
+    WINDOW by_weight AS (PARTITION BY s.visitor_id, k.class ORDER BY s.weight DESC, s.slot)
 ),
 interests AS (
     SELECT visitor_id,
            jsonb_object_agg(key, {affinity}) FILTER (WHERE class = 0) AS tags,
-           jsonb_agg(key ORDER BY rank) FILTER (WHERE class = 1) AS kinds
+           to_jsonb(array_remove(ARRAY[{kinds}], NULL)) AS kinds
     FROM ranked
     WHERE rank <= CASE class WHEN 0 THEN {top_tags} ELSE {top_kinds} END
     GROUP BY visitor_id
@@ -226,8 +206,11 @@ def _statement(stats: PopulationStats, weighing: Weighing) -> tuple[str, dict[st
     }  # fmt: skip
     columns = [quote(name) for name in _COLUMNS]
     sql = _STATEMENT.format(
-        allows=allows, weights=weights, top_tags=TOP_TAGS, top_kinds=TOP_KINDS,
+        allows=allows, weights=weights, top_tags=TOP_TAGS, top_kinds=TOP_KINDS, quanta=QUANTA,
         affinity=_round_4("weight / top"), engagement=_round_4(_ENGAGEMENT),
+        kinds=", ".join(  # the favourite kinds in rank order, without sorting them again
+            f"MAX(key) FILTER (WHERE class = 1 AND rank = {n})" for n in range(1, TOP_KINDS + 1)
+        ),
         age_seconds=_AGE_SECONDS.format(moment="e.occurred_at"),
         age_seconds_last=_AGE_SECONDS.format(moment="MAX(occurred_at)"),
         r_score=_quintile(stats.recency_edges, "recency", higher_is_better=False),

@@ -15,15 +15,22 @@ DEFAULT_EVENT_WEIGHTS: dict[str, float] = {
     "rating": 3.0, "search": 0.5, "custom": 1.0,
 }  # fmt: skip
 CENTS = Decimal("0.01")
+MAX_EVENT_WEIGHT = 1_000_000  # an event's weight in quanta must fit in 63 bits (`aggregates`)
 
 
 def event_weights() -> dict[str, float]:
     """Affinity weight per event type: TAILOR_EVENT_WEIGHTS over the defaults ("custom": others)."""
     configured = getattr(settings, "TAILOR_EVENT_WEIGHTS", DEFAULT_EVENT_WEIGHTS)
     weights = {**DEFAULT_EVENT_WEIGHTS, **configured}
-    bad = sorted(k for k, w in weights.items() if not isinstance(w, int | float) or w < 0)
+    bad = sorted(
+        k
+        for k, w in weights.items()
+        if not isinstance(w, int | float) or not 0 <= w <= MAX_EVENT_WEIGHT
+    )
     if bad:
-        raise ImproperlyConfigured(f"TAILOR_EVENT_WEIGHTS: {', '.join(bad)} must be numbers >= 0")
+        raise ImproperlyConfigured(
+            f"TAILOR_EVENT_WEIGHTS: {', '.join(bad)} must be numbers from 0 to {MAX_EVENT_WEIGHT:,}"
+        )
     return {key: float(weight) for key, weight in weights.items()}
 
 

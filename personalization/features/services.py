@@ -14,7 +14,10 @@ Each feature, and its value for a visitor without events:
   ``sessions_90d`` and ``monetary_90d`` among visitors with events (1 each).
 - ``lifecycle``: see ``lifecycle_stage`` (new when first seen under 7 days ago, else dormant).
 - ``engagement``: see ``engagement_score``, in [0, 1] (0).
-- ``tag_affinities``: tag slug → time-decayed interest in [0, 1], the top 50 tags ({}).
+- ``tag_affinities``: tag slug → time-decayed interest in [0, 1], the top 50 tags ({}). An
+  event's decayed weight counts in whole quanta of 2⁻⁴⁰ (sums exact in any order, so the
+  database adds them without sorting): an event older than about 40 half-lives of
+  ``TAILOR_AFFINITY_HALF_LIFE_DAYS`` counts as nothing.
 - ``favourite_kinds``: up to 3 content kind keys by time-decayed interest ([]).
 
 "In the last N days" always means less than N days before `now`: an event exactly 30 days old is
@@ -34,13 +37,14 @@ so that chunks on different workers score against the same scale:
   1 and 5; one visitor (or everyone equal) gets f = m = 1 and r = 5.
 
 Cost of a run: the statistics run four queries on PostgreSQL (two over purchases, a count of
-visitors and one aggregate query with a window over the sampled visitors' events) and hold at
-most 100,000 values per measure; elsewhere they stream 90 days of events through Python. A chunk
-of C visitors is one statement on PostgreSQL whatever C (`in_database`): consent is checked in
-it (`consent.selectors.allows_sql`), the chunk's events are read once through the visitor
-index and sorted in memory (a few MB per 2,000 visitors), the rows are upserted and the rows of
-refused or merged visitors deleted in the same statement; four counts come back and nothing
-per visitor passes through Python. Elsewhere (SQLite for `make run`) a chunk reads its
+visitors and one aggregate query with a window over the sampled visitors' events, sorted in
+memory) and hold at most 100,000 values per measure; elsewhere they stream 90 days of events
+through Python. A chunk of C visitors is one statement on PostgreSQL whatever C
+(`in_database`): consent is checked in it (`consent.selectors.allows_sql`), the chunk's events
+are read once through the visitor index and sorted in memory for sessions (a few MB per 2,000
+visitors), interests are summed by hash, the rows are upserted and the rows of refused or merged
+visitors deleted in the same statement; four counts come back and nothing per visitor passes
+through Python. Elsewhere (SQLite for `make run`) a chunk reads its
 visitors, their consent, streams their events ordered by visitor, holding one visitor's events
 at a time, and upserts the rows it worked out.
 """

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from content.services import tags_ensure
 from tests.factories import ContentItemFactory, TagFactory
@@ -79,3 +80,22 @@ def test_only_the_50_strongest_tags_are_kept():
     assert len(affinities) == 50
     assert affinities["tag-59"] == 1.0
     assert "tag-49" not in affinities  # equal weights beyond the first: by slug
+
+
+@pytest.mark.django_db
+def test_an_event_older_than_41_half_lives_adds_no_interest():
+    visitor = consenting_visitor()
+    event(visitor, timedelta(days=30 * 42), item=item_tagged("forgotten"))
+    event(visitor, timedelta(0), item=item_tagged("recent"))
+
+    assert features_of(visitor).tag_affinities == {"recent": 1.0}
+
+
+@pytest.mark.django_db
+def test_an_event_weight_above_a_million_is_refused(settings):
+    settings.TAILOR_EVENT_WEIGHTS = {"purchase": 2_000_000}
+    visitor = consenting_visitor()
+    event(visitor, timedelta(0), "purchase", item=item_tagged("phones"))
+
+    with pytest.raises(ImproperlyConfigured, match="purchase must be numbers from 0 to 1,000,000"):
+        features_of(visitor)
