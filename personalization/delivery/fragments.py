@@ -60,9 +60,5 @@ class FragmentMemo:
             self._entries[key] = html
         return html.replace(_LINK, escape(link)) if link else html
 
-    def clear(self) -> None:
-        self._entries.clear()
 
-
-FRAGMENTS = FragmentMemo()
-item_render = FRAGMENTS.render
+item_render = FragmentMemo().render
