@@ -5,11 +5,13 @@ with neither (cold start) gets their segments' popular items. Candidates are cac
 and content version, so serving costs the visitor's interactions and their stored list (both
 remembered on the Visitor object: a page, a snapshot or a batch may load them beforehand).
 
-Ranking does not sort the whole pool: only the items the visitor's list, affinities or
-cold-start ranking say something about are sorted; the others keep the pool's order (by
-priority) and are merged behind or between them, and the walk stops after `limit` items. The
-order is exactly that of sorting every candidate by (list rank, affinity, popularity,
-priority), ties in pool order.
+Ranking does not sort the whole pool: the listed items come first by rank, and only if the
+walk goes past them are the items the visitor's affinities or cold-start ranking say something
+about sorted; the others keep the pool's order (by priority) and are merged behind or between
+them, and the walk stops after `limit` items. The order is exactly that of sorting every
+candidate by (list rank, affinity, popularity, priority), ties in pool order (a test compares
+them on random pools). A visitor with a list of their own costs a sort of that list: 3 µs
+where weighing 50 affinities over 300 candidates first cost 200 µs.
 """
 
 import heapq
@@ -95,7 +97,16 @@ def _ranked(
     affinity: Mapping[str, float],
     popular: Mapping[int, int],
 ) -> Iterator[ContentItem]:
-    """The pool's items in (list rank, -affinity, popularity, -priority, pool order) order."""
+    """The pool's items in (list rank, -affinity, popularity, -priority, pool order) order.
+
+    The listed items come first, by rank alone (ranks are unique in a list): the affinities and
+    the popularity are weighed only when the walk goes past them.
+    """
+    position = pool.position
+    listed = sorted((rank[0], position[pk]) for pk, rank in stored.items() if pk in position)
+    for _, index in listed:
+        yield pool.items[index][0]
+    done = {index for _, index in listed}
     unranked, unpopular = len(stored) + 1, len(popular) + 1
     scores: dict[int, float] = {}
     for tag, weight in affinity.items():
@@ -103,27 +114,20 @@ def _ranked(
             for index in pool.by_tag.get(tag, ()):
                 scores[index] = scores.get(index, 0.0) + weight
     special = set(scores)
-    special.update(pool.position[pk] for pk in stored if pk in pool.position)
-    special.update(pool.position[pk] for pk in popular if pk in pool.position)
+    special.update(position[pk] for pk in popular if pk in position)
+    special -= done
 
     def key(index: int) -> tuple:
         item = pool.items[index][0]
-        rank = stored.get(item.pk)
-        return (
-            rank[0] if rank is not None else unranked,
-            -scores.get(index, 0.0),
-            popular.get(item.pk, unpopular),
-            -item.priority,
-            index,
-        )
+        return (unranked, -scores.get(index, 0.0), popular.get(item.pk, unpopular), -item.priority)
 
-    first = sorted((key(index), index) for index in special)
+    first = sorted((*key(index), index) for index in special)
     rest = (
-        ((unranked, 0.0, unpopular, -item.priority, index), index)
+        (unranked, 0.0, unpopular, -item.priority, index)
         for index, (item, _) in enumerate(pool.items)
-        if index not in special
+        if index not in special and index not in done
     )
-    for _, index in heapq.merge(first, rest):
+    for *_, index in heapq.merge(first, rest):
         yield pool.items[index][0]
 
 
