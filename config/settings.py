@@ -330,8 +330,9 @@ TAILOR_EVENT_WEIGHTS = {
         default={"view": 1.0, "click": 2.0, "add_to_cart": 4.0, "purchase": 8.0, "rating": 3.0},
     ).items()
 }
-if any(weight < 0 for weight in TAILOR_EVENT_WEIGHTS.values()):
-    raise ImproperlyConfigured("TAILOR_EVENT_WEIGHTS: every weight must be 0 or more")
+# At most 1,000,000: affinities count an event's weight in quanta of 2⁻⁴⁰ in a 64-bit integer.
+if any(not 0 <= weight <= 1_000_000 for weight in TAILOR_EVENT_WEIGHTS.values()):
+    raise ImproperlyConfigured("TAILOR_EVENT_WEIGHTS: every weight must be from 0 to 1,000,000")
 # An interaction counts half as much after this many days (training signal, not features).
 TAILOR_RECOMMENDATION_HALF_LIFE_DAYS = env.float(
     "TAILOR_RECOMMENDATION_HALF_LIFE_DAYS", default=90.0

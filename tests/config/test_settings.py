@@ -64,3 +64,10 @@ def test_migrations_match_the_models():
     result = run_manage("makemigrations", "--check", "--dry-run", DEBUG="1")
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_event_weight_too_large_to_count_stops_start_up_naming_the_setting():
+    result = run_manage("check", DEBUG="1", TAILOR_EVENT_WEIGHTS="view=1,purchase=2000000")
+
+    assert result.returncode != 0
+    assert "TAILOR_EVENT_WEIGHTS: every weight must be from 0 to 1,000,000" in result.stderr
