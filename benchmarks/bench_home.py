@@ -19,7 +19,9 @@ their first page began a session, which made their snapshot stale, and their nex
 it again. So the rounds measure a page of a visitor in the middle of a visit, one Redis round
 trip and no query; the first page of a visit, which rebuilds the snapshot, is counted in
 queries below. The ratio personalized / unpersonalized is what personalization costs a page
-(target ≥ 0.8).
+(target ≥ 0.8). The CPU each kind of page costs, by process (gunicorn, PostgreSQL, Redis, the
+clients), says where the difference goes: on a machine whose cores the rounds keep busy,
+throughput follows the CPU a page costs in all of them.
 """
 
 import http.client
@@ -37,7 +39,7 @@ from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from support import BROWSER, CLIENTS, gunicorn, measure, test_database
+from support import BROWSER, CLIENTS, CpuPerPage, gunicorn, measure, test_database
 
 from consent.cookies import consent_cookie_value
 from consent.purposes import PERSONALIZATION
@@ -146,18 +148,22 @@ def visit_everyone(port: int, cookies: list[str]) -> None:
         time.sleep(float(settings.TAILOR_WRITE_BUFFER_SECONDS) + 1)  # buffers flushed on time
 
 
-def rounds(workers: int, cookies: list[str]) -> tuple[list[float], list[float], int, int]:
-    """Requests/s of each round, unpersonalized and personalized, under `workers` workers; and
-    of `SAMPLE` random visitors' pages, how many show what is theirs."""
+Measured = tuple[list[float], list[float], int, int, CpuPerPage, CpuPerPage]
+
+
+def rounds(workers: int, cookies: list[str]) -> Measured:
+    """Requests/s of each round, unpersonalized and personalized, under `workers` workers; of
+    `SAMPLE` random visitors' pages, how many show what is theirs; CPU per page of each kind."""
     with gunicorn(workers) as port:
         visit_everyone(port, cookies)
         measure(port, None), measure(port, cookies)  # warm both paths' code and caches
         plain, personal = [], []
+        plain_cpu, personal_cpu = CpuPerPage(), CpuPerPage()
         for _ in range(ROUNDS):
-            plain.append(measure(port, None))
-            personal.append(measure(port, cookies))
+            plain.append(measure(port, None, plain_cpu))
+            personal.append(measure(port, cookies, personal_cpu))
         because, own = shown(port, cookies)
-    return plain, personal, because, own
+    return plain, personal, because, own, plain_cpu, personal_cpu
 
 
 def main() -> None:
@@ -168,7 +174,7 @@ def main() -> None:
         listed = Recommendation.objects.values("visitor_id").distinct().count()
         measured = {workers: rounds(workers, cookies) for workers in WORKERS}
         plain_queries, rebuilt_queries, cached_queries = queries_per_page(cookies)
-    _, _, because, own = measured[WORKERS[-1]]
+    _, _, because, own, _, _ = measured[WORKERS[-1]]
     print(f"home page under gunicorn, {CLIENTS} keep-alive clients, best of {ROUNDS} rounds")
     print(f"{len(cookies):,} visitors with histories who allow personalization, one drawn at "
           f"random per request; {listed:,} have a stored recommendation list")  # fmt: skip
@@ -178,7 +184,7 @@ def main() -> None:
           f"{cached_queries} from the visitor's snapshot, "
           f"{rebuilt_queries} rebuilding it")  # fmt: skip
     print(f"{'page':<44}{'workers':>8}{'requests/s':>12}{'ratio':>8}")
-    for workers, (plain, personal, _, _) in measured.items():
+    for workers, (plain, personal, _, _, plain_cpu, personal_cpu) in measured.items():
         best_plain, best_personal = max(plain), max(personal)
         print(f"{'unpersonalized (defaults, no visitor)':<44}{workers:>8}{best_plain:>12.1f}"
               f"{1:>8.2f}")  # fmt: skip
@@ -186,6 +192,9 @@ def main() -> None:
               f"{best_personal:>12.1f}{best_personal / best_plain:>8.2f}")  # fmt: skip
         print("  rounds (requests/s): unpersonalized " + ", ".join(f"{r:.0f}" for r in plain)
               + "; personalized " + ", ".join(f"{r:.0f}" for r in personal))  # fmt: skip
+        if plain_cpu.pages:
+            print(f"  CPU ms per page, all rounds: unpersonalized {plain_cpu.line()}")
+            print(f"  {'':<23}personalized {personal_cpu.line()}")
     print(
         f"{WORKERS[-1]} workers is README's production command; {WORKERS[0]}, one per core, "
         "leaves a core idle whenever a worker waits on Redis or PostgreSQL"

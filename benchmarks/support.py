@@ -123,11 +123,67 @@ def _hammer(port: int, cookies: Cookies, stop: float, counts: list[int], errors:
     conn.close()
 
 
-def measure(port: int, cookie: Cookies) -> float:
+PROCESS_GROUPS = ("gunicorn", "PostgreSQL", "Redis", "clients")
+
+
+def cpu_seconds(port: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the processes a page round keeps busy: the
+    gunicorn serving `port` (master and workers), PostgreSQL, Redis, and this process (whose
+    threads are the clients). Empty where there is no /proc (not Linux)."""
+    if not os.path.isdir("/proc"):
+        return {}
+    tick = os.sysconf("SC_CLK_TCK")
+    used = dict.fromkeys(PROCESS_GROUPS, 0.0)
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                command = file.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if "gunicorn" in command and f"127.0.0.1:{port}" in command:
+            group = "gunicorn"
+        elif command.startswith(("postgres", "/usr/lib/postgresql")):
+            group = "PostgreSQL"
+        elif "redis-server" in command:
+            group = "Redis"
+        elif int(pid) == os.getpid():
+            group = "clients"
+        else:
+            continue
+        used[group] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return used
+
+
+class CpuPerPage:
+    """CPU milliseconds per page by process group, over the rounds `measure` is given it for."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(PROCESS_GROUPS, 0.0)
+        self.pages = 0
+
+    def add(self, before: dict[str, float], after: dict[str, float], pages: int) -> None:
+        for group in before:
+            self.seconds[group] += after[group] - before[group]
+        self.pages += pages
+
+    def milliseconds(self) -> dict[str, float]:
+        return {group: used * 1000 / max(self.pages, 1) for group, used in self.seconds.items()}
+
+    def line(self) -> str:
+        figures = self.milliseconds()
+        shares = ", ".join(f"{group} {figures[group]:.2f}" for group in PROCESS_GROUPS)
+        return f"{sum(figures.values()):.2f} ({shares})"
+
+
+def measure(port: int, cookie: Cookies, cpu: CpuPerPage | None = None) -> float:
     """Home-page requests per second from `CLIENTS` keep-alive clients over one round.
 
-    `cookie` is one Cookie header, or several: then each request draws one at random.
+    `cookie` is one Cookie header, or several: then each request draws one at random. With
+    `cpu`, the round's CPU use by process group is added to it.
     """
+    before = cpu_seconds(port) if cpu is not None else {}
     counts: list[int] = []
     errors: list[str] = []
     stop = time.perf_counter() + ROUND_SECONDS
@@ -141,4 +197,6 @@ def measure(port: int, cookie: Cookies) -> float:
         thread.join()
     if errors:
         raise SystemExit(f"requests failed: {errors[:3]}")
+    if cpu is not None and before:
+        cpu.add(before, cpu_seconds(port), sum(counts))
     return sum(counts) / ROUND_SECONDS
