@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 
 from consent.services import proof_hash
 
@@ -77,13 +77,19 @@ def _quietly(action, what: str) -> None:
         logger.exception("Could not invalidate %s", what)
 
 
+def _now_and_on_commit(action, what: str) -> None:
+    """Run `action` now and, inside a transaction, again once it commits: a snapshot built from
+    rows read in between would otherwise outlive the write. Outside one, once is enough."""
+    _quietly(action, what)
+    if connection.in_atomic_block:
+        transaction.on_commit(lambda: _quietly(action, what))
+
+
 def snapshots_invalidate(visitor_ids: Iterable[int]) -> None:
     """Make these visitors' snapshots stale, now and again once the transaction commits."""
     keys = sorted({snapshot_token_key(pk) for pk in visitor_ids if pk is not None})
-    if not keys:
-        return
-    _quietly(lambda: cache.delete_many(keys), "visitor snapshots")
-    transaction.on_commit(lambda: _quietly(lambda: cache.delete_many(keys), "visitor snapshots"))
+    if keys:
+        _now_and_on_commit(lambda: cache.delete_many(keys), "visitor snapshots")
 
 
 def snapshots_invalidate_all(**kwargs) -> None:
@@ -95,5 +101,4 @@ def snapshots_invalidate_all(**kwargs) -> None:
     def replace() -> None:
         cache.set(GENERATION_KEY, token_new(), timeout=None)
 
-    _quietly(replace, "all visitor snapshots")
-    transaction.on_commit(lambda: _quietly(replace, "all visitor snapshots"))
+    _now_and_on_commit(replace, "all visitor snapshots")
