@@ -1,14 +1,14 @@
 """Writing a batch of events and widening their visitors' first and last seen, in bulk.
 
-On PostgreSQL a batch is one `INSERT … SELECT FROM unnest(…)`: a handful of array parameters
-(one per column that differs between events; the source, context and time of arrival are the
-same for the whole batch, or with `events_insert_each` the context and arrival are one per
-event, as for page views) rather than a literal per value, no staging table. An event whose
-(source, event id) is taken is skipped by the table's key trigger (`partitions` says why), and
-`RETURNING` says which events were new, so nothing has to look for the ids stored before.
-Elsewhere (SQLite for `make run`) it is `bulk_create` with the same conflict handling. Cost: one
-statement per batch for the events and one for the visitors, whatever the number of events;
-memory holds the batch.
+On PostgreSQL a batch is one `INSERT … SELECT FROM ROWS FROM (unnest(…), …)`: a handful of
+array parameters (one per column that differs between events, JSON columns as one JSON array;
+the source, context and time of arrival are the same for the whole batch, or with
+`events_insert_each` the context and arrival are one per event, as for page views) rather than
+a literal per value, no staging table. An event whose (source, event id) is taken is skipped by
+the table's key trigger (`partitions` says why), and `RETURNING` says which events were new, so
+nothing has to look for the ids stored before. Elsewhere (SQLite for `make run`) it is
+`bulk_create` with the same conflict handling. Cost: one statement per batch for the events and
+one for the visitors, whatever the number of events; memory holds the batch.
 """
 
 import json
@@ -33,7 +33,9 @@ _TYPES = {
     "value": "numeric", "properties": "text", "occurred_at": "timestamptz", "source": "text",
     "context": "text", "received_at": "timestamptz",
 }  # fmt: skip
-_JSON = {"properties", "context"}  # travel as JSON text: an array of jsonb is adapted per value
+# JSON columns travel as one JSON array for the batch (an array of text would be escaped value
+# by value on the client).
+_JSON = {"properties", "context"}
 
 
 def _insert_sql(each: tuple[str, ...]) -> str:
@@ -42,18 +44,30 @@ def _insert_sql(each: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
     table = quote(Event._meta.db_table)
     shared = [column for column in _SHARED if column not in each]
-    arrays = ", ".join(f"%s::{_TYPES[column]}[]" for column in each)
+    arrays = ", ".join(
+        "jsonb_array_elements(%s::jsonb)" if column in _JSON else f"unnest(%s::{_TYPES[column]}[])"
+        for column in each
+    )
     names = ", ".join(quote(column) for column in (*each, *shared))
     aliases = ", ".join(quote(column) for column in each)
-    jsonb = {column: "::jsonb" if column in _JSON else "" for column in _TYPES}
-    values = [f"u.{quote(column)}{jsonb[column]}" for column in each]
-    values += [f"%s{jsonb[column]}" for column in shared]
+    values = [f"u.{quote(column)}" for column in each]
+    values += ["%s::jsonb" if column in _JSON else "%s" for column in shared]
     # Every name is a quoted table or column name of the model; values are parameters.
     return (
         f"INSERT INTO {table} ({names}) "  # noqa: S608
-        f"SELECT {', '.join(values)} FROM unnest({arrays}) AS u({aliases}) "
+        f"SELECT {', '.join(values)} FROM ROWS FROM ({arrays}) AS u({aliases}) "
         "RETURNING event_id"
     )
+
+
+def _insert(columns: dict[str, Sequence[Any]], shared: dict[str, Any]) -> set[str]:
+    """Run `_insert_sql` with a sequence of values per column in `columns` (one per event) and
+    one value for each column of `shared`; returns the ids inserted."""
+    per_event = [json.dumps(list(v)) if c in _JSON else list(v) for c, v in columns.items()]
+    batch = [json.dumps(shared[c]) if c in _JSON else shared[c] for c in _SHARED if c in shared]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(tuple(columns)), [*batch, *per_event])
+        return {event_id for (event_id,) in cursor.fetchall()}
 
 
 def event_of(
@@ -79,11 +93,8 @@ def events_insert(
             event_of(row, source=source, context=context, received_at=received_at) for row in rows
         ]
         return _events_bulk_create(events, source=source)
-    columns: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
-    columns[5] = [json.dumps(properties) for properties in columns[5]]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(_COLUMNS), [source, json.dumps(context), received_at, *columns])
-        return {event_id for (event_id,) in cursor.fetchall()}
+    columns = dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True))
+    return _insert(columns, {"source": source, "context": context, "received_at": received_at})
 
 
 def events_insert_each(
@@ -103,12 +114,8 @@ def events_insert_each(
             for row, context, at in zip(rows, contexts, received, strict=True)
         ]
         return _events_bulk_create(events, source=source)
-    columns: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
-    columns[5] = [json.dumps(properties) for properties in columns[5]]
-    columns += [[json.dumps(context) for context in contexts], list(received)]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(_COLUMNS + _SHARED[1:]), [source, *columns])
-        return {event_id for (event_id,) in cursor.fetchall()}
+    columns = dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True))
+    return _insert(columns | {"context": contexts, "received_at": received}, {"source": source})
 
 
 def _events_bulk_create(events: list[Event], *, source: str) -> set[str]:
