@@ -133,6 +133,19 @@ def test_a_view_stores_its_path_context_and_times_as_a_view_by_the_server(write)
     assert event.event_id.startswith("pv-")
 
 
+def test_contexts_with_quotes_backslashes_and_other_scripts_are_stored_as_given(write):
+    visitor = VisitorFactory(sessions=1, last_seen=NOW)
+    tricky = {"utm_campaign": "say \"hi\" \\ {a,b} 'x'", "city": "Zürich 東京", "tags": [1, None]}
+
+    write([view(visitor, 1, **tricky), view(visitor, 2, plain="yes")])
+
+    contexts = [e.context for e in Event.objects.order_by("occurred_at")]
+    assert contexts == [
+        {**tricky, "session": 1, "visit_count": 1},
+        {"plain": "yes", "session": 1, "visit_count": 1},
+    ]
+
+
 def test_new_sessions_and_item_views_make_snapshots_stale_and_other_views_do_not(write):
     item = ContentItemFactory()
     quiet = VisitorFactory(sessions=1, last_seen=NOW)
