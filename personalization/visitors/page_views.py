@@ -116,7 +116,8 @@ def page_views_write(views: list[PageView]) -> int:
 
 @transaction.atomic
 def _page_views_write_orm(views: list[PageView]) -> int:
-    """`page_views_write` through the ORM: one query per level of merging, then three more."""
+    """`page_views_write` through the ORM: the merged profiles among the visitors, one query
+    per level of merging (none without merges), then the lock, the update and the insert."""
     ids = {view.visitor_id for view in views}
     merged = dict(
         Visitor.objects.filter(pk__in=ids, merged_into__isnull=False).values_list(
