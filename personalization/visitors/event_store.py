@@ -1,13 +1,14 @@
 """Writing a batch of events and widening their visitors' first and last seen, in bulk.
 
-On PostgreSQL a batch is one `INSERT … SELECT FROM unnest(…)`: a handful of array parameters
-(one per column that differs between events; the source, context and time of arrival are the
-same for the whole batch) rather than a literal per value, no staging table. An event whose
-(source, event id) is taken is skipped by the table's key trigger (`partitions` says why), and
-`RETURNING` says which events were new, so nothing has to look for the ids stored before.
-Elsewhere (SQLite for `make run`) it is `bulk_create` with the same conflict handling. Cost: one
-statement per batch for the events and one for the visitors, whatever the number of events;
-memory holds the batch.
+On PostgreSQL a batch is one `INSERT … SELECT FROM ROWS FROM (unnest(…), …)`: a handful of
+array parameters (one per column that differs between events, JSON columns as one JSON array;
+the source, context and time of arrival are the same for the whole batch, or with
+`events_insert_each` the context and arrival are one per event, as for page views) rather than
+a literal per value, no staging table. An event whose (source, event id) is taken is skipped by
+the table's key trigger (`partitions` says why), and `RETURNING` says which events were new, so
+nothing has to look for the ids stored before. Elsewhere (SQLite for `make run`) it is
+`bulk_create` with the same conflict handling. Cost: one statement per batch for the events and
+one for the visitors, whatever the number of events; memory holds the batch.
 """
 
 import json
@@ -21,31 +22,52 @@ from django.db.models.functions import Greatest, Least
 
 from personalization.visitors.models import Event, Visitor
 
-__all__ = ["EventRow", "events_insert", "visitors_seen_widen"]
+__all__ = ["EventRow", "events_insert", "events_insert_each", "visitors_seen_widen"]
 
 # (event_id, visitor_id, type, item_id, value, properties, occurred_at)
 EventRow = tuple[str, int, str, int | None, Any, dict[str, Any], datetime]
 _COLUMNS = ("event_id", "visitor_id", "type", "item_id", "value", "properties", "occurred_at")
-_TYPES = ("text", "bigint", "text", "bigint", "numeric", "text", "timestamptz")
+_SHARED = ("source", "context", "received_at")
+_TYPES = {
+    "event_id": "text", "visitor_id": "bigint", "type": "text", "item_id": "bigint",
+    "value": "numeric", "properties": "text", "occurred_at": "timestamptz", "source": "text",
+    "context": "text", "received_at": "timestamptz",
+}  # fmt: skip
+# JSON columns travel as one JSON array for the batch (an array of text would be escaped value
+# by value on the client).
+_JSON = {"properties", "context"}
 
 
-def _insert_sql() -> str:
+def _insert_sql(each: tuple[str, ...]) -> str:
+    """The INSERT of a batch: the `each` columns one array each (a value per event), the other
+    columns one parameter for the whole batch (before the arrays, in `_SHARED` order)."""
     quote = connection.ops.quote_name
     table = quote(Event._meta.db_table)
-    arrays = ", ".join(f"%s::{kind}[]" for kind in _TYPES)
-    names = ", ".join(quote(column) for column in _COLUMNS)
-    # Properties travel as JSON text: an array of jsonb would be adapted value by value.
-    values = ", ".join(
-        f"u.{quote(column)}::jsonb" if column == "properties" else f"u.{quote(column)}"
-        for column in _COLUMNS
+    shared = [column for column in _SHARED if column not in each]
+    arrays = ", ".join(
+        "jsonb_array_elements(%s::jsonb)" if column in _JSON else f"unnest(%s::{_TYPES[column]}[])"
+        for column in each
     )
-    extra = ", ".join(quote(column) for column in ("source", "context", "received_at"))
+    names = ", ".join(quote(column) for column in (*each, *shared))
+    aliases = ", ".join(quote(column) for column in each)
+    values = [f"u.{quote(column)}" for column in each]
+    values += ["%s::jsonb" if column in _JSON else "%s" for column in shared]
     # Every name is a quoted table or column name of the model; values are parameters.
     return (
-        f"INSERT INTO {table} ({names}, {extra}) "  # noqa: S608
-        f"SELECT {values}, %s, %s::jsonb, %s FROM unnest({arrays}) AS u({names}) "
+        f"INSERT INTO {table} ({names}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM ROWS FROM ({arrays}) AS u({aliases}) "
         "RETURNING event_id"
     )
+
+
+def _insert(columns: dict[str, Sequence[Any]], shared: dict[str, Any]) -> set[str]:
+    """Run `_insert_sql` with a sequence of values per column in `columns` (one per event) and
+    one value for each column of `shared`; returns the ids inserted."""
+    per_event = [json.dumps(list(v)) if c in _JSON else list(v) for c, v in columns.items()]
+    batch = [json.dumps(shared[c]) if c in _JSON else shared[c] for c in _SHARED if c in shared]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(tuple(columns)), [*batch, *per_event])
+        return {event_id for (event_id,) in cursor.fetchall()}
 
 
 def event_of(
@@ -67,24 +89,39 @@ def events_insert(
     if not rows:
         return set()
     if connection.vendor != "postgresql":
-        return _events_bulk_create(rows, source=source, context=context, received_at=received_at)
-    columns: list[list[Any]] = [list(values) for values in zip(*rows, strict=True)]
-    columns[5] = [json.dumps(properties) for properties in columns[5]]
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(), [source, json.dumps(context), received_at, *columns])
-        return {event_id for (event_id,) in cursor.fetchall()}
+        events = [
+            event_of(row, source=source, context=context, received_at=received_at) for row in rows
+        ]
+        return _events_bulk_create(events, source=source)
+    columns = dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True))
+    return _insert(columns, {"source": source, "context": context, "received_at": received_at})
 
 
-def _events_bulk_create(
-    rows: Sequence[EventRow], *, source: str, context: dict[str, Any], received_at: datetime
+def events_insert_each(
+    rows: Sequence[EventRow],
+    *,
+    source: str,
+    contexts: Sequence[dict[str, Any]],
+    received: Sequence[datetime],
 ) -> set[str]:
-    ids = [row[0] for row in rows]
+    """`events_insert` of events each with its own context and time of arrival (`contexts[i]`
+    and `received[i]` are those of `rows[i]`); returns the ids inserted."""
+    if not rows:
+        return set()
+    if connection.vendor != "postgresql":
+        events = [
+            event_of(row, source=source, context=context, received_at=at)
+            for row, context, at in zip(rows, contexts, received, strict=True)
+        ]
+        return _events_bulk_create(events, source=source)
+    columns = dict(zip(_COLUMNS, zip(*rows, strict=True), strict=True))
+    return _insert(columns | {"context": contexts, "received_at": received}, {"source": source})
+
+
+def _events_bulk_create(events: list[Event], *, source: str) -> set[str]:
+    ids = [event.event_id for event in events]
     taken = set(Event.objects.filter(source=source, event_id__in=ids).values_list("event_id"))
-    new = [
-        event_of(row, source=source, context=context, received_at=received_at)
-        for row in rows
-        if (row[0],) not in taken
-    ]
+    new = [event for event in events if (event.event_id,) not in taken]
     Event.objects.bulk_create(new, batch_size=2_000, ignore_conflicts=True)
     return {event.event_id for event in new}
 

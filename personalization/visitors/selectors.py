@@ -2,7 +2,7 @@
 
 import logging
 import uuid
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,22 +21,26 @@ MERGE_HOPS_MAX = 100
 _MERGE_FIELDS = ("pk", "merged_into_id")
 
 
-def _survivor_follow(visitor: Visitor, loaded: dict[int, Visitor]) -> Visitor | None:
-    """Walk `visitor`'s merge chain through `loaded`; None when it ends at an erased profile."""
-    current, seen = visitor, {visitor.pk}
-    while current.merged_into_id is not None:
-        target = current.merged_into_id
+def survivor_walk(pk: int, links: Mapping[int, int | None]) -> tuple[int, bool]:
+    """Follow visitor `pk`'s merge chain through `links` (id → merged into, of loaded visitors).
+
+    Returns the last id reached and whether the chain ends there: False when it goes on to a
+    visitor not among `links` (erased, or not loaded). A cycle or a chain longer than
+    `MERGE_HOPS_MAX` ends at the last distinct visitor on it, with a warning.
+    """
+    current, seen = pk, {pk}
+    while (target := links[current]) is not None:
         if target in seen or len(seen) > MERGE_HOPS_MAX:
             logger.warning(
                 "Visitor %s: merge chain is a cycle or longer than %s hops; using visitor %s",
-                visitor.pk, MERGE_HOPS_MAX, current.pk,
+                pk, MERGE_HOPS_MAX, current,
             )  # fmt: skip
             break
-        if target not in loaded:
-            return None
-        current = loaded[target]
+        if target not in links:
+            return current, False
+        current = target
         seen.add(target)
-    return current
+    return current, True
 
 
 def _survivors(visitors: Iterable[Visitor], *, fields: tuple[str, ...] = ()) -> dict[int, Visitor]:
@@ -51,8 +55,9 @@ def _survivors(visitors: Iterable[Visitor], *, fields: tuple[str, ...] = ()) -> 
         found = {v.pk: v for v in (level.only(*fields) if fields else level)}
         loaded |= found
         pending = {v.merged_into_id for v in found.values() if v.merged_into_id} - loaded.keys()
-    survivors = {pk: _survivor_follow(visitor, loaded) for pk, visitor in start.items()}
-    return {pk: survivor for pk, survivor in survivors.items() if survivor is not None}
+    links = {pk: visitor.merged_into_id for pk, visitor in loaded.items()}
+    survivors = {pk: survivor_walk(pk, links) for pk in start}
+    return {pk: loaded[last] for pk, (last, ends) in survivors.items() if ends}
 
 
 def visitors_survivors(visitor_ids: Iterable[int]) -> dict[int, int]:

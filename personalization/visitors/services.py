@@ -1,12 +1,9 @@
 """Writes of visitor profiles: identification from a request, page views, merge on login."""
 
-import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -17,7 +14,8 @@ from config.errors import ApplicationError
 from consent.models import ConsentRecord
 from content.models import ContentItem
 from personalization.visitors.models import Event, Impression, Visitor, VisitorMerge
-from personalization.visitors.selectors import external_id_problem, visitors_survivors
+from personalization.visitors.page_views import PageView, page_views_write
+from personalization.visitors.selectors import external_id_problem
 from personalization.visitors.snapshots import snapshots_invalidate
 
 # What else follows a profile merge, registered by the packages and apps that keep it (from
@@ -47,12 +45,6 @@ def visitor_cookie_forget(request: HttpRequest) -> None:
         state.forget_cookie = True
 
 
-def _new_session(visitor: Visitor, at: datetime) -> bool:
-    """A visit starts a new session when it is the first, or 30 minutes or more after the last."""
-    gap = timedelta(minutes=settings.TAILOR_SESSION_GAP_MINUTES)
-    return visitor.sessions == 0 or at - visitor.last_seen >= gap
-
-
 def visitor_for_request(request: HttpRequest) -> Visitor:
     """The request's visitor, created (and its cookie set on the response) when there is none.
 
@@ -69,17 +61,6 @@ def visitor_for_request(request: HttpRequest) -> Visitor:
     request.visitor = visitor
     visitor_cookie_wanted(request, True)
     return visitor
-
-
-@dataclass(frozen=True)
-class PageView:
-    """A page view waiting in the write buffer."""
-
-    visitor_id: int
-    item_id: int | None
-    path: str
-    context: dict[str, Any]
-    occurred_at: datetime
 
 
 class ImpressionRow(NamedTuple):
@@ -120,56 +101,6 @@ def rows_lock_existing(model: type[models.Model], ids: Iterable[int]) -> set[int
             [ids],
         )
         return {row[0] for row in cursor.fetchall()}
-
-
-@transaction.atomic
-def page_views_write(views: list[PageView]) -> int:
-    """Store page views in bulk: the events, and each visitor's last seen and sessions.
-
-    Four queries whatever the number of views: merged profiles among the visitors, the
-    visitors (and the profiles they were merged into) locked in one statement in id order,
-    their new counts in one UPDATE, the events in one INSERT. The lock is `FOR NO KEY UPDATE`:
-    it makes concurrent flushes of the same visitors' views wait for each other, never in a
-    cycle, and does not block rows being inserted that point at those visitors (impressions,
-    exposures, events). A view of a visitor erased meanwhile is dropped; one merged meanwhile
-    goes to the profile it was merged into (one query more per further level of merging).
-    """
-    ids = {view.visitor_id for view in views}
-    merged = dict(
-        Visitor.objects.filter(pk__in=ids, merged_into__isnull=False).values_list(
-            "pk", "merged_into_id"
-        )
-    )
-    survivors = visitors_survivors(set(merged.values()))
-    owners = {pk: survivors.get(target) for pk, target in merged.items()}
-    fields = ("pk", "last_seen", "sessions")
-    locked = Visitor.objects.select_for_update(no_key=True).only(*fields).order_by("pk")
-    wanted = (ids - set(merged)) | {pk for pk in owners.values() if pk is not None}
-    visitors = {v.pk: v for v in locked.filter(pk__in=wanted)}
-    events, new_sessions = [], set()
-    for view in sorted(views, key=lambda v: v.occurred_at):
-        visitor = visitors.get(owners.get(view.visitor_id, view.visitor_id))
-        if visitor is None:
-            continue
-        if _new_session(visitor, view.occurred_at):
-            visitor.sessions += 1
-            new_sessions.add(visitor.pk)
-        visitor.last_seen = max(visitor.last_seen, view.occurred_at)
-        context = {**view.context, "session": visitor.sessions, "visit_count": visitor.sessions}
-        events.append(
-            Event(
-                event_id=f"pv-{uuid.uuid4().hex}", visitor_id=visitor.pk, type=Event.Type.VIEW,
-                item_id=view.item_id, properties={"path": view.path}, context=context,
-                occurred_at=view.occurred_at, received_at=view.occurred_at,
-            )
-        )  # fmt: skip
-    Visitor.objects.bulk_update(list(visitors.values()), ["last_seen", "sessions"])
-    Event.objects.bulk_create(events)
-    # Snapshots hold the items visitors interacted with, and their row (sessions among it).
-    snapshots_invalidate(
-        new_sessions | {event.visitor_id for event in events if event.item_id is not None}
-    )
-    return len(events)
 
 
 @transaction.atomic
