@@ -126,14 +126,14 @@ def _hammer(port: int, cookies: Cookies, stop: float, counts: list[int], errors:
 PROCESS_GROUPS = ("gunicorn", "PostgreSQL", "Redis", "clients")
 
 
-def cpu_seconds(port: int) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by the processes a page round keeps busy: the
-    gunicorn serving `port` (master and workers), PostgreSQL, Redis, and this process (whose
-    threads are the clients). Empty where there is no /proc (not Linux)."""
+def cpu_seconds(port: int) -> dict[int, tuple[str, float]]:
+    """Process id → (group, CPU seconds used so far, user + system) of the processes a page
+    round keeps busy: the gunicorn serving `port` (master and workers), PostgreSQL, Redis, and
+    this process (whose threads are the clients). Empty where there is no /proc (not Linux)."""
     if not os.path.isdir("/proc"):
         return {}
     tick = os.sysconf("SC_CLK_TCK")
-    used = dict.fromkeys(PROCESS_GROUPS, 0.0)
+    used = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as file:
@@ -152,20 +152,25 @@ def cpu_seconds(port: int) -> dict[str, float]:
             group = "clients"
         else:
             continue
-        used[group] += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        used[int(pid)] = (group, (int(fields[11]) + int(fields[12])) / tick)  # utime, stime
     return used
 
 
 class CpuPerPage:
-    """CPU milliseconds per page by process group, over the rounds `measure` is given it for."""
+    """CPU milliseconds per page by process group, over the rounds `measure` is given it for.
+
+    A process that ends during a round (a database connection closed) takes what it used in
+    that round with it: the figures are a little low, never negative.
+    """
 
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(PROCESS_GROUPS, 0.0)
         self.pages = 0
 
-    def add(self, before: dict[str, float], after: dict[str, float], pages: int) -> None:
-        for group in before:
-            self.seconds[group] += after[group] - before[group]
+    def add(self, before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]],
+            pages: int) -> None:  # fmt: skip
+        for pid, (group, used) in after.items():
+            self.seconds[group] += used - before.get(pid, (group, 0.0))[1]
         self.pages += pages
 
     def milliseconds(self) -> dict[str, float]:
