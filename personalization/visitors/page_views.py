@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 
-from personalization.visitors.event_store import EventRow, events_insert_each
+from personalization.visitors.event_store import EventRow, event_of, events_insert_each
 from personalization.visitors.models import Event, Visitor
 from personalization.visitors.selectors import MERGE_HOPS_MAX, survivor_walk, visitors_survivors
 from personalization.visitors.snapshots import snapshots_invalidate
@@ -125,26 +125,20 @@ def _page_views_write_orm(views: list[PageView]) -> int:
         )
     )
     survivors = visitors_survivors(set(merged.values()))
-    owners = {pk: survivors.get(target) for pk, target in merged.items()}
+    survivor_of = {pk: survivors.get(target) for pk, target in merged.items()}
     locked = Visitor.objects.select_for_update(no_key=True).only("pk", "last_seen", "sessions")
-    wanted = (ids - set(merged)) | {pk for pk in owners.values() if pk is not None}
+    wanted = (ids - set(merged)) | {pk for pk in survivor_of.values() if pk is not None}
     visitors = {v.pk: v for v in locked.order_by("pk").filter(pk__in=wanted)}
-    owners = {pk: owners.get(pk, pk) for pk in ids}
-    owners = {pk: owner for pk, owner in owners.items() if owner in visitors}
+    owners = {pk: owner for pk in ids if (owner := survivor_of.get(pk, pk)) in visitors}
     seen = {pk: _Seen(v.last_seen, v.sessions) for pk, v in visitors.items()}
     batch = _batch_of(views, owners, seen)
     for pk, visitor in visitors.items():
         visitor.last_seen, visitor.sessions = seen[pk].last_seen, seen[pk].sessions
     Visitor.objects.bulk_update(list(visitors.values()), ["last_seen", "sessions"])
     Event.objects.bulk_create(
-        Event(
-            event_id=event_id, visitor_id=visitor_id, type=kind, item_id=item_id, value=value,
-            properties=properties, context=context, occurred_at=at, received_at=at,
-        )
-        for (event_id, visitor_id, kind, item_id, value, properties, at), context in zip(
-            batch.rows, batch.contexts, strict=True
-        )
-    )  # fmt: skip
+        event_of(row, source=Event.SERVER, context=context, received_at=row[6])
+        for row, context in zip(batch.rows, batch.contexts, strict=True)
+    )
     snapshots_invalidate(batch.invalidated())
     return len(batch.rows)
 
