@@ -12,12 +12,11 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import islice
 from time import perf_counter
 from typing import Any
 
-from django.db.models import Count
 from django.utils import timezone
 
 from config import metrics
@@ -25,12 +24,13 @@ from consent.purposes import PERSONALIZATION
 from consent.selectors import allows
 from content.cache import content_version
 from content.models import ContentItem, Slot, SlotRule
-from content.selectors import items_published, items_with_tags
 from personalization.decisions import registry
 from personalization.decisions.attributes import visitor_attributes
+from personalization.decisions.candidates import newest_tagged
+from personalization.decisions.caps import capped_items
 from personalization.recommendations.serving import CANDIDATE_LIMIT, recommended_iter
 from personalization.rules import compile_condition, condition_segment_keys
-from personalization.visitors.models import Impression, Visitor
+from personalization.visitors.models import Visitor
 
 logger = logging.getLogger(__name__)
 
@@ -182,11 +182,7 @@ def _pick(
     if rule.strategy == SlotRule.Strategy.ITEMS:
         items = [slot.items[i] for i in rule.item_ids]
     elif rule.strategy == SlotRule.Strategy.NEWEST_TAGGED:
-        items = list(
-            items_with_tags(items_published(now=now), rule.tag_slugs).order_by(
-                "-publish_at", "-created_at"
-            )[:CANDIDATE_LIMIT]
-        )
+        items = newest_tagged(rule.tag_slugs, now)
         return [i for i in items if slot.allowed(i, now)][: slot.max_items]
     else:
         items = recommended_iter(
@@ -197,25 +193,6 @@ def _pick(
         return list(islice(allowed, slot.max_items))
     items = [i for i in items if slot.allowed(i, now)]
     return _rotate(items, slot.rotation, visitor, now)[: slot.max_items]
-
-
-def _capped(
-    slot: SlotDefinition, visitor: Visitor, items: list[ContentItem], now: datetime
-) -> set[int]:
-    """The items the visitor has already seen as often as the slot's frequency cap allows."""
-    since = now - timedelta(days=slot.cap_days or 1)
-    return set(
-        Impression.objects.filter(
-            visitor=visitor,
-            item_id__in=[i.pk for i in items],
-            shown_at__gte=since,
-            counts_for_cap=True,
-        )
-        .values("item_id")
-        .annotate(shown=Count("pk"))
-        .filter(shown__gte=slot.cap)
-        .values_list("item_id", flat=True)
-    )
 
 
 def _first_rule(
@@ -233,7 +210,9 @@ def _first_rule(
             continue
         items = _pick(slot, rule, visitor, attributes, now)
         if items and slot.cap and visitor is not None:
-            capped = _capped(slot, visitor, items, now)
+            capped = capped_items(
+                visitor, (item.pk for item in items), cap=slot.cap, days=slot.cap_days, now=now
+            )
             items = [item for item in items if item.pk not in capped]
         if items:
             return Decision(

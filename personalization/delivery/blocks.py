@@ -4,14 +4,15 @@ Cost of `blocks_batch` for R recipients and S slots: a fixed number of queries w
 the visitors (one select, and one more per level of merged profiles when a recipient names a
 merged one), consent (`consent_states`: a cache read, and a select of the records it misses),
 features and segment memberships (one select each, for the recipients who allow
-personalization), and when a slot serves recommendations, their interactions and stored lists
-(one select each, plus two for the cold-start ranking of recipients with neither a list nor
-affinities). Slot, segment and consent definitions and the recommendation candidates are cached
-per process. Decisions of chosen-items and recommendation rules and defaults are made in
-memory; a newest-tagged rule queries for each recipient it matches. Each distinct (slot, items)
-pair is rendered once, from each item's rendering at its place (rendered once per call), with a
-gap for each link; a recipient's copy only fills in their signed links. Memory: the recipients'
-visitors, features, memberships, interactions and lists, and one rendering per pair.
+personalization), when a slot has a frequency cap their impressions (one grouped select), and
+when a slot serves recommendations, their interactions and stored lists (one select each, plus
+two for the cold-start ranking of recipients with neither a list nor affinities). Slot, segment
+and consent definitions, the recommendation candidates and a newest-tagged rule's items
+(`decisions.candidates`) are cached per process, so every decision is made in memory. Each
+distinct (slot, items) pair is rendered once, from each item's rendering at its place (rendered
+once per call), with a gap for each link; a recipient's copy only fills in their signed links.
+Memory: the recipients' visitors, features, memberships, interactions, lists and impression
+counts, and one rendering per pair.
 """
 
 import logging
@@ -31,7 +32,8 @@ from consent.purposes import MARKETING, PERSONALIZATION
 from consent.selectors import consent_states
 from content.models import ContentItem, SlotRule
 from personalization.decisions import registry
-from personalization.decisions.engine import Decision, decide, slot_definition
+from personalization.decisions.caps import caps_prefetch
+from personalization.decisions.engine import Decision, SlotDefinition, decide, slot_definition
 from personalization.delivery.links import click_token, item_target
 from personalization.features.models import VisitorFeatures
 from personalization.recommendations.selectors import visitors_recommendations_prefetch
@@ -182,16 +184,18 @@ def _attributes_many(
     return built
 
 
-def _serves_recommendations(slot_key: str) -> bool:
-    """Whether a rule of the slot serves recommendations (they read each visitor's lists)."""
-    try:
-        slot = slot_definition(slot_key)
-    except Exception:  # the delivery edge: deciding reports the failure per slot
-        logger.exception("Could not load slot %r", slot_key)
-        return False
-    return slot is not None and any(
-        rule.strategy == SlotRule.Strategy.RECOMMENDATIONS for rule in slot.rules
-    )
+def _definitions(slot_keys: Sequence[str]) -> list[SlotDefinition]:
+    """The slots' definitions (unknown slots left out; deciding reports them per slot)."""
+    found = []
+    for key in slot_keys:
+        try:
+            slot = slot_definition(key)
+        except Exception:  # the delivery edge: deciding reports the failure per slot
+            logger.exception("Could not load slot %r", key)
+            continue
+        if slot is not None:
+            found.append(slot)
+    return found
 
 
 def recipients_decide(
@@ -209,7 +213,10 @@ def recipients_decide(
     eligible = [v for v in known.values() if not _refusal(v, states[v.pk])]
     attributes = _attributes_many(eligible, states)
     registry.overrides_prefetch(eligible)  # e.g. every visitor's exposures in one query
-    if any(_serves_recommendations(slot) for slot in slots):
+    definitions = _definitions(slots)
+    caps_prefetch(eligible, [slot.cap_days for slot in definitions if slot.cap], now)
+    recommending = SlotRule.Strategy.RECOMMENDATIONS
+    if any(rule.strategy == recommending for slot in definitions for rule in slot.rules):
         visitors_interactions_prefetch(eligible)
         visitors_recommendations_prefetch(
             eligible, {pk: built.get("affinity") or {} for pk, built in attributes.items()}

@@ -9,7 +9,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.services import api_key_create
 from consent.models import ConsentRecord, PolicyVersion
 from personalization.delivery.links import click_token_read
 from personalization.features.models import VisitorFeatures
@@ -31,15 +30,6 @@ pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/blocks/batch"
 LINK = re.compile(r'href="(http://testserver/t/[^"]+)"')
-
-
-@pytest.fixture
-def newsletter() -> APIClient:
-    """The email system: its key may fetch blocks."""
-    client = APIClient()
-    _, secret = api_key_create(name="newsletter", scopes=["blocks:read"])
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from tests.factories import (
     SlotRuleFactory,
     TagFactory,
 )
-from tests.personalization.test_api_blocks import batch, newsletter, slots  # noqa: F401
+from tests.personalization.test_api_blocks import batch, slots  # noqa: F401 - slots: a fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +90,7 @@ def picked(response) -> dict[str, list[str]]:
 
 
 def test_the_query_count_is_the_same_for_100_and_1000_recipients_with_both_slot_kinds(
-    newsletter,  # noqa: F811
+    newsletter,
     picks,
 ):
     ids = readers(1000, picks)
@@ -108,7 +108,7 @@ def test_the_query_count_is_the_same_for_100_and_1000_recipients_with_both_slot_
 
 
 def test_each_recipient_in_a_batch_gets_what_a_call_for_them_alone_gives(
-    newsletter,  # noqa: F811
+    newsletter,
     picks,
 ):
     ids = readers(30, picks)
@@ -122,7 +122,7 @@ def test_each_recipient_in_a_batch_gets_what_a_call_for_them_alone_gives(
 
 
 def test_recommended_blocks_leave_out_what_the_reader_has_seen_and_follow_their_list(
-    newsletter,  # noqa: F811
+    newsletter,
     picks,
 ):
     ids = readers(3, picks)  # r-0 has a list: stories 5, 6, 7, 8; saw stories 0 and 1
