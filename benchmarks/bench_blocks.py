@@ -1,19 +1,22 @@
 """Cost per recipient of `POST /api/v1/blocks/batch`: 1,000 recipients in a call vs one.
 
 Both go through the real API (URL routing, middleware, API-key authentication, throttling,
-JSON in and out) with Django's test client, for the two kinds of slot: `newsletter-top`, rule
-based (rules on a segment and on features, chosen items), and `newsletter-picks`, whose rule
+JSON in and out) with Django's test client, for every kind of slot rule: `newsletter-top`,
+rule based (rules on a segment and on features, chosen items), `newsletter-picks`, whose rule
 serves recommendations (the current model run's stored list, then tag affinity, without the
-items the reader interacted with). The catalogue has 300 tagged articles; recipients are a
-realistic mix: consenting readers with a few interactions each (most with a stored list and
-tag affinities, some engaged, some VIPs), readers without marketing consent, and unknown
-addresses. The ratio is what batching buys: a one-recipient call pays authentication and the
-fixed queries for one recipient; a batch shares them. The query counts show whether a batch
-costs the same number of queries whatever its size (100 and 1,000 recipients).
+items the reader interacted with), and `newsletter-latest`, the newest articles with two
+tags under a frequency cap (a reader shown the newest twice this week gets the one after).
+The catalogue has 300 tagged articles; recipients are a realistic mix: consenting readers
+with a few interactions each (most with a stored list and tag affinities, some engaged, some
+VIPs, a third shown the newest tagged article twice), readers without marketing consent, and
+unknown addresses. The ratio is what batching buys: a one-recipient call pays authentication
+and the fixed queries for one recipient; a batch shares them. The query counts show whether a
+batch costs the same number of queries whatever its size (100 and 1,000 recipients).
 """
 
 import json
 import random
+from datetime import timedelta
 
 from django.db import connection
 from django.test import Client
@@ -28,10 +31,10 @@ from content.services import tags_ensure
 from personalization.features.models import VisitorFeatures
 from personalization.recommendations.models import ModelRun, Recommendation
 from personalization.segments.models import Segment, SegmentMembership
-from personalization.visitors.models import Event, Visitor
+from personalization.visitors.models import Event, Impression, Visitor
 
 RECIPIENTS = 1000
-SLOTS = ["newsletter-top", "newsletter-picks"]
+SLOTS = ["newsletter-top", "newsletter-picks", "newsletter-latest"]
 ARTICLES = 300
 TAGS = ["politics", "sports", "science", "travel", "food", "culture", "money", "tech"]
 
@@ -62,6 +65,14 @@ def seed() -> list[str]:
     SlotRule.objects.create(
         slot=picks, position=0, condition={}, strategy=SlotRule.Strategy.RECOMMENDATIONS
     )
+    latest = Slot.objects.create(
+        key=SLOTS[2], name="Latest", max_items=2, frequency_cap=2, frequency_cap_days=7
+    )
+    latest.default_items.set(articles[3:5])
+    newest = SlotRule.objects.create(
+        slot=latest, position=0, condition={}, strategy=SlotRule.Strategy.NEWEST_TAGGED
+    )
+    newest.tags.set(tags[:2])
 
     known = int(RECIPIENTS * 0.95)
     visitors = Visitor.objects.bulk_create(
@@ -85,6 +96,7 @@ def seed() -> list[str]:
         SegmentMembership(segment=vip, visitor=v) for v in visitors[::7]
     )
     histories_seed(visitors, articles)
+    impressions_seed(visitors, articles)
     return [f"crm-{n}" for n in range(RECIPIENTS)]  # the last 5% are unknown
 
 
@@ -110,19 +122,34 @@ def histories_seed(visitors: list[Visitor], articles: list[ContentItem]) -> None
     )  # fmt: skip
 
 
+def impressions_seed(visitors: list[Visitor], articles: list[ContentItem]) -> None:
+    """A third of the readers were shown the newest tagged article twice this week."""
+    tagged = ContentItem.objects.filter(pk__in=[a.pk for a in articles], tags__slug__in=TAGS[:2])
+    top = tagged.order_by("-created_at").first()
+    shown = timezone.now() - timedelta(days=2)
+    Impression.objects.bulk_create(
+        Impression(visitor=v, item=top, slot=SLOTS[2], shown_at=shown)
+        for v in visitors[::3]
+        for _ in range(2)
+    )
+
+
 def main() -> None:
     with test_database():
         recipients = seed()
         _, secret = api_key_create(name="bench", scopes=["blocks:read"])
         client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
 
-        def call(who: list[str]) -> None:
+        def call(who: list[str]) -> list[dict]:
             body = json.dumps({"slots": SLOTS, "recipients": who})
             response = client.post("/api/v1/blocks/batch", body, content_type="application/json")
             assert response.status_code == 200, response.content[:300]
             assert len(response.json()["results"]) == len(who)
+            return response.json()["results"]
 
-        call(recipients)  # warm: definitions, templates, connection
+        answers = call(recipients)  # warm: definitions, templates, connection
+        latest = [r["blocks"][SLOTS[2]]["items"] for r in answers if r["personalized"]]
+        capped = sum(items != max(latest, key=latest.count) for items in latest)
         one = best_of(lambda: call(recipients[:1]), repeat=15, number=5)
         batch = best_of(lambda: call(recipients), repeat=5)
         with CaptureQueriesContext(connection) as one_queries:
@@ -141,6 +168,7 @@ def main() -> None:
     print(f"{'100 recipients':<34}{'':>12}{'':>18}{len(hundred_queries):>9}")
     print(f"{f'{RECIPIENTS:,} recipients':<34}{batch:>12.4f}{per_batch:>18.6f}"
           f"{len(batch_queries):>9}")  # fmt: skip
+    print(f"{SLOTS[2]}: {capped} of {len(latest):,} personalized readers were past the cap")
     flat = "flat" if len(hundred_queries) == len(batch_queries) else "growing"
     print(f"queries at 100 and {RECIPIENTS:,} recipients: {flat}")
     print(f"cost per recipient, batch / single call: {per_batch / per_one:.3f} "
