@@ -7,8 +7,8 @@ Memory holds one batch of rows, the external ids seen (to find duplicates) and t
 never the whole file. Each batch of `BATCH_SIZE` rows takes a fixed number of queries whatever
 its size: the existing items (one `IN`), their tags, `tags_resolve` (one query plus two or three
 per level of new tags), the taken slugs, one insert of items (COPY) and one bulk update, one
-delete and one insert of tag links, the last revision numbers (one aggregate) and one insert of
-revisions.
+delete and one COPY of tag links (plain pairs, no model rows), the last revision numbers (one
+aggregate) and one insert of revisions.
 """
 
 import json
@@ -23,7 +23,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from tqdm import tqdm
 
-from config.bulk import rows_insert, rows_upsert
+from config.bulk import rows_insert, rows_upsert, tuples_insert
 from config.errors import ImportRowError
 from content.cache import content_version_bump
 from content.html import summarize
@@ -263,14 +263,13 @@ def _tag_links_write(created: list[_Tagged], changed: list[_Tagged], retagged: l
     if retagged:
         TagLink.objects.filter(contentitem_id__in=retagged).delete()
     retagged_ids = set(retagged)
-    rows_upsert(
-        TagLink,
-        [
-            TagLink(contentitem_id=item.pk, tag_id=tag_id)
-            for item, tags in created + [(i, t) for i, t in changed if i.pk in retagged_ids]
-            for tag_id in tags
-        ],
-    )
+    links = [
+        (item.pk, tag_id)  # plain tuples copied in: no model row per link
+        for item, tags in created + [(i, t) for i, t in changed if i.pk in retagged_ids]
+        for tag_id in tags
+    ]
+    if links:
+        tuples_insert(TagLink, ("contentitem_id", "tag_id"), links)
 
 
 def _item_new(row: ImportRow, kinds: Mapping[str, ContentKind]) -> ContentItem:
