@@ -92,3 +92,21 @@ def test_every_reader_gets_the_two_newest_sports_stories(newsletter, latest):
 
     items = [r["blocks"]["newsletter-latest"]["items"] for r in response.json()["results"]]
     assert items == [["final", "derby"]] * 20
+
+
+def test_caps_of_different_windows_in_one_batch_each_count_their_own_days(newsletter, offer):
+    daily = SlotFactory(
+        key="newsletter-daily", frequency_cap=2, frequency_cap_days=1,
+        default_items=[ContentItemFactory(title="Daily default", external_id="daily-default")],
+    )  # fmt: skip
+    SlotRuleFactory(slot=daily, condition={}, items=[offer])
+    ids = seed_recipients(2, "r")
+    shown_twice(offer, ids[:1], days_ago=3)  # inside the week, outside the day
+
+    response = batch(newsletter, ids, slots=["newsletter-offer", "newsletter-daily"])
+
+    blocks = [r["blocks"] for r in response.json()["results"]]
+    assert [(b["newsletter-offer"]["items"], b["newsletter-daily"]["items"]) for b in blocks] == [
+        (["everyday"], ["sale"]),
+        (["sale"], ["sale"]),
+    ]
