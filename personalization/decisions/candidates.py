@@ -8,7 +8,8 @@ first one after. A decision for a time inside that span costs no query, whoever 
 a page, or every recipient of an email batch. Reading it again costs two queries (the
 window's edges, the items).
 
-Memory: one list of at most `CANDIDATE_LIMIT` items per newest-tagged rule and tag set.
+Memory: one list of at most `CANDIDATE_LIMIT` items per tag set of newest-tagged rules, for
+at most `REMEMBERED` tag sets (a site has a few such rules; past that, lists are read again).
 """
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from content.models import ContentItem
 from content.selectors import items_published, items_with_tags
 from personalization.recommendations.serving import CANDIDATE_LIMIT
 
-REMEMBERED = 1024  # lists kept per process; past that, every list is read again
+REMEMBERED = 128  # lists kept per process; past that, every list is read again
 
 
 @dataclass(frozen=True)

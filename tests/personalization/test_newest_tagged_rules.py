@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from content.models import ContentItem, SlotRule
+from personalization.decisions import candidates
 from personalization.decisions.engine import decide
 from tests.factories import (
     ContentItemFactory,
@@ -139,3 +140,14 @@ def test_without_live_items_with_the_tag_the_slot_shows_its_default(latest, spor
     decision = decide("latest", reader(), {})
 
     assert ([i.title for i in decision.items], decision.reason) == (["House ad"], "default")
+
+
+def test_a_process_keeps_no_more_lists_than_its_bound(monkeypatch):
+    monkeypatch.setattr(candidates, "REMEMBERED", 2)
+    monkeypatch.setattr(candidates, "_remembered", {})
+    now = timezone.now()
+
+    for slug in ("sports", "food", "travel"):
+        candidates.newest_tagged((TagFactory(name=slug.title(), slug=slug).slug,), now)
+
+    assert len(candidates._remembered) <= 2
