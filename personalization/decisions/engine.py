@@ -182,8 +182,8 @@ def _pick(
     if rule.strategy == SlotRule.Strategy.ITEMS:
         items = [slot.items[i] for i in rule.item_ids]
     elif rule.strategy == SlotRule.Strategy.NEWEST_TAGGED:
-        items = newest_tagged(rule.tag_slugs, now)
-        return [i for i in items if slot.allowed(i, now)][: slot.max_items]
+        allowed = (i for i in newest_tagged(rule.tag_slugs, now) if slot.allowed(i, now))
+        return list(islice(allowed, slot.max_items))
     else:
         items = recommended_iter(
             visitor=visitor, affinity=attributes.get("affinity") or {},
