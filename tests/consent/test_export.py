@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.services import api_key_create
 from consent.gdpr.audit import COMMAND
 from consent.gdpr.requests import access_request_fulfil, subject_request_create
 from consent.gdpr.subjects import subject_resolve
@@ -30,7 +29,7 @@ from personalization.triggers.models import (
 from personalization.triggers.services import endpoint_create
 from personalization.visitors.models import Event, Impression, Visitor
 from personalization.visitors.services import visitor_merge
-from tests.factories import ContentItemFactory, UserFactory
+from tests.factories import ContentItemFactory, UserFactory, api_client_with_key
 from tests.factories.experiments import ExperimentFactory
 from tests.factories.personalization import grant
 from tests.factories.triggers import TriggerFactory
@@ -138,10 +137,7 @@ def export_via_command(identifier: str, tmp_path) -> dict:
 
 
 def client_with_key(*scopes: str, name: str = "crm") -> APIClient:
-    client = APIClient()
-    _, secret = api_key_create(name=name, scopes=list(scopes))
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return api_client_with_key(*scopes, name=name)
 
 
 @pytest.fixture

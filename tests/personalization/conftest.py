@@ -3,13 +3,10 @@
 import pytest
 from rest_framework.test import APIClient
 
-from config.services import api_key_create
+from tests.factories import api_client_with_key
 
 
 @pytest.fixture
 def newsletter() -> APIClient:
     """The email system: its key may fetch blocks."""
-    client = APIClient()
-    _, secret = api_key_create(name="newsletter", scopes=["blocks:read"])
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return api_client_with_key("blocks:read", name="newsletter")

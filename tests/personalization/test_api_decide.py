@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.services import api_key_create
 from personalization.delivery.links import click_token_read, decision_token_read
 from personalization.features.models import VisitorFeatures
 from personalization.visitors.models import Event
@@ -16,6 +15,7 @@ from tests.factories import (
     SlotFactory,
     SlotRuleFactory,
     VisitorFactory,
+    api_client_with_key,
     grant,
 )
 
@@ -23,10 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def client_with(*scopes: str) -> APIClient:
-    client = APIClient()
-    _, secret = api_key_create(name="website", scopes=list(scopes))
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return api_client_with_key(*scopes, name="website")
 
 
 @pytest.fixture

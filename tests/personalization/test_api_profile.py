@@ -7,9 +7,14 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from config.services import api_key_create
 from personalization.features.models import VisitorFeatures
-from tests.factories import ContentItemFactory, EventFactory, VisitorFactory, grant
+from tests.factories import (
+    ContentItemFactory,
+    EventFactory,
+    VisitorFactory,
+    api_client_with_key,
+    grant,
+)
 from tests.factories.personalization import SegmentFactory, SegmentMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def crm() -> APIClient:
-    client = APIClient()
-    _, secret = api_key_create(name="crm", scopes=["profiles:read"])
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return api_client_with_key("profiles:read", name="crm")
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from rest_framework.test import APIClient
 
-from config.services import api_key_create
 from personalization.segments.selectors import segments_cache_clear
+from tests.factories import api_client_with_key
 from tests.factories.personalization import (
     SegmentFactory,
     SegmentMembershipFactory,
@@ -27,10 +27,7 @@ def _fresh_definitions():
 
 
 def client_with(*scopes: str) -> APIClient:
-    client = APIClient()
-    _, secret = api_key_create(name="crm", scopes=list(scopes))
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
-    return client
+    return api_client_with_key(*scopes, name="crm")
 
 
 @pytest.fixture
