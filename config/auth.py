@@ -63,6 +63,10 @@ SCOPE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "consent.change_datasubjectrequest",
     ),
     "insights:read": ("insights.view_insights",),
+    "runs:read": tuple(
+        f"personalization.view_{model}"
+        for model in ("featurerun", "segmentrun", "clusterrun", "modelrun", "scorerun")
+    ),
     "segments:write": (
         "personalization.view_segment",
         "personalization.add_segment",

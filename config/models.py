@@ -14,6 +14,7 @@ SCOPES = {
     "privacy:admin": "record consent, export and erase data subjects",
     "segments:write": "create, change and delete segments",
     "insights:read": "read aggregated insights (rollups, uplift)",
+    "runs:read": "read batch runs (features, segments, clusters, recommendations, scores)",
 }
 KEY_PREFIX = "tl"
 

@@ -76,6 +76,11 @@ def run_kind_register(kind: RunKind) -> None:
     _kinds[kind.name] = kind
 
 
+def run_kinds() -> dict[str, RunKind]:
+    """Every registered kind of run by name, in the order they were registered."""
+    return dict(_kinds)
+
+
 def stale_seconds() -> float:
     return float(settings.TAILOR_RUN_STALE_SECONDS)
 

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import health, metrics
 from config.errors import api_not_found
+from config.runs_api import RunApi, RunsApi
 from content.views import item_page, tag_page
 from personalization.delivery.views import click_redirect
 
@@ -17,6 +18,8 @@ handler500 = "config.errors.server_error"
 api_v1 = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("runs", RunsApi.as_view(), name="runs"),
+    path("runs/<slug:kind>/<int:pk>", RunApi.as_view(), name="run"),
 ]
 
 urlpatterns = [

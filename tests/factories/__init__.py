@@ -1,6 +1,6 @@
 """factory_boy factories, one module per app; import them from here."""
 
-from tests.factories.api import api_client_with_key
+from tests.factories.api import api_client_signed_in, api_client_with_key
 from tests.factories.content import (
     ContentItemFactory,
     ContentKindFactory,
@@ -29,6 +29,7 @@ __all__ = [
     "TagFactory",
     "UserFactory",
     "VisitorFactory",
+    "api_client_signed_in",
     "api_client_with_key",
     "grant",
     "visitor_cookie",

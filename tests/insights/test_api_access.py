@@ -3,12 +3,11 @@
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from insights.services import insights_compute
-from tests.factories import UserFactory
+from tests.factories import api_client_signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +20,6 @@ def key_client(scopes: str) -> APIClient:
     call_command("create_api_key", "bi", "--scopes", scopes, stdout=out)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {out.getvalue().strip().splitlines()[-1]}")
-    return client
-
-
-def staff(*groups: str) -> APIClient:
-    user = UserFactory(username="staff-" + "-".join(groups).lower().replace(" ", "-"), staff=True)
-    user.groups.add(*Group.objects.filter(name__in=groups))
-    client = APIClient()
-    client.force_login(user)
     return client
 
 
@@ -57,14 +48,14 @@ def test_a_key_with_the_insights_scope_reads_aggregates(history, path):
 
 
 def test_staff_without_the_insights_permission_are_refused_however_staff_they_are():
-    response = staff("Privacy officer").get(ENDPOINTS[0])
+    response = api_client_signed_in("Privacy officer").get(ENDPOINTS[0])
 
     assert response.status_code == 403
     assert response.json()["message"] == "Your account lacks the permissions needed here."
 
 
 def test_an_analyst_signed_into_the_admin_reads_the_summary():
-    assert staff("Analyst").get(ENDPOINTS[0]).status_code == 200
+    assert api_client_signed_in("Analyst").get(ENDPOINTS[0]).status_code == 200
 
 
 @pytest.mark.parametrize(
