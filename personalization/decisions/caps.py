@@ -1,11 +1,10 @@
 """Frequency caps: which items a visitor has already been shown as often as a slot allows.
 
 A slot with a cap shows an item to a visitor at most `cap` times within `cap_days` days (one
-day when unset), counting the impressions that count for caps. Counts are made per visitor,
-per item, for a window and a moment, in one grouped query, and remembered on the visitor for
-that moment: a page (whose decisions share one moment, `RequestState.now`) asks the database
-once per cap window however many capped slots it shows, and a caller deciding for many
-visitors at once (an email batch) counts them all in one query first (`caps_prefetch`).
+day when unset), counting the impressions that count for caps. A page asks the database once
+per capped decision; a caller deciding for many visitors at once (an email batch) counts every
+visitor's impressions in one query first (`caps_prefetch`), remembered on each visitor for the
+moment it was counted at, and the decisions for that moment read from it.
 """
 
 from collections.abc import Iterable, Sequence
@@ -48,9 +47,7 @@ def caps_prefetch(
         for days, number in zip(windows, shown, strict=True):
             counts[visitor_id][days][item_id] = number
     for pk, visitor in by_id.items():
-        remembered = getattr(visitor, _REMEMBERED, None)
-        kept = remembered[1] if remembered is not None and remembered[0] == now else {}
-        setattr(visitor, _REMEMBERED, (now, {**kept, **counts[pk]}))
+        setattr(visitor, _REMEMBERED, (now, counts[pk]))
 
 
 def _counted(visitor: Visitor, days: int, now: datetime) -> dict[int, int] | None:
@@ -63,16 +60,18 @@ def _counted(visitor: Visitor, days: int, now: datetime) -> dict[int, int] | Non
 def capped_items(
     visitor: Visitor, item_ids: Iterable[int], *, cap: int, days: int | None, now: datetime
 ) -> set[int]:
-    """Of `item_ids`, those the visitor has been shown `cap` times or more within the window.
-
-    Counted from what is remembered on the visitor for `now`, else counted for every item of
-    the window and remembered, so that the next capped decision of that moment asks nothing.
-    """
-    days = days or 1
-    counted = _counted(visitor, days, now)
-    if counted is None:
-        if visitor.pk is None:  # not stored yet: shown nothing
-            return set()
-        caps_prefetch([visitor], [days], now)
-        counted = _counted(visitor, days, now) or {}
-    return {pk for pk in item_ids if counted.get(pk, 0) >= cap}
+    """Of `item_ids`, those the visitor has been shown `cap` times or more within the window."""
+    item_ids = list(item_ids)
+    counted = _counted(visitor, days or 1, now)
+    if counted is not None:
+        return {pk for pk in item_ids if counted.get(pk, 0) >= cap}
+    return set(
+        Impression.objects.filter(
+            visitor=visitor, item_id__in=item_ids, shown_at__gte=_since(now, days),
+            counts_for_cap=True,
+        )
+        .values("item_id")
+        .annotate(shown=Count("pk"))
+        .filter(shown__gte=cap)
+        .values_list("item_id", flat=True)
+    )  # fmt: skip

@@ -128,12 +128,6 @@ class RequestState:
         return visitor_attributes(visitor, dict(self.context), consent=consent, snapshot=snapshot)
 
     @cached_property
-    def now(self) -> datetime:
-        """The page's moment: every slot of a page is decided for the same time (schedules,
-        frequency caps), so an item's window never opens between two slots of one page."""
-        return timezone.now()
-
-    @cached_property
     def forced(self) -> dict[str, int]:
         return forced_variations(self.request)
 
@@ -167,9 +161,8 @@ class RequestState:
             attributes = holdout = None
         visitor = self.visitor if attributes is not None else None
         decision = decide(
-            slot_key, visitor, attributes=attributes, forced=self.forced, holdout=holdout,
-            now=now or self.now,
-        )  # fmt: skip
+            slot_key, visitor, attributes=attributes, forced=self.forced, holdout=holdout, now=now
+        )
         self.decisions.append(decision)
         if visitor is not None:  # what a consenting visitor was shown, for caps and insights
             counts = not decision.is_default and decision.capped

@@ -66,29 +66,3 @@ def test_a_window_that_was_not_prefetched_is_counted_from_the_database(sale):
     caps_prefetch([visitor], [1], now)
 
     assert capped_items(visitor, [sale.pk], cap=2, days=7, now=now) == {sale.pk}
-
-
-def test_counting_another_window_at_the_same_moment_keeps_the_first(sale):
-    visitor = VisitorFactory()
-    shown(visitor, sale, days_ago=3, times=2)
-    now = timezone.now()
-    caps_prefetch([visitor], [7], now)
-    caps_prefetch([visitor], [1], now)
-
-    with CaptureQueriesContext(connection) as queries:
-        capped = [capped_items(visitor, [sale.pk], cap=2, days=d, now=now) for d in (7, 1)]
-
-    assert (capped, len(queries)) == ([{sale.pk}, set()], 0)
-
-
-def test_a_window_counted_once_answers_every_later_decision_of_that_moment(sale):
-    visitor = VisitorFactory()
-    other = ContentItemFactory(title="Summer sale")
-    shown(visitor, sale, days_ago=1, times=2)
-    now = timezone.now()
-    capped_items(visitor, [sale.pk], cap=2, days=7, now=now)
-
-    with CaptureQueriesContext(connection) as queries:
-        capped = capped_items(visitor, [sale.pk, other.pk], cap=2, days=7, now=now)
-
-    assert (capped, len(queries)) == ({sale.pk}, 0)
