@@ -88,7 +88,7 @@ def recommendations_evaluate(
     progress: TextIO | None = None,
 ) -> tuple[ModelRun, Report]:
     """Evaluate every algorithm side by side and store the figures on an evaluation run."""
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), timezone.now()
     data = interactions_load()
     report = evaluate(
         data, _catalogue(data), split=split, k=k, seed=seed,
@@ -98,9 +98,9 @@ def recommendations_evaluate(
         kind=ModelRun.Kind.EVALUATION, algorithm=HYBRID, algorithms=sorted(report.metrics),
         parameters=_parameters(report), metrics=report.metrics,
         score=report.metrics.get(HYBRID, {}).get("ndcg"), status=ModelRun.Status.FINISHED,
-        finished_at=timezone.now(), duration_seconds=round(time.perf_counter() - started, 3),
-        visitors_count=report.visitors, items_count=report.items,
-        interactions_count=report.interactions,
+        started_at=started_at, finished_at=timezone.now(),
+        duration_seconds=round(time.perf_counter() - started, 3), visitors_count=report.visitors,
+        items_count=report.items, interactions_count=report.interactions,
     )  # fmt: skip
     return run, report
 

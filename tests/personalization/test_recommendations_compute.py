@@ -132,6 +132,15 @@ def test_evaluate_recommendations_prints_every_algorithm_and_stores_the_figures(
     assert not run.is_current
 
 
+def test_an_evaluation_run_starts_before_it_finishes():
+    shop(visitors=30)
+
+    call_command("evaluate_recommendations", "--k", "3", "--force", stdout=StringIO())
+
+    run = ModelRun.objects.get(kind=ModelRun.Kind.EVALUATION)
+    assert run.started_at < run.finished_at
+
+
 def test_evaluate_recommendations_refuses_too_little_data_without_force():
     shop(visitors=6)
 
