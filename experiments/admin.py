@@ -269,7 +269,8 @@ class ExperimentAdmin(admin.ModelAdmin):
         primary = results.primary
         chart = (
             svg_image(
-                series_svg(primary.series, title=str(primary.metric)), alt=str(primary.metric)
+                series_svg(primary.series, title=str(primary.metric), money=primary.is_revenue),
+                alt=str(primary.metric),
             )
             if primary is not None and any(primary.series.values())
             else ""

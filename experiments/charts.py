@@ -13,15 +13,18 @@ matplotlib.use("Agg")  # no display: render to files only
 from django.utils.html import format_html
 from matplotlib.dates import DateFormatter, DayLocator
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import PercentFormatter, StrMethodFormatter
 
-from experiments.selectors import SeriesPoint
+from experiments.series import SeriesPoint
 
 COLOURS = ["#417690", "#e0862d", "#3a9a5b", "#b34b9c", "#8c6d31", "#5f6f7f"]
 
 
-def series_svg(series: dict[str, list[SeriesPoint]], *, title: str = "") -> str:
-    """Cumulative rate per variation with its 95 % band, as an inline <svg> element."""
+def series_svg(
+    series: dict[str, list[SeriesPoint]], *, title: str = "", money: bool = False
+) -> str:
+    """Cumulative rate (or, `money`, revenue per visitor) per variation with its 95 % band, as
+    an inline <svg> element."""
     figure = Figure(figsize=(8, 3.2), dpi=100)
     axes = figure.add_subplot()
     for index, (key, points) in enumerate(series.items()):
@@ -34,12 +37,14 @@ def series_svg(series: dict[str, list[SeriesPoint]], *, title: str = "") -> str:
             linewidth=0,
         )  # fmt: skip
         axes.plot(days, [p.mean for p in points], color=colour, linewidth=2, label=key, marker=".")
-    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.yaxis.set_major_formatter(
+        StrMethodFormatter("{x:,.2f}") if money else PercentFormatter(1.0)
+    )
     days = sorted({p.day for points in series.values() for p in points})
     span = (days[-1] - days[0]).days if days else 0
     axes.xaxis.set_major_locator(DayLocator(interval=max(1, span // 8 + 1)))  # whole days only
     axes.xaxis.set_major_formatter(DateFormatter("%d %b"))
-    axes.set_ylabel("cumulative rate")
+    axes.set_ylabel("cumulative revenue per visitor" if money else "cumulative rate")
     axes.grid(alpha=0.3)
     if title:
         axes.set_title(title, fontsize=10)

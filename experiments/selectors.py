@@ -19,7 +19,7 @@ lift, interval and p-value are CUPED-adjusted with that activity as covariate.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
@@ -30,6 +30,7 @@ from scipy.stats import norm
 from content.models import SlotRule
 from experiments import stats
 from experiments.models import Experiment, Exposure, Metric, Variation
+from experiments.series import SeriesPoint, rate_series, revenue_series
 from personalization.visitors.models import Event
 
 PRE_PERIOD = timedelta(days=30)
@@ -58,15 +59,6 @@ class VariationResult:
     @property
     def significant(self) -> bool:
         return self.p_value is not None and self.p_value < stats.ALPHA
-
-
-@dataclass(frozen=True)
-class SeriesPoint:
-    day: date
-    visitors: int
-    mean: float
-    low: float
-    high: float
 
 
 @dataclass(frozen=True)
@@ -180,34 +172,6 @@ def exposure_rows(experiment: Experiment, metric: Metric) -> list[tuple]:
     )
 
 
-def _series(
-    rows: list[tuple], variations: list[Variation], start: datetime, end: datetime
-) -> dict[str, list[SeriesPoint]]:
-    """Cumulative rate per variation at the end of each day, with a 95 % Wald band."""
-    series: dict[str, list[SeriesPoint]] = {v.key: [] for v in variations}
-    first = timezone.localtime(start).date()
-    last = timezone.localtime(end).date()
-    days = [first + timedelta(days=n) for n in range((last - first).days + 1)][-90:]
-    z = 1.959963984540054
-    tz = timezone.get_current_timezone()
-    for variation in variations:
-        own = [r for r in rows if r[0] == variation.pk]
-        exposed = np.array(sorted(r[1].timestamp() for r in own))
-        converted = np.array(sorted(r[2].timestamp() for r in own if r[2] is not None))
-        for day in days:
-            cutoff = datetime.combine(day + timedelta(days=1), datetime.min.time(), tz).timestamp()
-            n = int(np.searchsorted(exposed, cutoff))
-            if n == 0:
-                continue
-            c = int(np.searchsorted(converted, cutoff))
-            rate = c / n
-            half = z * float(np.sqrt(rate * (1 - rate) / n))
-            series[variation.key].append(
-                SeriesPoint(day, n, rate, max(rate - half, 0.0), min(rate + half, 1.0))
-            )
-    return series
-
-
 def _metric_result(
     experiment: Experiment, metric: Metric, variations: list[Variation], now: datetime
 ) -> MetricResult:
@@ -233,7 +197,11 @@ def _metric_result(
     ]
     end = min(now, experiment.end_at) if experiment.end_at else now
     start = experiment.start_at or min((r[1] for r in rows), default=end)
-    series = _series(rows, variations, start, end) if not revenue else {}
+    series = (
+        revenue_series(experiment, metric, variations, start, end)
+        if revenue
+        else rate_series(rows, variations, start, end)
+    )
     return MetricResult(metric, results, cuped_used, reduction, series)
 
 

@@ -1,4 +1,6 @@
+import base64
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
@@ -9,7 +11,13 @@ from experiments.models import Experiment, Exposure
 from experiments.services import ExperimentError, experiment_ship, experiment_start
 from personalization.decisions.engine import decide
 from tests.experiments.conftest import visitor_in
-from tests.factories import ContentItemFactory, SlotFactory, UserFactory, VisitorFactory
+from tests.factories import (
+    ContentItemFactory,
+    EventFactory,
+    SlotFactory,
+    UserFactory,
+    VisitorFactory,
+)
 from tests.factories.experiments import ExperimentFactory
 from tests.factories.personalization import SegmentFactory
 
@@ -177,6 +185,30 @@ def test_an_analyst_reads_the_results_table_and_chart(client, running_with_resul
     assert 'id="primary-results"' in html
     assert '<img src="data:image/svg+xml;base64,' in html  # an image: no inline styles (CSP)
     assert "Stop and ship" not in html
+
+
+@pytest.mark.django_db
+def test_a_revenue_experiments_results_page_draws_revenue_over_time(client, slot):
+    experiment = ExperimentFactory(
+        key="price-test", slot=slot, status="running", start_at=timezone.now() - timedelta(days=2),
+        metric__kind="revenue", metric__event_type="purchase",
+    )  # fmt: skip
+    exposure = Exposure.objects.create(
+        visitor=VisitorFactory(), experiment=experiment,
+        variation=experiment.variations.get(key="control"),
+        exposed_at=timezone.now() - timedelta(days=1),
+    )  # fmt: skip
+    EventFactory(
+        visitor=exposure.visitor, type="purchase", value=Decimal("12.50"),
+        occurred_at=exposure.exposed_at + timedelta(hours=1),
+    )  # fmt: skip
+    client.force_login(member_of("Analyst"))
+
+    html = client.get(f"/admin/experiments/experiment/{experiment.pk}/results/").content.decode()
+
+    chart = html.split('id="results-chart">', 1)[1].split("</div>", 1)[0]
+    svg = base64.b64decode(chart.split("base64,", 1)[1].split('"', 1)[0]).decode()
+    assert "cumulative revenue per visitor" in svg
 
 
 @pytest.mark.django_db

@@ -210,3 +210,71 @@ def test_click_through_rate_on_a_slot_counts_only_clicks_on_that_slot():
 
     assert ctr["control"].conversions == 2  # the hero item, and a tracked link of the slot
     assert ctr["treatment"].conversions == 1  # clicks elsewhere do not count
+
+
+def local_noon(days_ago: int, *, hours: float = 0):
+    noon = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
+    return noon - timedelta(days=days_ago) + timedelta(hours=hours)
+
+
+@pytest.fixture
+def revenue_experiment():
+    return ExperimentFactory(
+        key="price-test", status="running", start_at=timezone.now() - timedelta(days=3),
+        metric__kind=Metric.Kind.REVENUE, metric__event_type="purchase", metric__window_hours=24,
+    )  # fmt: skip
+
+
+def exposed_two_days_ago(experiment, count: int) -> list:
+    control = experiment.variations.get(key="control")
+    visitors = [VisitorFactory() for _ in range(count)]
+    for visitor in visitors:
+        Exposure.objects.create(
+            visitor=visitor, experiment=experiment, variation=control, exposed_at=local_noon(2)
+        )
+    return visitors
+
+
+def spent(visitor, value: str, at) -> None:
+    EventFactory(visitor=visitor, type="purchase", value=Decimal(value), occurred_at=at)
+
+
+def means_by_day(experiment) -> dict:
+    series = experiment_results(experiment).primary.series["control"]
+    today = timezone.localdate()
+    return {(today - p.day).days: p.mean for p in series}
+
+
+@pytest.mark.django_db
+def test_revenue_over_time_counts_each_purchase_on_the_day_it_happened(revenue_experiment):
+    first, second, *_ = exposed_two_days_ago(revenue_experiment, 4)
+    spent(first, "10.00", local_noon(2, hours=1))
+    spent(second, "20.00", local_noon(1, hours=-1))
+
+    assert means_by_day(revenue_experiment) == {
+        2: pytest.approx(2.5),
+        1: pytest.approx(7.5),
+        0: pytest.approx(7.5),
+    }
+
+
+@pytest.mark.django_db
+def test_revenue_over_time_leaves_out_purchases_outside_the_window(revenue_experiment):
+    first, second = exposed_two_days_ago(revenue_experiment, 2)
+    spent(first, "10.00", local_noon(2, hours=1))
+    spent(first, "30.00", local_noon(3))  # before the exposure
+    spent(second, "50.00", local_noon(1, hours=1))  # 25 hours after, the window is 24
+
+    assert means_by_day(revenue_experiment)[0] == pytest.approx(5.0)
+
+
+@pytest.mark.django_db
+def test_revenue_over_time_has_a_band_around_the_mean(revenue_experiment):
+    visitors = exposed_two_days_ago(revenue_experiment, 10)
+    for n, visitor in enumerate(visitors[:5]):
+        spent(visitor, f"{10 + n}.00", local_noon(2, hours=1))
+
+    last = experiment_results(revenue_experiment).primary.series["control"][-1]
+
+    assert last.mean == pytest.approx(6.0)
+    assert 0 <= last.low < last.mean < last.high

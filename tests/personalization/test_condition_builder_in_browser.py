@@ -9,20 +9,12 @@ from playwright.sync_api import expect
 from content.models import SlotRule
 from personalization.features.models import VisitorFeatures
 from tests.factories import SlotFactory, SlotRuleFactory, UserFactory, VisitorFactory, grant
-from tests.factories.users import PASSWORD
+from tests.screens import log_in
 
 ENGAGED_ON_MOBILE = {
     "device": "mobile",
     "$or": [{"lifecycle": "engaged"}, {"sessions_30d": {"$gte": 3}}],
 }
-
-
-def log_in(page, username: str) -> None:
-    page.goto("/admin/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.locator("#user-tools").wait_for()
 
 
 def fill_row(row, attribute: str, operator: str, value: str) -> None:
