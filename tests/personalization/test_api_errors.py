@@ -20,8 +20,9 @@ ENDPOINTS = [
     ("get", "/api/v1/profiles/crm-1", None, "profiles:read"),
     ("get", "/api/v1/recommendations?visitor=crm-1", None, "decide:read"),
     ("get", "/api/v1/items/sku-1/similar", None, "decide:read"),
+    ("get", "/api/v1/runs", None, "runs:read"),
 ]
-IDS = ["decide", "blocks", "profile", "recommendations", "similar"]
+IDS = ["decide", "blocks", "profile", "recommendations", "similar", "runs"]
 
 
 @pytest.fixture(autouse=True)
