@@ -82,7 +82,7 @@ def _record(kind: RunKind, run: Any) -> dict[str, Any]:
     return {**record, "kind": kind.name, "active": run.status in kind.active}
 
 
-def _newest_first(record: dict[str, Any]) -> tuple[bool, datetime | None, int]:
+def _newest_first(record: dict[str, Any]) -> tuple[bool, datetime, int]:
     started = record["started_at"]
     return (started is None, started or datetime.min, record["id"])
 
